@@ -1,0 +1,74 @@
+// What a chaos scenario is: a workload, a seeded fault schedule, variants (the unfixed code, the incident's
+// fix, the robust fix) and invariant checkers that are pure functions over the run's history and the
+// simulator's ground truth.
+import type { HistoryEntry } from './history.ts';
+import type { SeededRandom } from './seeded-random.ts';
+
+export type ScenarioMode = 'sim' | 'real';
+export type VariantRole = 'unfixed' | 'fix' | 'robust-fix';
+
+export interface Fault {
+  readonly kind: string;
+  /** Start of the fault, microseconds after the run's start (virtual or scaled real). */
+  readonly atUs: number;
+  readonly durationUs: number;
+  readonly target?: string;
+}
+
+export interface VariantSpec {
+  readonly name: string;
+  readonly role: VariantRole;
+  readonly describe: string;
+}
+
+export type ScenarioOptions = Readonly<Record<string, number | string>>;
+
+export interface RunContext {
+  readonly seed: number;
+  readonly variant: string;
+  readonly mode: ScenarioMode;
+  readonly faults: readonly Fault[];
+  /** Length of the run in microseconds of scenario time. */
+  readonly durationUs: number;
+  readonly options: ScenarioOptions;
+  readonly rng: SeededRandom;
+}
+
+export interface RunRecord<Truth> {
+  readonly history: readonly HistoryEntry[];
+  readonly truth: Truth;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface Violation {
+  readonly invariant: string;
+  readonly message: string;
+  readonly timeUs?: number;
+}
+
+export interface Invariant<Truth> {
+  readonly name: string;
+  readonly describe: string;
+  check(history: readonly HistoryEntry[], truth: Truth, context: RunContext): Violation[];
+}
+
+export interface ScenarioOptionSpec {
+  readonly name: string;
+  readonly describe: string;
+  readonly defaultValue: number | string;
+}
+
+export interface Scenario<Truth = unknown> {
+  readonly name: string;
+  readonly describe: string;
+  readonly variants: readonly VariantSpec[];
+  readonly modes: readonly ScenarioMode[];
+  readonly optionSpecs: readonly ScenarioOptionSpec[];
+  /** Scenario time of a full run and of the short run used by `npm test`, in microseconds, per mode. */
+  durationUs(mode: ScenarioMode, short: boolean, options: ScenarioOptions): number;
+  /** The seeded fault schedule of a run. The same seed gives the same schedule for every variant. */
+  faultSchedule(rng: SeededRandom, durationUs: number, mode: ScenarioMode, options: ScenarioOptions): Fault[];
+  runSim(context: RunContext): RunRecord<Truth>;
+  runReal?(context: RunContext): Promise<RunRecord<Truth>>;
+  readonly invariants: readonly Invariant<Truth>[];
+}

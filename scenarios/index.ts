@@ -1,0 +1,11 @@
+// Every chaos scenario by name: the public face of scenarios/.
+import type { Scenario } from './framework/scenario.ts';
+import { lockContentionScenario } from './lock-contention/index.ts';
+
+export const scenarios: readonly Scenario<any>[] = [lockContentionScenario];
+
+export function findScenario(name: string): Scenario<any> | undefined {
+  return scenarios.find((scenario) => scenario.name === name);
+}
+
+export type { Scenario } from './framework/scenario.ts';
