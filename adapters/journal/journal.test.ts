@@ -1,0 +1,132 @@
+// Proves the journal and state file on real files: records round-trip, a torn tail cut at every byte offset of the last record is detected and truncated on open, mid-file corruption is refused, and old state shapes migrate or are refused.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isSimError } from '../../engine/errors.ts';
+import { Journal, JOURNAL_HEADER, migrateState, readAll, readState, writeStateAtomic, STATE_VERSION } from './index.ts';
+
+const directory = mkdtempSync(join(tmpdir(), 'sim-journal-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+let fileCounter = 0;
+const freshPath = (): string => join(directory, `journal-${++fileCounter}.bin`);
+
+describe('Journal', () => {
+  it('round-trips records across close and reopen, in both durability modes', () => {
+    for (const durability of ['every-append', 'batched'] as const) {
+      const path = freshPath();
+      const journal = Journal.open(path, { durability });
+      for (let index = 0; index < 50; index += 1) journal.append({ index, text: `record ${index} ✓` });
+      journal.close();
+      const reopened = Journal.open(path);
+      expect(reopened.droppedTailBytes).toBe(0);
+      expect(reopened.existingRecords).toHaveLength(50);
+      reopened.append({ index: 50 });
+      reopened.close();
+      const read = readAll<{ index: number }>(path);
+      expect(read.tornTailBytes).toBe(0);
+      expect(read.records.map((record) => record.index)).toEqual(Array.from({ length: 51 }, (_, index) => index));
+    }
+  });
+
+  it('detects a torn tail cut at every byte offset of the last record and truncates it on open', () => {
+    const path = freshPath();
+    const journal = Journal.open(path);
+    journal.append({ first: true });
+    journal.append({ second: 'two' });
+    const beforeLast = journal.sizeBytes();
+    journal.append({ last: 'a longer last record with some text in it', n: 12345 });
+    const full = journal.sizeBytes();
+    journal.close();
+    const original = readFileSync(path);
+    for (let cut = beforeLast; cut < full; cut += 1) {
+      const tornPath = join(directory, `torn-${cut}.bin`);
+      writeFileSync(tornPath, original.subarray(0, cut));
+      const read = readAll(tornPath);
+      expect(read.records).toEqual([{ first: true }, { second: 'two' }]);
+      expect(read.tornTailBytes).toBe(cut - beforeLast);
+      const reopened = Journal.open(tornPath);
+      expect(reopened.droppedTailBytes).toBe(cut - beforeLast);
+      reopened.append({ after: cut });
+      reopened.close();
+      expect(statSync(tornPath).size).toBeGreaterThan(beforeLast);
+      const again = readAll(tornPath);
+      expect(again.tornTailBytes).toBe(0);
+      expect(again.records).toEqual([{ first: true }, { second: 'two' }, { after: cut }]);
+    }
+  });
+
+  it('treats a garbled last record as a torn tail but refuses a garbled record followed by good ones', () => {
+    const path = freshPath();
+    const journal = Journal.open(path);
+    journal.append({ a: 1 });
+    journal.append({ b: 2 });
+    journal.close();
+    const bytes = readFileSync(path);
+    const lastByte = bytes.length - 2;
+    const garbledLast = Buffer.from(bytes);
+    garbledLast[lastByte] ^= 0xff;
+    writeFileSync(path, garbledLast);
+    expect(readAll(path).records).toEqual([{ a: 1 }]);
+    const garbledFirst = Buffer.from(bytes);
+    garbledFirst[JOURNAL_HEADER.length + 9] ^= 0xff;
+    writeFileSync(path, garbledFirst);
+    expect(() => readAll(path)).toThrow(expect.objectContaining({ code: 'JOURNAL_CORRUPT' }));
+  });
+
+  it('recovers a file cut inside its header', () => {
+    const path = freshPath();
+    Journal.open(path).close();
+    truncateSync(path, 3);
+    const journal = Journal.open(path);
+    expect(journal.droppedTailBytes).toBe(3);
+    journal.append({ ok: true });
+    journal.close();
+    expect(readAll(path)).toMatchObject({ records: [{ ok: true }], tornTailBytes: 0 });
+  });
+});
+
+describe('state file', () => {
+  const current = {
+    version: STATE_VERSION, savedAtUs: 1_700_000_000_000_000,
+    orders: [{ clientOrderId: 'o-1', symbol: 'AAPL', side: 'buy', type: 'stop-limit', timeInForce: 'gtc', quantity: 10, filledQuantity: 0, status: 'accepted', limitPriceTicks: 15000, stopPriceTicks: 14990, epoch: 7 }],
+    positions: [{ symbol: 'AAPL', quantity: -5 }],
+    signals: [{ strategyId: 's', symbol: 'AAPL', side: 'sell', barStartUs: 1_699_999_940_000_000 }],
+  };
+
+  it('writes atomically and reads back the same state, leaving no temp file', () => {
+    const path = join(directory, 'state.json');
+    writeStateAtomic(path, current);
+    writeStateAtomic(path, { ...current, savedAtUs: current.savedAtUs + 1 });
+    expect(readState(path)).toEqual({ ...current, savedAtUs: current.savedAtUs + 1 });
+    expect(readdirSync(directory).filter((name) => name.includes('.tmp'))).toEqual([]);
+    expect(readState(join(directory, 'missing.json'))).toBeNull();
+  });
+
+  it('migrates version 1 shapes: upper-case enums and renamed fields', () => {
+    const old = {
+      saved_at_us: 1_700_000_000_000_000,
+      orders: [{ client_order_id: 'o-1', symbol: 'AAPL', side: 'BUY', order_type: 'STOP_LIMIT', time_in_force: 'GTC', qty: 10, filled_qty: 0, status: 'NEW', limit_price: 15000, stop_price: 14990, epoch: 7 }],
+      positions: [{ symbol: 'AAPL', qty: -5 }],
+      signals: [{ strategy_id: 's', symbol: 'AAPL', side: 'SELL', bar_time_us: 1_699_999_940_000_000 }],
+    };
+    expect(migrateState(old)).toEqual(current);
+    expect(migrateState({ ...old, orders: [{ ...old.orders[0], status: 'FILLED' }] }).orders[0].status).toBe('filled');
+  });
+
+  it('refuses what it cannot migrate with STATE_UNMIGRATABLE and a message saying what it expected', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ version: 1, saved_at_us: 1, signals: [{ strategy_id: 's', symbol: 'AAPL', side: 'BUY' }] }, /expected a bar timestamp .* found none/],
+      [{ version: 9, savedAtUs: 1 }, /expected state version 1 or 2, found 9/],
+      [{ version: 1, saved_at_us: 1, orders: [{ client_order_id: 'o', symbol: 'A', side: 'HOLD', type: 'market', qty: 1, status: 'NEW' }] }, /expected one of buy, sell at state.orders\[0\].side, found "HOLD"/],
+      [{ version: 1, saved_at_us: 1, orders: [{ client_order_id: 'o', symbol: 'A', side: 'BUY', type: 'limit', qty: 1, status: 'NEW', limit_price: 150.25 }] }, /expected an integer at state.orders\[0\].limitPriceTicks, found 150.25/],
+      ['not an object', /expected an object at state/],
+    ];
+    for (const [raw, message] of cases) {
+      let caught: unknown;
+      try { migrateState(raw); } catch (error) { caught = error; }
+      expect(isSimError(caught) && caught.code).toBe('STATE_UNMIGRATABLE');
+      expect((caught as Error).message).toMatch(message);
+    }
+  });
+});
