@@ -1,0 +1,200 @@
+// Merges new rows into a catalog's date partitions, atomically. New rows go into a DuckDB table; each
+// affected date is merged with its existing partition (new rows win on the same symbol and time), written to
+// a staging folder, and compared by content digest with what the manifest already lists. Changed partitions
+// get new, content-named files; the manifest rename is the single commit point; old files are removed after
+// it. An import that fails or is killed before the rename leaves the manifest and every file it lists as
+// they were (a killed import can leave a hidden `.staging-*` folder, removed by the next import).
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { SimError } from '../../engine/errors.ts';
+import type { Instrument } from '../../engine/types.ts';
+import { appendColumns, openDuckDB, sqlString, sqlStringList, type AppendColumn, type DuckDBSession } from './duckdb-columns.ts';
+import { lockCatalog } from './catalog-lock.ts';
+import { emptyManifest, partitionPath, readManifest, writeManifest, type DataKind, type Manifest, type ManifestFile } from './manifest.ts';
+
+/** Rows to merge, as columns. `side` only for ticks. Optional numeric columns hold NaN for NULL. */
+export interface NewRows {
+  readonly kind: DataKind;
+  readonly interval?: string;
+  readonly length: number;
+  readonly symbol: readonly string[];
+  readonly timeUs: Float64Array;
+  readonly columns: Readonly<Record<string, Float64Array>>;
+  readonly side?: readonly (string | null)[];
+}
+
+export interface WriteReport {
+  readonly datesWritten: readonly string[];
+  readonly datesUnchanged: number;
+  readonly rowsBefore: number;
+  readonly rowsAfter: number;
+}
+
+export const BAR_SELECT = 'symbol, ts, open, high, low, close, volume, vwap, trades';
+export const TICK_SELECT = 'symbol, ts, price, size, side, bid, ask';
+
+/** SQL text of one row for the content digest: DuckDB's shortest round-trip number text, '' for NULL. */
+export function contentLineSql(kind: DataKind): string {
+  const fields = kind === 'bars' ? ['open', 'high', 'low', 'close', 'volume', 'vwap', 'trades'] : ['price', 'size', 'side', 'bid', 'ask'];
+  return `concat_ws(',', symbol, epoch_us(ts)::VARCHAR, ${fields.map((field) => `coalesce(${field}::VARCHAR, '')`).join(', ')})`;
+}
+
+/** sha256 over the row lines of a relation sorted by (symbol, ts), newline-joined. */
+export function contentDigestSql(kind: DataKind): string {
+  return `sha256(coalesce(string_agg(${contentLineSql(kind)}, chr(10) ORDER BY symbol, ts), ''))`;
+}
+
+export function parquetSource(files: readonly string[]): string {
+  return `read_parquet(${sqlStringList(files)}, hive_partitioning = false)`;
+}
+
+export function fileMatches(file: ManifestFile, kind: DataKind, interval: string | undefined): boolean {
+  return file.kind === kind && (kind === 'ticks' || (file.interval ?? '1m') === (interval ?? '1m'));
+}
+
+/** Loads new rows into temp table `incoming` with a sequence column (later rows win). */
+async function loadIncoming(session: DuckDBSession, rows: NewRows): Promise<void> {
+  const { connection } = session;
+  const sequence = new Float64Array(rows.length);
+  for (let index = 0; index < rows.length; index++) sequence[index] = index;
+  if (rows.kind === 'bars') {
+    await connection.run('CREATE TEMP TABLE incoming_raw (symbol VARCHAR, ts_us DOUBLE, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, vwap DOUBLE, trades DOUBLE, sequence DOUBLE)');
+    const columns: AppendColumn[] = [
+      { type: 'VARCHAR', values: rows.symbol }, { type: 'DOUBLE', values: rows.timeUs },
+      ...['open', 'high', 'low', 'close', 'volume', 'vwap', 'trades'].map((name): AppendColumn => ({ type: 'DOUBLE', values: rows.columns[name] ?? new Float64Array(rows.length).fill(Number.NaN) })),
+      { type: 'DOUBLE', values: sequence },
+    ];
+    await appendColumns(connection, 'incoming_raw', columns, rows.length);
+    await connection.run(`CREATE TEMP TABLE incoming AS SELECT symbol, make_timestamp(ts_us::BIGINT) AS ts, open, high, low, close, volume, vwap, trades::INTEGER AS trades, sequence FROM incoming_raw`);
+  } else {
+    await connection.run('CREATE TEMP TABLE incoming_raw (symbol VARCHAR, ts_us DOUBLE, price DOUBLE, size DOUBLE, side VARCHAR, bid DOUBLE, ask DOUBLE, sequence DOUBLE)');
+    const empty = new Float64Array(rows.length).fill(Number.NaN);
+    const columns: AppendColumn[] = [
+      { type: 'VARCHAR', values: rows.symbol }, { type: 'DOUBLE', values: rows.timeUs },
+      { type: 'DOUBLE', values: rows.columns.price }, { type: 'DOUBLE', values: rows.columns.size },
+      { type: 'VARCHAR', values: rows.side ?? new Array<null>(rows.length).fill(null) },
+      { type: 'DOUBLE', values: rows.columns.bid ?? empty }, { type: 'DOUBLE', values: rows.columns.ask ?? empty },
+      { type: 'DOUBLE', values: sequence },
+    ];
+    await appendColumns(connection, 'incoming_raw', columns, rows.length);
+    await connection.run(`CREATE TEMP TABLE incoming AS SELECT symbol, make_timestamp(ts_us::BIGINT) AS ts, price, size, side, bid, ask, sequence FROM incoming_raw`);
+  }
+  await connection.run('DROP TABLE incoming_raw');
+}
+
+export interface MergeOptions {
+  readonly catalogDir: string;
+  readonly rows: readonly NewRows[];
+  readonly instruments: readonly Instrument[];
+  readonly threads?: number;
+}
+
+/**
+ * Merges every group of rows into the catalog at `catalogDir` (created when missing) and commits one new
+ * manifest. Instruments merge with the existing ones: the larger price and lot scales win.
+ */
+export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteReport> {
+  const dir = path.resolve(options.catalogDir);
+  await fs.mkdir(dir, { recursive: true });
+  const unlock = await lockCatalog(dir);
+  const staging = path.join(dir, `.staging-${process.pid}`);
+  const createdFiles: string[] = [];
+  let session: DuckDBSession | undefined;
+  try {
+    for (const entry of await fs.readdir(dir)) {
+      if (entry.startsWith('.staging-')) await fs.rm(path.join(dir, entry), { recursive: true, force: true });
+    }
+    await fs.mkdir(staging, { recursive: true });
+    const manifest = (await readManifest(dir)) ?? emptyManifest();
+    session = await openDuckDB(options.threads ?? 2);
+    const files = [...manifest.files];
+    const replaced: string[] = [];
+    const datesWritten: string[] = [];
+    let datesUnchanged = 0;
+    let rowsBefore = 0;
+    let rowsAfter = 0;
+    for (const file of files) rowsBefore += file.rows;
+    let stagedCount = 0;
+    const moves: { from: string; to: string }[] = [];
+
+    for (const rows of options.rows) {
+      if (rows.length === 0) continue;
+      const { connection } = session;
+      await connection.run('DROP TABLE IF EXISTS incoming');
+      await connection.run('DROP TABLE IF EXISTS merged');
+      await loadIncoming(session, rows);
+      const datesResult = await connection.runAndReadAll(`SELECT DISTINCT strftime(ts, '%Y-%m-%d') AS date FROM incoming ORDER BY date`);
+      const dates = datesResult.getColumnsJson()[0] as string[];
+      const existing = files.filter((file) => fileMatches(file, rows.kind, rows.interval) && dates.includes(file.date));
+      const select = rows.kind === 'bars' ? BAR_SELECT : TICK_SELECT;
+      const existingSql = existing.length > 0
+        ? `UNION ALL SELECT ${select}, -1 AS sequence FROM ${parquetSource(existing.map((file) => path.join(dir, file.path)))}`
+        : '';
+      try {
+        await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, strftime(ts, '%Y-%m-%d') AS date FROM (
+          SELECT ${select}, sequence FROM incoming ${existingSql}
+        ) QUALIFY row_number() OVER (PARTITION BY symbol, ts ORDER BY sequence DESC) = 1`);
+      } catch (error) {
+        throw new SimError('DATA_CORRUPT_FILE', `expected readable Parquet partitions to merge into, found ${(error as Error).message.split('\n')[0]}`);
+      }
+      const summary = await connection.runAndReadAll(`SELECT date, count(*)::DOUBLE AS rows, min(epoch_us(ts))::DOUBLE AS min_us, max(epoch_us(ts))::DOUBLE AS max_us,
+          list(DISTINCT symbol ORDER BY symbol) AS symbols, ${contentDigestSql(rows.kind)} AS digest
+        FROM merged GROUP BY date ORDER BY date`);
+      const summaryRows = summary.getRowObjectsJson() as { date: string; rows: number; min_us: number; max_us: number; symbols: string[]; digest: string }[];
+      for (const row of summaryRows) {
+        const old = existing.find((file) => file.date === row.date);
+        if (old && old.sha256 === row.digest) {
+          datesUnchanged++;
+          continue;
+        }
+        const relative = partitionPath(rows.kind, rows.interval, row.date, row.digest);
+        const stagedFile = path.join(staging, `${stagedCount++}.parquet`);
+        await connection.run(`COPY (SELECT ${select} FROM merged WHERE date = ${sqlString(row.date)} ORDER BY symbol, ts)
+          TO ${sqlString(stagedFile)} (FORMAT parquet, COMPRESSION zstd)`);
+        moves.push({ from: stagedFile, to: path.join(dir, relative) });
+        const entry: ManifestFile = {
+          path: relative, kind: rows.kind, ...(rows.kind === 'bars' ? { interval: rows.interval ?? '1m' } : {}),
+          date: row.date, symbols: row.symbols, rows: row.rows, minTimeUs: row.min_us, maxTimeUs: row.max_us, sha256: row.digest,
+        };
+        if (old) {
+          files.splice(files.indexOf(old), 1);
+          replaced.push(old.path);
+        }
+        files.push(entry);
+        datesWritten.push(row.date);
+      }
+    }
+    for (const file of files) rowsAfter += file.rows;
+
+    for (const move of moves) {
+      await fs.mkdir(path.dirname(move.to), { recursive: true });
+      const exists = await fs.stat(move.to).then(() => true, () => false);
+      if (exists) {
+        await fs.rm(move.from);
+        continue;
+      }
+      await fs.rename(move.from, move.to);
+      createdFiles.push(move.to);
+    }
+    const instruments: Record<string, Instrument> = { ...manifest.instruments };
+    for (const instrument of options.instruments) {
+      const old = instruments[instrument.symbol];
+      instruments[instrument.symbol] = old
+        ? { ...old, priceScale: Math.max(old.priceScale, instrument.priceScale), lotScale: Math.max(old.lotScale, instrument.lotScale) }
+        : instrument;
+    }
+    const next: Manifest = { version: manifest.version, instruments, files };
+    await writeManifest(dir, next);
+    createdFiles.length = 0;
+    const stillListed = new Set(files.map((file) => file.path));
+    for (const old of replaced) {
+      if (!stillListed.has(old)) await fs.rm(path.join(dir, old), { force: true });
+    }
+    return { datesWritten, datesUnchanged, rowsBefore, rowsAfter };
+  } finally {
+    session?.close();
+    for (const created of createdFiles) await fs.rm(created, { force: true });
+    await fs.rm(staging, { recursive: true, force: true });
+    await unlock();
+  }
+}
