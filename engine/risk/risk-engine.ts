@@ -1,0 +1,178 @@
+// Pre-trade risk: every submit and modify passes here before it leaves the engine. A denial is a value with a
+// stable reason code; the engine turns it into an `order.denied` event. The trading state moves
+// ACTIVE -> REDUCING (only orders that reduce a position pass) or HALTED (nothing passes) on the daily loss
+// limit or the kill switch.
+import type { Side } from '../types.ts';
+
+export type TradingState = 'active' | 'reducing' | 'halted';
+
+export type RiskReasonCode =
+  | 'RISK_HALTED' | 'RISK_REDUCING' | 'RISK_MAX_POSITION' | 'RISK_MAX_NOTIONAL' | 'RISK_MAX_OPEN_ORDERS'
+  | 'RISK_PER_TRADE' | 'RISK_PRICE_BAND' | 'RISK_RATE_LIMIT' | 'RISK_STALE_DATA' | 'RISK_NO_PRICE';
+
+export interface RiskDenial {
+  readonly code: RiskReasonCode;
+  readonly message: string;
+}
+
+export interface RiskLimits {
+  /** Largest absolute position per symbol, in lots, counting working orders on the same side. */
+  readonly maxPositionLots?: number;
+  /** Largest gross notional (positions plus this order), in cash units. */
+  readonly maxGrossNotionalCash?: number;
+  readonly maxOpenOrders?: number;
+  /** Largest loss at the stop (stop distance x quantity) as a share of equity, e.g. 0.01. */
+  readonly riskPerTradeFraction?: number;
+  /** Loss from the trading day's starting equity, in cash units, that changes the trading state. */
+  readonly dailyLossLimitCash?: number;
+  readonly dailyLossAction?: 'reduce' | 'halt';
+  /** Limit and stop prices must lie within this share of the last price, e.g. 0.05. */
+  readonly priceBandFraction?: number;
+  /** At most `count` submits and modifies in any window of `windowUs`. */
+  readonly orderRate?: { readonly count: number; readonly windowUs: number };
+  /** Deny new entries when the newest market data is older than this (exits still pass). */
+  readonly staleDataUs?: number;
+}
+
+/** What the risk engine needs to know about one proposed order. */
+export interface RiskCheckInput {
+  readonly symbolIndex: number;
+  readonly side: Side;
+  readonly quantity: number;
+  /** True when the order can only reduce the position (reduce-only, or an exit of a bracket). */
+  readonly reducing: boolean;
+  readonly limitPriceTicks: number | undefined;
+  readonly stopPriceTicks: number | undefined;
+  /** For entries with a protective stop (brackets): the stop's price. */
+  readonly protectiveStopTicks: number | undefined;
+  readonly isModify: boolean;
+}
+
+/** The account state the checks read, supplied by the engine. */
+export interface RiskView {
+  position(symbolIndex: number): number;
+  /** Working quantity on one side of a symbol (orders not yet filled), in lots. */
+  workingQuantity(symbolIndex: number, side: Side): number;
+  openOrderCount(): number;
+  lastPriceTicks(symbolIndex: number): number;
+  cashPerTickLot(symbolIndex: number): number;
+  grossExposureCash(): number;
+  equityCash(): number;
+  nowUs(): number;
+  lastDataUs(): number;
+}
+
+export class RiskEngine {
+  state: TradingState = 'active';
+  /** Why the state is what it is ('daily-loss', 'kill-switch', ...). */
+  stateReason = '';
+  private readonly rateTimes: Float64Array;
+  private rateHead = 0;
+  private rateCount = 0;
+
+  constructor(readonly limits: RiskLimits) {
+    this.rateTimes = new Float64Array(Math.max(1, limits.orderRate?.count ?? 1));
+  }
+
+  check(input: RiskCheckInput, view: RiskView): RiskDenial | null {
+    const { limits } = this;
+    if (this.state === 'halted') return { code: 'RISK_HALTED', message: `expected trading state active, found halted (${this.stateReason})` };
+    const position = view.position(input.symbolIndex);
+    const sign = input.side === 'buy' ? 1 : -1;
+    const reduces = input.reducing || (position !== 0 && Math.sign(position) !== sign && input.quantity <= Math.abs(position));
+    if (this.state === 'reducing' && !reduces) {
+      return { code: 'RISK_REDUCING', message: `expected an order that reduces the position while reducing (${this.stateReason}), found a ${input.side} of ${input.quantity} against position ${position}` };
+    }
+    if (limits.orderRate && !this.rateAllows(view.nowUs())) {
+      return { code: 'RISK_RATE_LIMIT', message: `expected at most ${limits.orderRate.count} orders per ${limits.orderRate.windowUs / 1e6}s, found one more` };
+    }
+    if (reduces) {
+      this.recordRate(view.nowUs());
+      return null;
+    }
+    if (limits.staleDataUs !== undefined) {
+      const ageUs = view.nowUs() - view.lastDataUs();
+      if (ageUs > limits.staleDataUs) return { code: 'RISK_STALE_DATA', message: `expected market data newer than ${limits.staleDataUs / 1e6}s, found ${ageUs / 1e6}s old` };
+    }
+    const last = view.lastPriceTicks(input.symbolIndex);
+    if (limits.maxOpenOrders !== undefined && !input.isModify && view.openOrderCount() + 1 > limits.maxOpenOrders) {
+      return { code: 'RISK_MAX_OPEN_ORDERS', message: `expected at most ${limits.maxOpenOrders} open orders, found ${view.openOrderCount() + 1} with this one` };
+    }
+    if (limits.maxPositionLots !== undefined) {
+      const projected = Math.abs(position + sign * (view.workingQuantity(input.symbolIndex, input.side) + input.quantity));
+      if (projected > limits.maxPositionLots) {
+        return { code: 'RISK_MAX_POSITION', message: `expected position at most ${limits.maxPositionLots} lots, found ${projected} with working orders and this one` };
+      }
+    }
+    const referenceTicks = input.limitPriceTicks ?? input.stopPriceTicks ?? last;
+    if (limits.maxGrossNotionalCash !== undefined) {
+      if (Number.isNaN(referenceTicks)) return { code: 'RISK_NO_PRICE', message: 'expected a last price to value the order, found none yet' };
+      const orderCash = input.quantity * referenceTicks * view.cashPerTickLot(input.symbolIndex);
+      const gross = view.grossExposureCash() + orderCash;
+      if (gross > limits.maxGrossNotionalCash) {
+        return { code: 'RISK_MAX_NOTIONAL', message: `expected gross notional at most ${limits.maxGrossNotionalCash / 1e6}, found ${gross / 1e6} with this order` };
+      }
+    }
+    if (limits.priceBandFraction !== undefined && !Number.isNaN(last)) {
+      for (const price of [input.limitPriceTicks, input.stopPriceTicks]) {
+        if (price === undefined) continue;
+        const deviation = Math.abs(price - last) / last;
+        if (deviation > limits.priceBandFraction) {
+          return { code: 'RISK_PRICE_BAND', message: `expected a price within ${limits.priceBandFraction * 100}% of last ${last} ticks, found ${price} ticks (${(deviation * 100).toFixed(2)}%)` };
+        }
+      }
+    }
+    if (limits.riskPerTradeFraction !== undefined && input.protectiveStopTicks !== undefined) {
+      const entryTicks = input.limitPriceTicks ?? input.stopPriceTicks ?? last;
+      if (Number.isNaN(entryTicks)) return { code: 'RISK_NO_PRICE', message: 'expected a last price to size the risk, found none yet' };
+      const riskCash = Math.abs(entryTicks - input.protectiveStopTicks) * input.quantity * view.cashPerTickLot(input.symbolIndex);
+      const allowedCash = limits.riskPerTradeFraction * view.equityCash();
+      if (riskCash > allowedCash) {
+        return { code: 'RISK_PER_TRADE', message: `expected risk at the stop at most ${allowedCash / 1e6} (${limits.riskPerTradeFraction * 100}% of equity), found ${riskCash / 1e6}` };
+      }
+    }
+    this.recordRate(view.nowUs());
+    return null;
+  }
+
+  /** Called by the engine on every mark: returns the new state when the daily loss limit is crossed. */
+  onEquity(equityCash: number, dayStartEquityCash: number): TradingState | null {
+    const limit = this.limits.dailyLossLimitCash;
+    if (limit === undefined || this.state !== 'active') return null;
+    if (dayStartEquityCash - equityCash >= limit) {
+      this.state = this.limits.dailyLossAction === 'halt' ? 'halted' : 'reducing';
+      this.stateReason = 'daily-loss';
+      return this.state;
+    }
+    return null;
+  }
+
+  /** A new trading day lifts a daily-loss state (a kill switch stays until reset by hand). */
+  onNewDay(): boolean {
+    if (this.state !== 'active' && this.stateReason === 'daily-loss') {
+      this.state = 'active';
+      this.stateReason = '';
+      return true;
+    }
+    return false;
+  }
+
+  halt(reason: string): void {
+    this.state = 'halted';
+    this.stateReason = reason;
+  }
+
+  private rateAllows(nowUs: number): boolean {
+    const rate = this.limits.orderRate!;
+    if (this.rateCount < rate.count) return true;
+    // The oldest of the last `count` orders must be outside the window.
+    return nowUs - this.rateTimes[this.rateHead] >= rate.windowUs;
+  }
+
+  private recordRate(nowUs: number): void {
+    if (!this.limits.orderRate) return;
+    this.rateTimes[this.rateHead] = nowUs;
+    this.rateHead = (this.rateHead + 1) % this.rateTimes.length;
+    if (this.rateCount < this.rateTimes.length) this.rateCount++;
+  }
+}
