@@ -40,8 +40,8 @@ export function contentLineSql(kind: DataKind): string {
 }
 
 /** sha256 over the row lines of a relation sorted by (symbol, ts), newline-joined. */
-export function contentDigestSql(kind: DataKind): string {
-  return `sha256(coalesce(string_agg(${contentLineSql(kind)}, chr(10) ORDER BY symbol, ts), ''))`;
+export function contentDigestSql(kind: DataKind, order = 'symbol, ts'): string {
+  return `sha256(coalesce(string_agg(${contentLineSql(kind)}, chr(10) ORDER BY ${order}), ''))`;
 }
 
 export function parquetSource(files: readonly string[]): string {
@@ -127,18 +127,22 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
       const dates = datesResult.getColumnsJson()[0] as string[];
       const existing = files.filter((file) => fileMatches(file, rows.kind, rows.interval) && dates.includes(file.date));
       const select = rows.kind === 'bars' ? BAR_SELECT : TICK_SELECT;
+      // Bars are unique by (symbol, ts). Ticks may share a microsecond, so their key adds the print's ordinal
+      // among same-time prints of its source: re-importing a file replaces its prints one for one.
+      const ordinal = rows.kind === 'bars' ? '0' : 'row_number() OVER (PARTITION BY symbol, ts ORDER BY sequence)';
       const existingSql = existing.length > 0
-        ? `UNION ALL SELECT ${select}, -1 AS sequence FROM ${parquetSource(existing.map((file) => path.join(dir, file.path)))}`
+        ? `UNION ALL SELECT ${select}, -1 - file_row_number AS sequence, ${rows.kind === 'bars' ? '0' : 'row_number() OVER (PARTITION BY symbol, ts ORDER BY file_row_number)'} AS ordinal
+           FROM read_parquet(${sqlStringList(existing.map((file) => path.join(dir, file.path)))}, hive_partitioning = false, file_row_number = true)`
         : '';
       try {
-        await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, strftime(ts, '%Y-%m-%d') AS date FROM (
-          SELECT ${select}, sequence FROM incoming ${existingSql}
-        ) QUALIFY row_number() OVER (PARTITION BY symbol, ts ORDER BY sequence DESC) = 1`);
+        await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, ordinal, strftime(ts, '%Y-%m-%d') AS date FROM (
+          SELECT ${select}, sequence, ${ordinal} AS ordinal FROM incoming ${existingSql}
+        ) QUALIFY row_number() OVER (PARTITION BY symbol, ts, ordinal ORDER BY (sequence >= 0) DESC, sequence DESC) = 1`);
       } catch (error) {
         throw new SimError('DATA_CORRUPT_FILE', `expected readable Parquet partitions to merge into, found ${(error as Error).message.split('\n')[0]}`);
       }
       const summary = await connection.runAndReadAll(`SELECT date, count(*)::DOUBLE AS rows, min(epoch_us(ts))::DOUBLE AS min_us, max(epoch_us(ts))::DOUBLE AS max_us,
-          list(DISTINCT symbol ORDER BY symbol) AS symbols, ${contentDigestSql(rows.kind)} AS digest
+          list(DISTINCT symbol ORDER BY symbol) AS symbols, ${contentDigestSql(rows.kind, 'symbol, ts, ordinal')} AS digest
         FROM merged GROUP BY date ORDER BY date`);
       const summaryRows = summary.getRowObjectsJson() as { date: string; rows: number; min_us: number; max_us: number; symbols: string[]; digest: string }[];
       for (const row of summaryRows) {
@@ -149,7 +153,7 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
         }
         const relative = partitionPath(rows.kind, rows.interval, row.date, row.digest);
         const stagedFile = path.join(staging, `${stagedCount++}.parquet`);
-        await connection.run(`COPY (SELECT ${select} FROM merged WHERE date = ${sqlString(row.date)} ORDER BY symbol, ts)
+        await connection.run(`COPY (SELECT ${select} FROM merged WHERE date = ${sqlString(row.date)} ORDER BY symbol, ts, ordinal)
           TO ${sqlString(stagedFile)} (FORMAT parquet, COMPRESSION zstd)`);
         moves.push({ from: stagedFile, to: path.join(dir, relative) });
         const entry: ManifestFile = {
