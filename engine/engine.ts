@@ -245,7 +245,7 @@ export class Engine implements ExecutionSink {
 
   private rollDay(timeUs: number): void {
     const day = this.calendar.tradingDay(timeUs);
-    this.nextDayBoundaryUs = this.calendar.sessionCloseUs(day);
+    this.nextDayBoundaryUs = this.calendar.dayEndUs(day);
     this.dayIndex++;
     this.dayStartEquityCash = this.portfolio.equityCashValue();
     if (this.risk.onNewDay()) this.log.append(timeUs, 'risk.state', { state: this.risk.state, reason: 'new-day' });

@@ -11,7 +11,7 @@ export { SeededRng, hashString32 } from './core/rng.ts';
 export { SequentialIdSource } from './core/ids.ts';
 export { EventQueue } from './core/event-queue.ts';
 export { scalesOf, toTicks, fromTicks, formatScaled, formatCash, cashToCurrency, CASH_UNITS_PER_CURRENCY, type InstrumentScales } from './core/instruments.ts';
-export { parseDate, formatDays, formatTimeUs, daysFromCivil, civilFromDays, calendarFor, newYorkOffsetMinutes, type TradingCalendar } from './core/time.ts';
+export { parseDate, formatDays, formatTimeUs, daysFromCivil, civilFromDays, calendarFor, newYorkOffsetMinutes, localMinuteOfDay, localDay, type TradingCalendar } from './core/time.ts';
 export * from './strategy/strategy.ts';
 export * from './strategy/params.ts';
 export * from './indicators/index.ts';

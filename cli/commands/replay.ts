@@ -1,11 +1,139 @@
-// Placeholder until this command group lands; it refuses with a clear message.
-import type { CommandModule } from 'yargs';
-import { SimError } from '../../engine/errors.ts';
+// `sim replay`: run a strategy over historical data and report. Thin glue over adapters/replay.
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import cliProgress from 'cli-progress';
+import { SimError, parseParamPairs, type FillMode, type IntrabarPolicy } from '../../engine/index.ts';
+import { DEFAULT_CATALOG_DIR } from '../../adapters/catalog/index.ts';
+import { runReplay, DEFAULT_RISK, type ReplayOptions, type ReplaySource } from '../../adapters/replay/run-replay.ts';
+import { writeArtefacts, buildReport } from '../../adapters/replay/write-artefacts.ts';
+import { formatSummary } from '../format-summary.ts';
+import { STRATEGIES } from '../../strategies/index.ts';
 
-export const replayCommand: CommandModule = {
+interface ReplayArguments {
+  date?: string;
+  from?: string;
+  to?: string;
+  symbols?: string[];
+  strategy: string;
+  param: string[];
+  seed: number;
+  fill: string;
+  intrabar: string;
+  'fees-bps': number;
+  'fee-minimum': number;
+  'slippage-bps': number;
+  'latency-ms': number;
+  'latency-jitter-ms': number;
+  'max-volume-share': number;
+  cash: number;
+  catalog: string;
+  out?: string;
+  json: boolean;
+  'skip-bad': boolean;
+  risk: boolean;
+  'max-position'?: number;
+  'daily-loss-limit'?: number;
+  'risk-per-trade'?: number;
+  tape?: string;
+  session?: string;
+  artefacts: boolean;
+}
+
+export async function loadSource(args: { tape?: string; session?: string }): Promise<ReplaySource | undefined> {
+  if (args.tape) {
+    // Resolved at run time: the tape adapter is optional glue over adapters/tape.
+    const tapeModule = '../../adapters/tape/index.ts';
+    const tape = await import(tapeModule) as { openTapeSource?: (file: string) => Promise<ReplaySource> };
+    if (!tape.openTapeSource) throw new SimError('NOT_BUILT', 'expected tape replay support (adapters/tape openTapeSource), found none');
+    return tape.openTapeSource(path.resolve(args.tape));
+  }
+  return undefined;
+}
+
+export const replayCommand: CommandModule<object, ReplayArguments> = {
   command: 'replay',
-  describe: 'replay (not built yet)',
-  handler: () => {
-    throw new SimError('NOT_BUILT', 'expected a built "replay" command, found a placeholder');
+  describe: 'replay a strategy over historical bars (or a tape) and report',
+  builder: (yargs: Argv) => yargs
+    .option('date', { type: 'string', describe: 'one trading date, YYYY-MM-DD' })
+    .option('from', { type: 'string', describe: 'first date of a continuous run' })
+    .option('to', { type: 'string', describe: 'last date of a continuous run' })
+    .option('symbols', { type: 'string', array: true, describe: 'symbols (default: all in the catalog); comma or space separated' })
+    .option('strategy', { type: 'string', default: 'orb', describe: `strategy: ${STRATEGIES.map((s) => s.name).join(', ')}` })
+    .option('param', { type: 'string', array: true, default: [], describe: 'strategy parameter k=v (repeatable)' })
+    .option('seed', { type: 'number', default: 1, describe: 'seed for every random draw (latency jitter)' })
+    .option('fill', { type: 'string', default: 'next-open', choices: ['next-open', 'close'], describe: 'market orders fill at the next bar open or at the signal bar close' })
+    .option('intrabar', { type: 'string', default: 'stop-first', choices: ['stop-first', 'target-first'], describe: 'path policy when a stop and a target are both inside one bar' })
+    .option('fees-bps', { type: 'number', default: 0, describe: 'fee in basis points of notional' })
+    .option('fee-minimum', { type: 'number', default: 0, describe: 'minimum fee per order, in currency' })
+    .option('slippage-bps', { type: 'number', default: 0, describe: 'adverse slippage on market and stop fills, in bps' })
+    .option('latency-ms', { type: 'number', default: 0, describe: 'submit-to-venue latency in milliseconds' })
+    .option('latency-jitter-ms', { type: 'number', default: 0, describe: 'extra latency drawn uniformly from [0, jitter] with the seed' })
+    .option('max-volume-share', { type: 'number', default: 1, describe: 'largest share of a bar\'s volume one symbol\'s orders may fill' })
+    .option('cash', { type: 'number', default: 100_000, describe: 'starting cash' })
+    .option('max-position', { type: 'number', describe: 'risk: largest position per symbol, in units' })
+    .option('daily-loss-limit', { type: 'number', describe: `risk: daily loss that moves trading to REDUCING (default ${DEFAULT_RISK.dailyLossLimit})` })
+    .option('risk-per-trade', { type: 'number', describe: `risk: share of equity at the stop per trade (default ${DEFAULT_RISK.riskPerTrade})` })
+    .option('risk', { type: 'boolean', default: true, describe: 'apply the default risk limits (--no-risk to run without)' })
+    .option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR, describe: 'catalog folder' })
+    .option('tape', { type: 'string', describe: 'replay a recorded tick tape (Arrow IPC) instead of the catalog' })
+    .option('out', { type: 'string', describe: 'artefact folder (default runs/<strategy>-<dates>-<run id>)' })
+    .option('artefacts', { type: 'boolean', default: true, describe: 'write artefacts (--no-artefacts to skip)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' })
+    .option('skip-bad', { type: 'boolean', default: false, describe: 'skip bad bars (NaN, non-positive, high < low) instead of refusing' }) as unknown as Argv<ReplayArguments>,
+  handler: async (args) => {
+    const source = await loadSource(args);
+    let fromDate: string;
+    let toDate: string;
+    if (source) {
+      fromDate = source.fromDate;
+      toDate = source.toDate;
+    } else if (args.date !== undefined) {
+      if (args.from !== undefined || args.to !== undefined) throw new SimError('BAD_OPTION', 'expected --date or --from/--to, found both');
+      fromDate = toDate = args.date;
+    } else if (args.from !== undefined && args.to !== undefined) {
+      fromDate = args.from;
+      toDate = args.to;
+    } else {
+      throw new SimError('BAD_OPTION', 'expected --date D, or --from A --to B, or --tape FILE; found none');
+    }
+    const symbols = (args.symbols ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+    const risk = !args.risk ? {} : {
+      ...DEFAULT_RISK,
+      ...(args['max-position'] !== undefined ? { maxPosition: args['max-position'] } : {}),
+      ...(args['daily-loss-limit'] !== undefined ? { dailyLossLimit: args['daily-loss-limit'] } : {}),
+      ...(args['risk-per-trade'] !== undefined ? { riskPerTrade: args['risk-per-trade'] } : {}),
+    };
+    const showProgress = process.stderr.isTTY === true;
+    const bar = showProgress ? new cliProgress.SingleBar({ stream: process.stderr, format: 'replay [{bar}] {value}/{total} days', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    let barStarted = false;
+    const options: ReplayOptions = {
+      catalogDir: path.resolve(args.catalog), fromDate, toDate, symbols, strategy: args.strategy, params: parseParamPairs(args.param ?? []),
+      seed: args.seed, fill: args.fill as FillMode, intrabar: args.intrabar as IntrabarPolicy, feesBps: args['fees-bps'], feeMinimum: args['fee-minimum'],
+      slippageBps: args['slippage-bps'], latencyMs: args['latency-ms'], latencyJitterMs: args['latency-jitter-ms'], maxVolumeShare: args['max-volume-share'],
+      initialCash: args.cash, risk, skipBad: args['skip-bad'], source,
+      onProgress: bar ? (done, total) => {
+        if (total < 5) return;
+        if (!barStarted) { bar.start(total, 0); barStarted = true; }
+        bar.update(Math.min(done, total));
+      } : undefined,
+    };
+    let result;
+    try {
+      result = await runReplay(options);
+    } finally {
+      if (barStarted) bar!.stop();
+    }
+    let report: Record<string, unknown>;
+    if (!args.artefacts) {
+      report = buildReport(result, null);
+    } else {
+      const outDir = path.resolve(args.out ?? path.join('runs', `${result.config.strategy as string}-${fromDate}${toDate !== fromDate ? `_${toDate}` : ''}-${result.runId}`));
+      report = await writeArtefacts(result, outDir);
+    }
+    if (result.skipped && result.skipped.total > 0) {
+      process.stderr.write(`sim: skipped ${result.skipped.total} bad bars (${Object.entries(result.skipped.counts).map(([k, v]) => `${k}: ${v}`).join(', ')})\n`);
+    }
+    if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else process.stdout.write(formatSummary(result, report));
   },
 };

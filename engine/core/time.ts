@@ -89,35 +89,69 @@ export function newYorkOffsetMinutes(timeUs: number): number {
 }
 
 /**
- * A trading calendar: which trading date an instant belongs to and when that date's session closes. Used for
- * DAY orders, daily loss limits and per-day statistics. `us-equity` sessions close at 16:00 New York time; an
- * instant after the close belongs to the next date. `always-open` days run midnight to midnight UTC.
+ * A trading calendar. A trading day is the exchange's local calendar date (New York for us-equity, UTC for
+ * always-open): daily statistics and the daily loss limit roll at local midnight. DAY orders live until the
+ * next session close: 16:00 New York on a weekday for us-equity (an order sent after the close waits for the
+ * next weekday's close; exchange holidays are not modelled), midnight UTC for always-open.
  */
 export interface TradingCalendar {
-  /** Trading date (days since the epoch) of an instant. */
+  /** Trading day (local date as days since the epoch) of an instant. */
   tradingDay(timeUs: number): number;
-  /** The session close of a trading date, in UTC microseconds. */
-  sessionCloseUs(tradingDay: number): number;
+  /** The first instant of the day after `tradingDay`, in UTC microseconds. */
+  dayEndUs(tradingDay: number): number;
+  /** The first session close at or after an instant, in UTC microseconds. */
+  nextSessionCloseUs(timeUs: number): number;
+}
+
+function newYorkLocalToUtcUs(day: number, minuteOfDay: number): number {
+  // The offset at noon UTC of the same day is the day's offset except in the two hours around a change.
+  const guessUs = day * US_PER_DAY + minuteOfDay * US_PER_MINUTE;
+  const offset = newYorkOffsetMinutes(guessUs - newYorkOffsetMinutes(guessUs) * US_PER_MINUTE);
+  return guessUs - offset * US_PER_MINUTE;
 }
 
 const usEquity: TradingCalendar = {
   tradingDay(timeUs) {
-    const localUs = timeUs + newYorkOffsetMinutes(timeUs) * US_PER_MINUTE;
-    const localDay = Math.floor(localUs / US_PER_DAY);
-    const minuteOfDay = (localUs - localDay * US_PER_DAY) / US_PER_MINUTE;
-    return minuteOfDay >= 16 * 60 ? localDay + 1 : localDay;
+    return Math.floor((timeUs + newYorkOffsetMinutes(timeUs) * US_PER_MINUTE) / US_PER_DAY);
   },
-  sessionCloseUs(tradingDay) {
-    const noonUtcUs = tradingDay * US_PER_DAY + 17 * 3_600_000_000;
-    return tradingDay * US_PER_DAY + 16 * 3_600_000_000 - newYorkOffsetMinutes(noonUtcUs) * US_PER_MINUTE;
+  dayEndUs(tradingDay) {
+    return newYorkLocalToUtcUs(tradingDay + 1, 0);
+  },
+  nextSessionCloseUs(timeUs) {
+    let day = usEquity.tradingDay(timeUs);
+    for (let i = 0; i < 8; i++, day++) {
+      const weekday = weekdayOfDays(day);
+      if (weekday === 0 || weekday === 6) continue;
+      const closeUs = newYorkLocalToUtcUs(day, 16 * 60);
+      if (closeUs >= timeUs) return closeUs;
+    }
+    throw new SimError('CALENDAR', `expected a session close within a week of ${timeUs}, found none`);
   },
 };
 
 const alwaysOpen: TradingCalendar = {
   tradingDay: (timeUs) => Math.floor(timeUs / US_PER_DAY),
-  sessionCloseUs: (tradingDay) => (tradingDay + 1) * US_PER_DAY,
+  dayEndUs: (tradingDay) => (tradingDay + 1) * US_PER_DAY,
+  nextSessionCloseUs: (timeUs) => (Math.floor(timeUs / US_PER_DAY) + 1) * US_PER_DAY,
 };
 
 export function calendarFor(name: CalendarName): TradingCalendar {
   return name === 'us-equity' ? usEquity : alwaysOpen;
+}
+
+/**
+ * Minute of the local day (0..1439) of an instant in the calendar's exchange time: New York for us-equity,
+ * UTC for always-open. Strategies use it for session windows (e.g. an opening range from 09:30).
+ */
+export function localMinuteOfDay(timeUs: number, calendar: CalendarName): number {
+  const offsetMinutes = calendar === 'us-equity' ? newYorkOffsetMinutes(timeUs) : 0;
+  const localUs = timeUs + offsetMinutes * US_PER_MINUTE;
+  const minutes = Math.floor(localUs / US_PER_MINUTE);
+  return ((minutes % 1440) + 1440) % 1440;
+}
+
+/** Local calendar day (days since the epoch) of an instant in the calendar's exchange time. */
+export function localDay(timeUs: number, calendar: CalendarName): number {
+  const offsetMinutes = calendar === 'us-equity' ? newYorkOffsetMinutes(timeUs) : 0;
+  return Math.floor((timeUs + offsetMinutes * US_PER_MINUTE) / US_PER_DAY);
 }

@@ -243,8 +243,7 @@ export class SimulatedVenue implements ExecutionPort {
     this.emit({ type: 'accepted', clientOrderId: request.clientOrderId, venueOrderId: order.venueOrderId, timeUs: now });
 
     if (request.timeInForce === 'day') {
-      const calendar = this.calendars[symbolIndex];
-      const closeUs = calendar.sessionCloseUs(calendar.tradingDay(now));
+      const closeUs = this.calendars[symbolIndex].nextSessionCloseUs(now);
       this.scheduler!.schedule(closeUs, () => {
         if (order.stage !== Stage.Done) this.finish(order, 'expired', 'day', closeUs);
       });

@@ -1,0 +1,237 @@
+// One replay run: resolve the strategy and its parameters, open the data (catalog or tape), build the engine
+// with the simulated venue, stream the chunks through it, and summarize. Everything that decides the result
+// goes into the config hash; the run digest is the hash of the engine's ordered event log.
+import { createHash } from 'node:crypto';
+import {
+  Engine, SimulatedVenue, SeededRng, SimError, summarizeRun, resolveParams, formatDays, parseDate, formatScaled,
+  CASH_UNITS_PER_CURRENCY, type FillMode, type IntrabarPolicy, type Instrument, type RiskLimits, type MarketDataChunk,
+  type RunSummary, type ClosedTrade, type ParamValues,
+} from '../../engine/index.ts';
+import { findStrategy } from '../../strategies/index.ts';
+import { openCatalog, type BadRowsReport } from '../catalog/index.ts';
+import { codeVersion } from './code-version.ts';
+
+export interface ReplayOptions {
+  readonly catalogDir: string;
+  readonly fromDate: string;
+  readonly toDate: string;
+  readonly symbols?: readonly string[];
+  readonly strategy: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+  readonly seed: number;
+  readonly fill: FillMode;
+  readonly intrabar: IntrabarPolicy;
+  readonly feesBps: number;
+  readonly feeMinimum: number;
+  readonly slippageBps: number;
+  readonly latencyMs: number;
+  /** Extra latency drawn uniformly from [0, latencyJitterMs] with the seed. */
+  readonly latencyJitterMs: number;
+  readonly maxVolumeShare: number;
+  readonly initialCash: number;
+  readonly risk: RiskOptions;
+  readonly skipBad: boolean;
+  /** Data source: the catalog (default) or an already opened chunk stream (tapes, sessions). */
+  readonly source?: ReplaySource;
+  /** Progress callback: fraction done in [0, 1]. */
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly checkLedger?: boolean;
+}
+
+/** Risk limits in user units (currency, instrument units, fractions), converted for the engine. */
+export interface RiskOptions {
+  readonly maxPosition?: number;
+  readonly maxGrossNotional?: number;
+  readonly maxOpenOrders?: number;
+  readonly riskPerTrade?: number;
+  readonly dailyLossLimit?: number;
+  readonly dailyLossAction?: 'reduce' | 'halt';
+  readonly priceBand?: number;
+  readonly ordersPerMinute?: number;
+}
+
+export const DEFAULT_RISK: RiskOptions = {
+  maxGrossNotional: 400_000,
+  maxOpenOrders: 50,
+  riskPerTrade: 0.01,
+  dailyLossLimit: 2_000,
+  dailyLossAction: 'reduce',
+  priceBand: 0.1,
+  ordersPerMinute: 120,
+};
+
+export interface ReplaySource {
+  readonly kind: 'tape' | 'session';
+  readonly path: string;
+  readonly instruments: readonly Instrument[];
+  readonly dataDigest: string;
+  readonly chunks: AsyncIterable<MarketDataChunk>;
+  readonly fromDate: string;
+  readonly toDate: string;
+}
+
+export interface ReplayResult {
+  readonly runDigest: string;
+  readonly configHash: string;
+  readonly dataDigest: string;
+  readonly codeVersion: string;
+  readonly runId: string;
+  readonly config: Record<string, unknown>;
+  readonly instruments: readonly Instrument[];
+  readonly dates: readonly string[];
+  readonly bars: number;
+  readonly ticks: number;
+  readonly summary: RunSummary;
+  readonly trades: readonly ClosedTrade[];
+  readonly realizedPnl: number;
+  readonly totalPnl: number;
+  readonly fees: number;
+  readonly riskDenials: Readonly<Record<string, number>>;
+  readonly skipped: BadRowsReport | undefined;
+  readonly engine: Engine;
+}
+
+function toRiskLimits(risk: RiskOptions, lotsPerUnit: number): RiskLimits {
+  return {
+    maxPositionLots: risk.maxPosition === undefined ? undefined : Math.round(risk.maxPosition * lotsPerUnit),
+    maxGrossNotionalCash: risk.maxGrossNotional === undefined ? undefined : Math.round(risk.maxGrossNotional * CASH_UNITS_PER_CURRENCY),
+    maxOpenOrders: risk.maxOpenOrders,
+    riskPerTradeFraction: risk.riskPerTrade,
+    dailyLossLimitCash: risk.dailyLossLimit === undefined ? undefined : Math.round(risk.dailyLossLimit * CASH_UNITS_PER_CURRENCY),
+    dailyLossAction: risk.dailyLossAction,
+    priceBandFraction: risk.priceBand,
+    orderRate: risk.ordersPerMinute === undefined ? undefined : { count: risk.ordersPerMinute, windowUs: 60_000_000 },
+  };
+}
+
+/** sha256 of a JSON value with object keys sorted, so equal configs hash equally however they were built. */
+export function stableHash(value: unknown): string {
+  return createHash('sha256').update(stableJson(value)).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+}
+
+function validateOptions(options: ReplayOptions): void {
+  const from = parseDate(options.fromDate, '--from date');
+  const to = parseDate(options.toDate, '--to date');
+  if (to < from) throw new SimError('BAD_DATE_RANGE', `expected --from on or before --to, found ${options.fromDate} after ${options.toDate}`);
+  const nonNegative: [string, number][] = [['--fees-bps', options.feesBps], ['--fee-minimum', options.feeMinimum], ['--slippage-bps', options.slippageBps], ['--latency-ms', options.latencyMs], ['--latency-jitter-ms', options.latencyJitterMs]];
+  for (const [name, value] of nonNegative) {
+    if (!(Number.isFinite(value) && value >= 0)) throw new SimError('BAD_OPTION', `expected ${name} to be a number >= 0, found ${value}`);
+  }
+  if (!(options.maxVolumeShare > 0 && options.maxVolumeShare <= 1)) throw new SimError('BAD_OPTION', `expected --max-volume-share in (0, 1], found ${options.maxVolumeShare}`);
+  if (!(options.initialCash > 0)) throw new SimError('BAD_OPTION', `expected --cash > 0, found ${options.initialCash}`);
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new SimError('BAD_OPTION', `expected --seed to be a whole number >= 0, found ${options.seed}`);
+}
+
+export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
+  validateOptions(options);
+  const definition = findStrategy(options.strategy);
+  const params: ParamValues = resolveParams(definition, options.params);
+
+  const catalog = options.source ? undefined : await openCatalog(options.catalogDir);
+  try {
+    let instruments: readonly Instrument[];
+    let dates: string[];
+    let dataDigest: string;
+    let chunks: AsyncIterable<MarketDataChunk>;
+    if (options.source) {
+      instruments = options.source.instruments;
+      dates = [options.source.fromDate, options.source.toDate];
+      dataDigest = options.source.dataDigest;
+      chunks = options.source.chunks;
+    } else {
+      const symbols = options.symbols && options.symbols.length > 0 ? [...new Set(options.symbols)].sort() : catalog!.symbols();
+      const query = { symbols, fromDate: options.fromDate, toDate: options.toDate, skipBad: options.skipBad };
+      // Asking for the digest first validates the dates and symbols with the catalog's own messages.
+      dataDigest = catalog!.dataDigest(query, 'bars');
+      dates = catalog!.dates('bars').filter((d) => d >= options.fromDate && d <= options.toDate);
+      instruments = symbols.map((symbol) => catalog!.instrument(symbol));
+      chunks = catalog!.readBars(query);
+    }
+
+    const config = {
+      strategy: definition.name, params, symbols: instruments.map((i) => i.symbol), from: options.fromDate, to: options.toDate,
+      source: options.source ? { kind: options.source.kind } : { kind: 'catalog' }, seed: options.seed, fill: options.fill,
+      intrabar: options.intrabar, feesBps: options.feesBps, feeMinimum: options.feeMinimum, slippageBps: options.slippageBps,
+      latencyMs: options.latencyMs, latencyJitterMs: options.latencyJitterMs, maxVolumeShare: options.maxVolumeShare,
+      initialCash: options.initialCash, risk: options.risk, skipBad: options.skipBad,
+    };
+    const configHash = stableHash(config);
+    const runId = configHash.slice(0, 8);
+    const engine = new Engine({
+      runId, strategyId: definition.name, instruments, initialCash: options.initialCash,
+      risk: toRiskLimits(options.risk, 10 ** (instruments[0]?.lotScale ?? 0)), checkLedger: options.checkLedger,
+    }, definition.create(params));
+    const venue = new SimulatedVenue(engine.scales, {
+      fillMode: options.fill, intrabarPolicy: options.intrabar, feeBps: options.feesBps,
+      feeMinimumCash: Math.round(options.feeMinimum * CASH_UNITS_PER_CURRENCY), slippageBps: options.slippageBps,
+      latency: options.latencyJitterMs > 0
+        ? { kind: 'uniform', minUs: Math.round(options.latencyMs * 1000), maxUs: Math.round((options.latencyMs + options.latencyJitterMs) * 1000) }
+        : { kind: 'fixed', latencyUs: Math.round(options.latencyMs * 1000) },
+      maxVolumeShare: options.maxVolumeShare,
+    }, new SeededRng(options.seed));
+    engine.connect(venue, venue);
+
+    let bars = 0;
+    let ticks = 0;
+    let started = false;
+    let chunkCount = 0;
+    for await (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      if (!started) {
+        engine.start(chunk.kind === 'bars' ? chunk.startUs[0] : chunk.timeUs[0]);
+        started = true;
+      }
+      if (chunk.kind === 'bars') {
+        engine.processBars(chunk);
+        bars += chunk.length;
+      } else {
+        engine.processTicks(chunk);
+        ticks += chunk.length;
+      }
+      options.onProgress?.(++chunkCount, dates.length);
+    }
+    if (!started) throw new SimError('DATA_EMPTY', `expected bars between ${options.fromDate} and ${options.toDate}, found none for ${instruments.map((i) => i.symbol).join(', ')}`);
+    engine.stop();
+
+    const portfolio = engine.portfolio;
+    const curve = engine.equity;
+    let exposed = 0;
+    for (let i = 0; i < curve.length; i++) exposed += curve.exposed[i];
+    const summary = summarizeRun({
+      initialCashUnits: portfolio.initialCash, equityCash: curve.equityCash.subarray(0, curve.length), timeUs: curve.timeUs.subarray(0, curve.length),
+      dayIndex: curve.dayIndex.subarray(0, curve.length), closedTrades: portfolio.closedTrades, feesCash: portfolio.feesCash, exposureSamples: exposed,
+    });
+    const riskDenials: Record<string, number> = {};
+    for (const event of engine.log.events) {
+      if (event.type === 'order.denied') {
+        const code = String(event.fields.code);
+        riskDenials[code] = (riskDenials[code] ?? 0) + 1;
+      }
+    }
+    const realizedPnl = Number(formatScaled(portfolio.realizedGrossCash - portfolio.feesCash, 6));
+    return {
+      runDigest: engine.log.digest(), configHash, dataDigest, codeVersion: await codeVersion(), runId, config, instruments,
+      dates: options.source ? dates : dates, bars, ticks, summary, trades: portfolio.closedTrades, realizedPnl,
+      totalPnl: Number(formatScaled(portfolio.equityCashValue() - portfolio.initialCash, 6)),
+      fees: Number(formatScaled(portfolio.feesCash, 6)), riskDenials, skipped: catalog?.skipped, engine,
+    };
+  } finally {
+    await catalog?.close();
+  }
+}
+
+/** The trading days a run covered, for messages. */
+export function describeDates(dates: readonly string[]): string {
+  if (dates.length === 0) return 'no dates';
+  return dates.length === 1 ? dates[0] : `${dates[0]}..${dates[dates.length - 1]} (${dates.length} days)`;
+}
+
+export { formatDays };
