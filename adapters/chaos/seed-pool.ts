@@ -9,7 +9,11 @@ const BATCH_SIZE = 8;
 export async function runSeedsInPool(request: Omit<SeedRunRequest, 'seed'>, seeds: readonly number[], workers: number): Promise<SeedResult[]> {
   const batches: SeedBatch[] = [];
   for (let start = 0; start < seeds.length; start += BATCH_SIZE) batches.push({ request, seeds: seeds.slice(start, start + BATCH_SIZE) });
-  if (workers <= 1) return batches.flatMap((batch) => runSeedBatch(batch)).sort((a, b) => a.seed - b.seed);
+  if (workers <= 1) {
+    const results: SeedResult[] = [];
+    for (const batch of batches) results.push(...(await runSeedBatch(batch)));
+    return results.sort((a, b) => a.seed - b.seed);
+  }
   const pool = new Piscina({
     filename: new URL('./seed-worker.mjs', import.meta.url).href,
     minThreads: workers,

@@ -8,8 +8,10 @@ export interface SeedBatch {
   readonly seeds: readonly number[];
 }
 
-export function runSeedBatch(batch: SeedBatch): SeedResult[] {
+export async function runSeedBatch(batch: SeedBatch): Promise<SeedResult[]> {
   const scenario = findScenario(batch.request.scenario);
   if (!scenario) throw new SimError('UNKNOWN_SCENARIO', `expected a known scenario, found "${batch.request.scenario}"`);
-  return batch.seeds.map((seed) => runSeedSim(scenario, { ...batch.request, seed }));
+  const results: SeedResult[] = [];
+  for (const seed of batch.seeds) results.push(await runSeedSim(scenario, { ...batch.request, seed }));
+  return results;
 }

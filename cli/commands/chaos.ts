@@ -108,7 +108,8 @@ export async function runChaos(argv: ChaosArguments): Promise<number> {
   const summaries = summarize(results);
   const extra: string[] = [];
   if (argv.short) extra.push('--short');
-  const reports = summaries.map((summary) => {
+  const reports = [];
+  for (const summary of summaries) reports.push(await (async () => {
     const failing = summary.seedsViolating[0];
     if (failing === undefined) return variantReport(summary, undefined, undefined, undefined);
     const replay = replayCommand(scenario.name, mode, failing, summary.name, options, extra);
@@ -116,18 +117,11 @@ export async function runChaos(argv: ChaosArguments): Promise<number> {
     let shrunkReplay: string | undefined;
     if (mode === 'sim' && argv.shrink) {
       const original = results.find((result) => result.seed === failing)!;
-      shrunk = shrinkFailure(scenario, { ...request, seed: failing }, summary.name, original);
+      shrunk = await shrinkFailure(scenario, { ...request, seed: failing }, summary.name, original);
       shrunkReplay = replayCommand(scenario.name, mode, failing, summary.name, options, [...extra, `--faults ${quote(JSON.stringify(shrunk.faults))}`, `--duration-us ${shrunk.durationUs}`]);
     }
     return variantReport(summary, replay, shrunk, shrunkReplay);
-  });
-  const errorMessages: Record<string, Record<string, number>> = {};
-  for (const result of results) {
-    for (const variant of result.variants) {
-      const messages = (variant.metrics as Record<string, unknown>).errorMessages;
-      if (messages) errorMessages[variant.name] = messages as Record<string, number>;
-    }
-  }
+  })());
   const report: ChaosReport = {
     scenario: scenario.name, mode, seed: argv.seed, seeds: argv.seeds, options, variants: reports, elapsedMs: Date.now() - startedMs,
   };

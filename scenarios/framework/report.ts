@@ -9,6 +9,7 @@ export interface VariantReport {
   readonly metrics: Record<string, number>;
   readonly seedsViolating?: number[];
   readonly examples: string[];
+  readonly details?: Readonly<Record<string, unknown>>;
   readonly replay?: string;
   readonly shrunk?: { faults: Fault[]; durationUs: number; runs: number; replay: string };
 }
@@ -20,7 +21,6 @@ export interface ChaosReport {
   readonly seeds: number;
   readonly options: Record<string, number | string>;
   readonly variants: VariantReport[];
-  readonly errorMessages?: Record<string, Record<string, number>>;
   readonly elapsedMs: number;
 }
 
@@ -32,6 +32,7 @@ export function variantReport(summary: VariantSummary, replay: string | undefine
     metrics: summary.metrics,
     ...(summary.seedsViolating.length > 0 ? { seedsViolating: summary.seedsViolating.slice(0, 20) } : {}),
     examples: summary.examples,
+    ...(summary.details ? { details: summary.details } : {}),
     ...(replay ? { replay } : {}),
     ...(shrunk && shrunkReplay ? { shrunk: { faults: shrunk.faults, durationUs: shrunk.durationUs, runs: shrunk.runs, replay: shrunkReplay } } : {}),
   };
@@ -53,11 +54,10 @@ export function formatReport(report: ChaosReport): string {
   for (const variant of report.variants) for (const name of Object.keys(variant.metrics)) if (!metricNames.includes(name)) metricNames.push(name);
   lines.push('');
   lines.push(table([['metric', ...report.variants.map((variant) => variant.name)], ...metricNames.map((name) => [name, ...report.variants.map((variant) => String(variant.metrics[name] ?? '-'))])]));
-  if (report.errorMessages) {
-    lines.push('');
-    for (const [variant, messages] of Object.entries(report.errorMessages)) {
-      for (const [message, count] of Object.entries(messages)) lines.push(`error seen by ${variant}: ${count} x ${message}`);
-    }
+  for (const variant of report.variants) {
+    const messages = variant.details?.errorMessages as Record<string, number> | undefined;
+    if (!messages) continue;
+    for (const [message, count] of Object.entries(messages)) lines.push(`${variant.name}: ${count} x ${message}`);
   }
   for (const variant of report.variants) {
     if (variant.examples.length === 0) continue;

@@ -14,6 +14,7 @@ export interface VariantSeedResult {
   readonly metrics: Record<string, number>;
   /** Up to three example violation messages, for the report. */
   readonly examples: string[];
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface SeedResult {
@@ -62,7 +63,7 @@ function contextFor(scenario: Scenario<any>, request: SeedRunRequest, variant: s
   return { seed: request.seed, variant, mode: request.mode, faults, durationUs, options: request.options, rng: root.child('workload') };
 }
 
-function evaluate(scenario: Scenario<any>, context: RunContext, record: { history: readonly any[]; truth: unknown; metrics: Readonly<Record<string, number>> }): VariantSeedResult {
+function evaluate(scenario: Scenario<any>, context: RunContext, record: { history: readonly any[]; truth: unknown; metrics: Readonly<Record<string, number>>; details?: Readonly<Record<string, unknown>> }): VariantSeedResult {
   const spec = scenario.variants.find((variant) => variant.name === context.variant)!;
   const violations: Record<string, number> = {};
   const examples: string[] = [];
@@ -76,17 +77,17 @@ function evaluate(scenario: Scenario<any>, context: RunContext, record: { histor
       examples.push(`${invariant.name}: ${violation.message}`);
     }
   }
-  return { name: spec.name, role: spec.role, verdict: verdictFor(spec.role, total > 0), violations, metrics: { ...record.metrics }, examples };
+  return { name: spec.name, role: spec.role, verdict: verdictFor(spec.role, total > 0), violations, metrics: { ...record.metrics }, examples, ...(record.details ? { details: record.details } : {}) };
 }
 
-/** Runs the requested variants of one seed in sim mode (synchronous, deterministic). */
-export function runSeedSim(scenario: Scenario<any>, request: SeedRunRequest): SeedResult {
+/** Runs the requested variants of one seed in sim mode (deterministic: virtual time only). */
+export async function runSeedSim(scenario: Scenario<any>, request: SeedRunRequest): Promise<SeedResult> {
   const variants: VariantSeedResult[] = [];
   let faults: readonly Fault[] = [];
   for (const variant of request.variants) {
     const context = contextFor(scenario, request, variant);
     faults = context.faults;
-    variants.push(evaluate(scenario, context, scenario.runSim(context)));
+    variants.push(evaluate(scenario, context, await scenario.runSim(context)));
   }
   return { seed: request.seed, faults, variants };
 }
@@ -115,6 +116,8 @@ export interface VariantSummary {
   readonly metrics: Record<string, number>;
   readonly seedsViolating: number[];
   readonly examples: string[];
+  /** Details of the first seed that reported any. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** Merges per-seed results in seed order; a fix holds only if it holds on every seed, the unfixed variant
@@ -145,7 +148,8 @@ export function summarize(results: readonly SeedResult[]): VariantSummary[] {
     const metrics: Record<string, number> = {};
     for (const [name, sum] of Object.entries(metricSums)) metrics[name] = round(sum / ordered.length);
     if (ordered.length > 1) metrics.seedsViolating = seedsViolating.length;
-    summaries.push({ name: first.name, role: first.role, verdict: verdictFor(first.role, seedsViolating.length > 0), violations, metrics, seedsViolating, examples });
+    const details = ordered.map((result) => result.variants[index].details).find((value) => value !== undefined);
+    summaries.push({ name: first.name, role: first.role, verdict: verdictFor(first.role, seedsViolating.length > 0), violations, metrics, seedsViolating, examples, ...(details ? { details } : {}) });
   }
   return summaries;
 }
@@ -180,13 +184,13 @@ const SETTLE_US = 120_000_000;
  * drop faults one at a time, shorten them, move them earlier, and cut the run to the last fault plus a
  * settle window. Bounded by SHRINK_RUNS_MAX runs.
  */
-export function shrinkFailure(scenario: Scenario<any>, request: SeedRunRequest, variant: string, original: SeedResult): ShrinkResult {
+export async function shrinkFailure(scenario: Scenario<any>, request: SeedRunRequest, variant: string, original: SeedResult): Promise<ShrinkResult> {
   let runs = 0;
   const durationFull = request.durationUs ?? scenario.durationUs('sim', request.short, request.options);
-  const fails = (faults: Fault[], durationUs: number): boolean => {
+  const fails = async (faults: Fault[], durationUs: number): Promise<boolean> => {
     if (runs >= SHRINK_RUNS_MAX) return false;
     runs += 1;
-    const result = runSeedSim(scenario, { ...request, variants: [variant], faults, durationUs });
+    const result = await runSeedSim(scenario, { ...request, variants: [variant], faults, durationUs });
     const verdict = result.variants[0].verdict;
     return verdict === 'reproduced' || verdict === 'fails';
   };
@@ -198,20 +202,20 @@ export function shrinkFailure(scenario: Scenario<any>, request: SeedRunRequest, 
     changed = false;
     for (let index = 0; index < faults.length; index += 1) {
       const candidate = faults.filter((_, other) => other !== index);
-      if (fails(candidate, durationUs)) { faults = candidate; changed = true; break; }
+      if (await fails(candidate, durationUs)) { faults = candidate; changed = true; break; }
     }
   }
   // 2. Cut the run to the end of the last fault plus a settle window.
   const lastEndUs = faults.reduce((end, fault) => Math.max(end, fault.atUs + fault.durationUs), 0);
   const cutUs = Math.min(durationUs, lastEndUs + SETTLE_US);
-  if (cutUs < durationUs && fails(faults, cutUs)) durationUs = cutUs;
+  if (cutUs < durationUs && (await fails(faults, cutUs))) durationUs = cutUs;
   // 3. Shift the whole schedule earlier so the first fault starts near the beginning.
   const firstAtUs = faults.reduce((start, fault) => Math.min(start, fault.atUs), Number.POSITIVE_INFINITY);
   if (Number.isFinite(firstAtUs) && firstAtUs > 5_000_000) {
     const shift = firstAtUs - 5_000_000;
     const shifted = faults.map((fault) => ({ ...fault, atUs: fault.atUs - shift }));
     const shiftedDuration = Math.max(SETTLE_US, durationUs - shift);
-    if (fails(shifted, shiftedDuration)) { faults = shifted; durationUs = shiftedDuration; }
+    if (await fails(shifted, shiftedDuration)) { faults = shifted; durationUs = shiftedDuration; }
   }
   // 4. Halve each fault's duration while it still fails (bounded per fault).
   for (let index = 0; index < faults.length; index += 1) {
@@ -219,7 +223,7 @@ export function shrinkFailure(scenario: Scenario<any>, request: SeedRunRequest, 
       const fault = faults[index];
       if (fault.durationUs < 1_000_000) break;
       const candidate = faults.map((other, otherIndex) => (otherIndex === index ? { ...other, durationUs: Math.round(other.durationUs / 2) } : other));
-      if (!fails(candidate, durationUs)) break;
+      if (!(await fails(candidate, durationUs))) break;
       faults = candidate;
     }
   }
@@ -229,7 +233,7 @@ export function shrinkFailure(scenario: Scenario<any>, request: SeedRunRequest, 
     const fault = faults[index];
     if (fault.atUs - earliest <= 10_000_000) continue;
     const candidate = faults.map((other, otherIndex) => (otherIndex === index ? { ...other, atUs: earliest + 10_000_000 } : other));
-    if (fails(candidate, durationUs)) faults = candidate;
+    if (await fails(candidate, durationUs)) faults = candidate;
   }
   faults.sort((a, b) => a.atUs - b.atUs);
   return { variant, seed: request.seed, faults, durationUs, runs };

@@ -38,6 +38,8 @@ export interface RunRecord<Truth> {
   readonly history: readonly HistoryEntry[];
   readonly truth: Truth;
   readonly metrics: Readonly<Record<string, number>>;
+  /** Free-form facts for the report (for example the exact error messages a real library raised). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface Violation {
@@ -68,7 +70,8 @@ export interface Scenario<Truth = unknown> {
   durationUs(mode: ScenarioMode, short: boolean, options: ScenarioOptions): number;
   /** The seeded fault schedule of a run. The same seed gives the same schedule for every variant. */
   faultSchedule(rng: SeededRandom, durationUs: number, mode: ScenarioMode, options: ScenarioOptions): Fault[];
-  runSim(context: RunContext): RunRecord<Truth>;
+  /** Sim mode: virtual time only. May return a promise (settled by virtual time, never by a wall clock). */
+  runSim(context: RunContext): RunRecord<Truth> | Promise<RunRecord<Truth>>;
   runReal?(context: RunContext): Promise<RunRecord<Truth>>;
   readonly invariants: readonly Invariant<Truth>[];
 }
