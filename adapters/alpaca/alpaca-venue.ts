@@ -1,0 +1,693 @@
+// The Alpaca execution port: engine OrderRequests out as Alpaca v2 orders, Alpaca's trade_updates stream in
+// as ExecutionReports. REST goes through the official SDK (@alpacahq/alpaca-trade-api, raw generated Api
+// classes with our own basePath, so tests point it at the loopback fake); the stream is the SDK's
+// TradingStream with its `url` override.
+//
+// Rules this adapter keeps:
+// - A placement is never retried blindly. On a timeout, a dropped connection or a 5xx the outcome is unknown;
+//   it is settled by looking the order up by client_order_id. Only when the venue answers "no such order"
+//   twice, `lookupSettleMs` apart (the SDK warns a miss right after a placement may be a lag, not proof), is
+//   the order sent again, at most `placementAttemptsMax` times in all. A 429 or a 4xx is a definite "not
+//   accepted": 429 is retried after Retry-After (bounded), a 4xx becomes a `rejected` report.
+// - Fills are counted from the order's cumulative filled_qty, not by adding up events: a duplicated, reordered
+//   or missed event (stream outage) can neither double nor lose a fill. Execution ids dedup the common case.
+// - The client never sends more than 200 requests per minute (token bucket, bounded waiting line).
+import { streaming, trading } from '@alpacahq/alpaca-trade-api';
+import { SimError } from '../../engine/errors.ts';
+import type {
+  Clock, ExecutionPort, ExecutionReport, ExecutionSink, Instrument, OrderChanges, OrderRequest, OrderStatus, OrderType, VenueCapabilities,
+} from '../../engine/types.ts';
+import { CASH_SCALE } from '../../engine/types.ts';
+import type { AlpacaOrderRequestWire, AlpacaOrderStatus, AlpacaReplaceRequestWire } from './alpaca-wire.ts';
+import { decimalToScaled, scaledToDecimal } from './decimal-units.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export interface AlpacaVenueOptions {
+  keyId: string;
+  secret: string;
+  /** Trading REST base, e.g. https://paper-api.alpaca.markets (no /v2). */
+  restUrl: string;
+  /** trade_updates websocket, e.g. wss://paper-api.alpaca.markets/stream. */
+  streamUrl: string;
+  instruments: readonly Instrument[];
+  sink: ExecutionSink;
+  clock: Clock;
+  requestTimeoutMs?: number;
+  requestsPerMinuteMax?: number;
+  placementAttemptsMax?: number;
+  lookupSettleMs?: number;
+  /** Operating problems that are not a report about one order (stream errors, outcomes still unknown). */
+  onProblem?: (error: SimError) => void;
+}
+
+/** An order as the venue sees it, in our units, for startup reconciliation. */
+export interface VenueOrderSnapshot {
+  clientOrderId: string;
+  venueOrderId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: OrderType;
+  quantity: number;
+  filledQuantity: number;
+  status: OrderStatus;
+  limitPriceTicks?: number;
+  stopPriceTicks?: number;
+}
+
+export interface VenuePositionSnapshot {
+  symbol: string;
+  /** Signed lots. */
+  quantity: number;
+  averagePriceTicks: number;
+}
+
+export interface VenueAccountSnapshot {
+  cashCash: number;
+  equityCash: number;
+  buyingPowerCash: number;
+}
+
+export const ALPACA_CAPABILITIES: VenueCapabilities = {
+  orderTypes: ['market', 'limit', 'stop', 'stop-limit', 'trailing-stop'],
+  // Alpaca's order_class "oco" (and bracket/oto legs) cancels the other leg on a fill: OCO pairs of a
+  // take-profit limit and a stop(-limit) exit are sent as one native oco order.
+  nativeOco: true,
+  // Alpaca equities have no reduce-only flag; the engine emulates reduce-only for this venue.
+  reduceOnly: false,
+  modify: true,
+};
+
+interface TrackedOrder {
+  request: OrderRequest;
+  instrument: Instrument;
+  venueOrderId: string | null;
+  /** The client_order_id Alpaca knows this order by (differs for an OCO stop leg, or after a replace). */
+  wireClientOrderId: string;
+  phase: 'placing' | 'unknown' | 'open' | 'done';
+  accepted: boolean;
+  filledLots: number;
+  /** Cumulative notional of the fills reported so far, in ticks*lots, to derive the price of a catch-up fill. */
+  filledNotional: number;
+  cancelWanted: boolean;
+  replaceCount: number;
+}
+
+/** The fields of an SDK Order (camelCase model) this adapter reads. */
+interface OrderView {
+  id: string;
+  clientOrderId: string;
+  status: AlpacaOrderStatus;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: string;
+  qty: string | null;
+  filledQty: string;
+  filledAvgPrice: string | null;
+  limitPrice: string | null;
+  stopPrice: string | null;
+  replacedBy: string | null;
+  replaces: string | null;
+  legs: OrderView[];
+}
+
+const SEEN_EXECUTIONS_MAX = 10_000;
+const RATE_LIMIT_RETRIES_MAX = 3;
+const CANCEL_ATTEMPTS_MAX = 3;
+
+export class AlpacaVenue implements ExecutionPort {
+  readonly capabilities = ALPACA_CAPABILITIES;
+  private readonly options: AlpacaVenueOptions;
+  private readonly orders: trading.OrdersApi;
+  private readonly positions: trading.PositionsApi;
+  private readonly accounts: trading.AccountsApi;
+  private readonly stream: streaming.TradingStream;
+  private readonly bucket: TokenBucket;
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly tracked = new Map<string, TrackedOrder>();
+  private readonly byVenueId = new Map<string, string>();
+  private readonly pendingOco = new Map<string, OrderRequest>();
+  private readonly seenExecutions = new Set<string>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(options: AlpacaVenueOptions) {
+    this.options = options;
+    for (const instrument of options.instruments) this.instruments.set(instrument.symbol, instrument);
+    // Raw Api classes from a bare Configuration: the SDK's own retry and rate limiter are off, so the
+    // placement policy above is the only one in force.
+    const configuration = new trading.Configuration({ basePath: options.restUrl, keyId: options.keyId, secret: options.secret, timeoutMs: options.requestTimeoutMs ?? 10_000 });
+    this.orders = new trading.OrdersApi(configuration);
+    this.positions = new trading.PositionsApi(configuration);
+    this.accounts = new trading.AccountsApi(configuration);
+    const perMinute = options.requestsPerMinuteMax ?? 200;
+    this.bucket = new TokenBucket({ perMinute, burst: Math.min(10, perMinute - 1), waitingMax: 1_000 });
+    this.stream = new streaming.TradingStream({
+      credentials: { keyId: options.keyId, secret: options.secret }, url: options.streamUrl,
+      reconnect: true, maxReconnectAttempts: streaming.UNLIMITED_RECONNECT_ATTEMPTS, initialReconnectMs: 100, maxReconnectMs: 5_000, reconnectJitter: 0,
+    });
+    this.stream.onTradeUpdate((update) => this.onTradeUpdate(update as unknown as { event: string; order: unknown; executionId?: string; price?: string; qty?: string }));
+    this.stream.onConnect(() => this.stream.subscribeTradeUpdates());
+    // After a reconnect, events sent while we were away are lost: catch up from REST.
+    this.stream.onReconnected(() => void this.track(this.catchUp()));
+    this.stream.onError((message) => this.problem(new SimError('VENUE_STREAM_ERROR', `expected a clean trade_updates stream, found: ${message}`)));
+  }
+
+  /** Opens the trade_updates stream and waits (bounded) until it is authorized and listening. */
+  async connect(timeoutMs = 5_000): Promise<void> {
+    const listening = new Promise<void>((resolve) => this.stream.once('subscription', () => resolve()));
+    this.stream.connect();
+    const authorized = await this.stream.waitForAuthentication(timeoutMs);
+    if (!authorized) throw new SimError('VENUE_STREAM_AUTH', `expected the trade_updates stream to authorize within ${timeoutMs} ms, found it did not`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new SimError('VENUE_TIMEOUT', `expected a listening ack within ${timeoutMs} ms, found none`)), timeoutMs); });
+    try { await Promise.race([listening, timeout]); } finally { clearTimeout(timer); }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stream.disconnect();
+    await this.idle();
+    this.bucket.close();
+  }
+
+  /** Resolves when no request started by this adapter is still running (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (let round = 0; round < 100 && this.inFlight.size > 0; round += 1) await Promise.allSettled([...this.inFlight]);
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // ExecutionPort
+
+  submit(request: OrderRequest): void {
+    const instrument = this.instruments.get(request.symbol);
+    if (instrument === undefined) return this.reject(request.clientOrderId, 'VENUE_UNKNOWN_SYMBOL', `expected a configured instrument, found ${request.symbol}`);
+    if (request.ocoWithClientOrderId !== undefined) return this.submitOcoMember(request, instrument);
+    if (this.tracked.has(request.clientOrderId)) {
+      // Still sent: the venue is the judge of uniqueness (we may have restarted), and its 422 is reported.
+      void this.track(this.placeDuplicate(request, instrument));
+      return;
+    }
+    const order = this.startTracking(request, instrument, request.clientOrderId);
+    void this.track(this.place(order, () => this.simpleOrderBody(request, instrument)));
+  }
+
+  cancel(clientOrderId: string): void {
+    const order = this.tracked.get(clientOrderId);
+    const now = this.options.clock.nowUs();
+    if (order === undefined) {
+      this.emit({ type: 'cancel-rejected', clientOrderId, code: 'UNKNOWN_ORDER', reason: `expected a known client order id, found ${clientOrderId}`, timeUs: now });
+      return;
+    }
+    if (order.phase === 'done') {
+      this.emit({ type: 'cancel-rejected', clientOrderId, code: 'ORDER_CLOSED', reason: `expected an open order, found ${clientOrderId} closed`, timeUs: now });
+      return;
+    }
+    order.cancelWanted = true;
+    // While the placement is unsettled there is no venue id yet; the cancel goes out once there is one.
+    if (order.venueOrderId !== null && order.phase === 'open') void this.track(this.sendCancel(order));
+  }
+
+  modify(clientOrderId: string, changes: OrderChanges): void {
+    const order = this.tracked.get(clientOrderId);
+    const now = this.options.clock.nowUs();
+    if (order === undefined || order.venueOrderId === null || order.phase !== 'open') {
+      this.emit({ type: 'modify-rejected', clientOrderId, code: order === undefined ? 'UNKNOWN_ORDER' : 'ORDER_NOT_OPEN', reason: `expected an open order with a venue id, found ${order === undefined ? 'none' : order.phase}`, timeUs: now });
+      return;
+    }
+    void this.track(this.sendReplace(order, changes));
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // Reconciliation
+
+  async lookupByClientOrderId(clientOrderId: string): Promise<VenueOrderSnapshot | null> {
+    const view = await this.lookup(this.tracked.get(clientOrderId)?.wireClientOrderId ?? clientOrderId);
+    return view === null ? null : this.snapshotOf(view);
+  }
+
+  /** Open orders at the venue (bracket and OCO legs flattened), in our units. */
+  async fetchOpenOrders(): Promise<VenueOrderSnapshot[]> {
+    await this.bucket.take();
+    const views = (await this.orders.getAllOrders({ status: 'open', nested: true, limit: 500, direction: 'asc' })).map(toView);
+    const flat = views.flatMap((view) => [view, ...view.legs]).filter((view) => !['filled', 'canceled', 'expired', 'replaced', 'rejected'].includes(view.status));
+    return flat.filter((view) => this.instruments.has(view.symbol)).map((view) => this.snapshotOf(view));
+  }
+
+  async fetchPositions(): Promise<VenuePositionSnapshot[]> {
+    await this.bucket.take();
+    const positions = await this.positions.getAllOpenPositions();
+    return positions.filter((position) => this.instruments.has(position.symbol)).map((position) => {
+      const instrument = this.instruments.get(position.symbol)!;
+      return {
+        symbol: position.symbol,
+        quantity: decimalToScaled(position.qty, instrument.lotScale, 'exact', `position qty of ${position.symbol}`),
+        averagePriceTicks: decimalToScaled(position.avgEntryPrice, instrument.priceScale, 'nearest', `avg_entry_price of ${position.symbol}`),
+      };
+    });
+  }
+
+  async fetchAccount(): Promise<VenueAccountSnapshot> {
+    await this.bucket.take();
+    const account = await this.accounts.getAccount();
+    const cash = (text: string | undefined, what: string): number => decimalToScaled(text ?? '0', CASH_SCALE, 'nearest', what);
+    return { cashCash: cash(account.cash, 'cash'), equityCash: cash(account.equity, 'equity'), buyingPowerCash: cash(account.buyingPower, 'buying_power') };
+  }
+
+  /** Re-reads every order we believe open and reports what the stream may have missed. */
+  async catchUp(): Promise<void> {
+    for (const order of [...this.tracked.values()]) {
+      if (order.phase === 'unknown') await this.settleUnknown(order, 1);
+      else if (order.phase === 'open' && order.venueOrderId !== null) {
+        await this.bucket.take();
+        try {
+          this.applyView(toView(await this.orders.getOrderByOrderID({ orderId: order.venueOrderId })), undefined);
+        } catch (error) {
+          this.problem(venueError(error, `catch-up of ${order.request.clientOrderId}`));
+        }
+      }
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // Placement
+
+  private startTracking(request: OrderRequest, instrument: Instrument, wireClientOrderId: string): TrackedOrder {
+    const order: TrackedOrder = { request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, filledLots: 0, filledNotional: 0, cancelWanted: false, replaceCount: 0 };
+    this.tracked.set(request.clientOrderId, order);
+    return order;
+  }
+
+  private simpleOrderBody(request: OrderRequest, instrument: Instrument): AlpacaOrderRequestWire {
+    const body: AlpacaOrderRequestWire = {
+      symbol: request.symbol, qty: scaledToDecimal(request.quantity, instrument.lotScale), side: request.side,
+      type: wireType(request.type), time_in_force: request.timeInForce, client_order_id: request.clientOrderId,
+    };
+    if (request.limitPriceTicks !== undefined) body.limit_price = scaledToDecimal(request.limitPriceTicks, instrument.priceScale);
+    if (request.stopPriceTicks !== undefined) body.stop_price = scaledToDecimal(request.stopPriceTicks, instrument.priceScale);
+    if (request.trailingOffsetTicks !== undefined) body.trail_price = scaledToDecimal(request.trailingOffsetTicks, instrument.priceScale);
+    return body;
+  }
+
+  private submitOcoMember(request: OrderRequest, instrument: Instrument): void {
+    const sibling = this.pendingOco.get(request.ocoWithClientOrderId!);
+    if (sibling === undefined) {
+      this.pendingOco.set(request.clientOrderId, request);
+      // The engine releases both legs of a pair in one step; if the other has not come by the end of this
+      // turn it is not coming, and a lone leg must not go out as if it were protected.
+      queueMicrotask(() => {
+        if (this.pendingOco.delete(request.clientOrderId)) {
+          this.reject(request.clientOrderId, 'VENUE_OCO_SIBLING_MISSING', `expected OCO sibling ${request.ocoWithClientOrderId} in the same step, found none`);
+        }
+      });
+      return;
+    }
+    this.pendingOco.delete(sibling.clientOrderId);
+    const pair = [sibling, request];
+    const takeProfit = pair.find((leg) => leg.type === 'limit');
+    const stopLoss = pair.find((leg) => leg.type === 'stop' || leg.type === 'stop-limit');
+    if (takeProfit === undefined || stopLoss === undefined || takeProfit.side !== stopLoss.side || takeProfit.quantity !== stopLoss.quantity) {
+      for (const leg of pair) this.reject(leg.clientOrderId, 'VENUE_OCO_UNSUPPORTED', `expected an OCO pair of one limit and one stop(-limit) with the same side and quantity, found ${sibling.type}/${request.type}`);
+      return;
+    }
+    const parent = this.startTracking(takeProfit, instrument, takeProfit.clientOrderId);
+    const leg = this.startTracking(stopLoss, instrument, '');
+    const body: AlpacaOrderRequestWire = {
+      symbol: takeProfit.symbol, qty: scaledToDecimal(takeProfit.quantity, instrument.lotScale), side: takeProfit.side, type: 'limit',
+      time_in_force: takeProfit.timeInForce, client_order_id: takeProfit.clientOrderId, order_class: 'oco',
+      take_profit: { limit_price: scaledToDecimal(takeProfit.limitPriceTicks!, instrument.priceScale) },
+      stop_loss: { stop_price: scaledToDecimal(stopLoss.stopPriceTicks!, instrument.priceScale) },
+    };
+    if (stopLoss.type === 'stop-limit') body.stop_loss!.limit_price = scaledToDecimal(stopLoss.limitPriceTicks!, instrument.priceScale);
+    void this.track(this.place(parent, () => body, leg));
+  }
+
+  /**
+   * Sends a new order and settles its outcome. `leg` is the OCO stop member riding on `order`'s request.
+   */
+  private async place(order: TrackedOrder, body: () => AlpacaOrderRequestWire, leg?: TrackedOrder): Promise<void> {
+    const attemptsMax = this.options.placementAttemptsMax ?? 3;
+    for (let attempt = 1; attempt <= attemptsMax; attempt += 1) {
+      let rateLimitedRetries = 0;
+      for (;;) {
+        try {
+          await this.bucket.take();
+          const created = toView(await this.orders.postOrder({ postOrderRequest: toSdkOrderRequest(body()) }));
+          this.adopt(order, created, leg);
+          return;
+        } catch (error) {
+          const status = httpStatus(error);
+          if (status === 429 && rateLimitedRetries < RATE_LIMIT_RETRIES_MAX) {
+            // A 429 is a definite "not placed": waiting and sending again is not a blind retry.
+            rateLimitedRetries += 1;
+            await delay(retryAfterMs(error) ?? 1_000);
+            continue;
+          }
+          if (status !== null && status < 500) {
+            for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, rejectionCode(error, status), errorMessage(error));
+            return;
+          }
+          break;
+        }
+      }
+      // Timeout, dropped connection or 5xx: the order may or may not exist. Settle by client order id.
+      order.phase = 'unknown';
+      if (leg) leg.phase = 'unknown';
+      const outcome = await this.settleUnknown(order, attempt, leg);
+      if (outcome !== 'absent') return;
+      order.phase = 'placing';
+      if (leg) leg.phase = 'placing';
+    }
+    for (const member of leg ? [order, leg] : [order]) {
+      this.rejectTracked(member, 'VENUE_TIMEOUT', `expected the venue to take the order within ${attemptsMax} attempts, found it absent after each`);
+    }
+  }
+
+  /** Looks an unsettled order up; 'absent' only when the venue says so twice, lookupSettleMs apart. */
+  private async settleUnknown(order: TrackedOrder, attempt: number, leg?: TrackedOrder): Promise<'found' | 'absent' | 'unknown'> {
+    let misses = 0;
+    for (let lookupAttempt = 0; lookupAttempt < 4; lookupAttempt += 1) {
+      try {
+        const found = await this.lookup(order.wireClientOrderId);
+        if (found !== null) {
+          this.adopt(order, found, leg ?? this.ocoLegOf(order));
+          return 'found';
+        }
+        misses += 1;
+        if (misses >= 2) return 'absent';
+      } catch (error) {
+        this.problem(venueError(error, `lookup of ${order.wireClientOrderId} (placement attempt ${attempt})`));
+      }
+      await delay(this.options.lookupSettleMs ?? 200);
+    }
+    this.problem(new SimError('VENUE_OUTCOME_UNKNOWN', `expected to learn whether ${order.request.clientOrderId} exists, found no answer; it stays unsettled until catchUp()`));
+    return 'unknown';
+  }
+
+  private ocoLegOf(order: TrackedOrder): TrackedOrder | undefined {
+    const siblingId = order.request.ocoWithClientOrderId;
+    const sibling = siblingId === undefined ? undefined : this.tracked.get(siblingId);
+    return sibling !== undefined && sibling.wireClientOrderId === '' ? sibling : undefined;
+  }
+
+  private async lookup(wireClientOrderId: string): Promise<OrderView | null> {
+    await this.bucket.take();
+    try {
+      return toView(await this.orders.getOrderByClientOrderId({ clientOrderId: wireClientOrderId }));
+    } catch (error) {
+      if (httpStatus(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** The venue has the order: learn its ids, report acceptance, and catch up on what already happened. */
+  private adopt(order: TrackedOrder, view: OrderView, leg?: TrackedOrder): void {
+    this.bindVenueId(order, view.id);
+    if (leg !== undefined && view.legs.length > 0) {
+      leg.wireClientOrderId = view.legs[0].clientOrderId;
+      this.bindVenueId(leg, view.legs[0].id);
+    }
+    for (const member of leg ? [order, leg] : [order]) {
+      if (member.phase === 'placing' || member.phase === 'unknown') member.phase = 'open';
+    }
+    this.applyView(view, undefined);
+    if (leg !== undefined && view.legs.length > 0) this.applyView(view.legs[0], undefined);
+    for (const member of leg ? [order, leg] : [order]) {
+      if (member.cancelWanted && member.phase === 'open') void this.track(this.sendCancel(member));
+    }
+  }
+
+  private bindVenueId(order: TrackedOrder, venueOrderId: string): void {
+    order.venueOrderId = venueOrderId;
+    this.byVenueId.set(venueOrderId, order.request.clientOrderId);
+  }
+
+  private async placeDuplicate(request: OrderRequest, instrument: Instrument): Promise<void> {
+    try {
+      await this.bucket.take();
+      await this.orders.postOrder({ postOrderRequest: toSdkOrderRequest(this.simpleOrderBody(request, instrument)) });
+      // The venue took a second order under an id we already use: a broken invariant of the caller.
+      this.problem(new SimError('VENUE_DUPLICATE_ACCEPTED', `expected the venue to refuse a second ${request.clientOrderId}, found it accepted`));
+    } catch (error) {
+      const status = httpStatus(error);
+      this.reject(request.clientOrderId, status !== null && status < 500 ? rejectionCode(error, status) : 'VENUE_TIMEOUT', errorMessage(error));
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // Cancel and replace
+
+  private async sendCancel(order: TrackedOrder): Promise<void> {
+    for (let attempt = 1; attempt <= CANCEL_ATTEMPTS_MAX; attempt += 1) {
+      try {
+        await this.bucket.take();
+        // Cancel is idempotent at the venue, so retrying it after an unknown outcome is safe.
+        await this.orders.deleteOrderByOrderID({ orderId: order.venueOrderId! });
+        return; // the `canceled` event (or catch-up) reports it
+      } catch (error) {
+        const status = httpStatus(error);
+        if (status !== null && status < 500 && status !== 429) {
+          if (order.phase !== 'done') {
+            this.emit({ type: 'cancel-rejected', clientOrderId: order.request.clientOrderId, code: rejectionCode(error, status), reason: errorMessage(error), timeUs: this.options.clock.nowUs() });
+          }
+          return;
+        }
+        if (status === 429) await delay(retryAfterMs(error) ?? 1_000);
+      }
+    }
+    this.emit({ type: 'cancel-rejected', clientOrderId: order.request.clientOrderId, code: 'VENUE_TIMEOUT', reason: `expected the cancel to reach the venue within ${CANCEL_ATTEMPTS_MAX} attempts, found no answer`, timeUs: this.options.clock.nowUs() });
+  }
+
+  private async sendReplace(order: TrackedOrder, changes: OrderChanges): Promise<void> {
+    const { instrument } = order;
+    order.replaceCount += 1;
+    // A fresh client_order_id per replace (Alpaca keeps them unique) that still names our order, so an
+    // unknown outcome can be settled by lookup just like a placement.
+    const wireClientOrderId = `${order.request.clientOrderId}.r${order.replaceCount}`;
+    const body: AlpacaReplaceRequestWire = { client_order_id: wireClientOrderId };
+    if (changes.quantity !== undefined) body.qty = scaledToDecimal(changes.quantity, instrument.lotScale);
+    if (changes.limitPriceTicks !== undefined) body.limit_price = scaledToDecimal(changes.limitPriceTicks, instrument.priceScale);
+    if (changes.stopPriceTicks !== undefined) body.stop_price = scaledToDecimal(changes.stopPriceTicks, instrument.priceScale);
+    if (changes.trailingOffsetTicks !== undefined) body.trail = scaledToDecimal(changes.trailingOffsetTicks, instrument.priceScale);
+    const reportModified = (view: OrderView): void => {
+      order.wireClientOrderId = wireClientOrderId;
+      this.bindVenueId(order, view.id);
+      this.emit({ type: 'modified', clientOrderId: order.request.clientOrderId, changes, timeUs: this.options.clock.nowUs() });
+      this.applyView(view, undefined);
+    };
+    try {
+      await this.bucket.take();
+      reportModified(toView(await this.orders.patchOrderByOrderId({ orderId: order.venueOrderId!, patchOrderRequest: toSdkReplaceRequest(body) })));
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status !== null && status < 500) {
+        this.emit({ type: 'modify-rejected', clientOrderId: order.request.clientOrderId, code: rejectionCode(error, status), reason: errorMessage(error), timeUs: this.options.clock.nowUs() });
+        return;
+      }
+      // Unknown outcome: the replacement exists if its client_order_id does. Never sent twice.
+      const found = await this.lookup(wireClientOrderId).catch(() => null);
+      if (found !== null) reportModified(found);
+      else this.emit({ type: 'modify-rejected', clientOrderId: order.request.clientOrderId, code: 'VENUE_TIMEOUT', reason: `expected an answer to the replace of ${order.request.clientOrderId}, found ${errorMessage(error)}; lookup found no replacement`, timeUs: this.options.clock.nowUs() });
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // Stream
+
+  private onTradeUpdate(update: { event: string; order: unknown; executionId?: string; price?: string; qty?: string }): void {
+    if (this.closed) return;
+    const view = toView(update.order as trading.Order);
+    if (update.executionId !== undefined && (update.event === 'fill' || update.event === 'partial_fill')) {
+      if (this.seenExecutions.has(update.executionId)) return;
+      this.rememberExecution(update.executionId);
+    }
+    if (update.event === 'replaced' && view.replacedBy !== null) {
+      // The old order was replaced: its successor keeps reporting under our client order id.
+      const clientOrderId = this.byVenueId.get(view.id);
+      if (clientOrderId !== undefined) this.byVenueId.set(view.replacedBy, clientOrderId);
+      return;
+    }
+    this.applyView(view, update.executionId === undefined ? undefined : { executionId: update.executionId, price: update.price, qty: update.qty });
+  }
+
+  private rememberExecution(executionId: string): void {
+    this.seenExecutions.add(executionId);
+    if (this.seenExecutions.size > SEEN_EXECUTIONS_MAX) {
+      // Oldest first: a Set iterates in insertion order. Cumulative accounting still guards beyond this window.
+      const oldest = this.seenExecutions.values().next().value;
+      if (oldest !== undefined) this.seenExecutions.delete(oldest);
+    }
+  }
+
+  /** Brings our view of one order up to the venue's snapshot, emitting only what is new. */
+  private applyView(view: OrderView, execution: { executionId: string; price?: string; qty?: string } | undefined): void {
+    const clientOrderId = this.byVenueId.get(view.id) ?? (view.replaces !== null ? this.byVenueId.get(view.replaces) : undefined) ?? (this.tracked.has(view.clientOrderId) ? view.clientOrderId : undefined);
+    if (clientOrderId === undefined) return; // not ours (another session or a manual order)
+    const order = this.tracked.get(clientOrderId)!;
+    if (order.venueOrderId !== view.id && view.replacedBy === null && view.status !== 'replaced') this.bindVenueId(order, view.id);
+    if (view.status === 'replaced') return;
+    const now = this.options.clock.nowUs();
+    if (!order.accepted && view.status !== 'rejected' && view.status !== 'held' && view.status !== 'pending_new') {
+      order.accepted = true;
+      if (order.phase === 'placing' || order.phase === 'unknown') order.phase = 'open';
+      this.emit({ type: 'accepted', clientOrderId, venueOrderId: view.id, timeUs: now });
+    }
+    const { instrument } = order;
+    const cumulativeLots = decimalToScaled(view.filledQty, instrument.lotScale, 'nearest', `filled_qty of ${clientOrderId}`);
+    if (cumulativeLots > order.filledLots) {
+      const quantity = cumulativeLots - order.filledLots;
+      const executionLots = execution?.qty === undefined ? -1 : decimalToScaled(execution.qty, instrument.lotScale, 'nearest', `fill qty of ${clientOrderId}`);
+      let priceTicks: number;
+      let fillId: string;
+      if (execution !== undefined && executionLots === quantity && execution.price !== undefined) {
+        priceTicks = decimalToScaled(execution.price, instrument.priceScale, 'nearest', `fill price of ${clientOrderId}`);
+        fillId = execution.executionId;
+      } else {
+        // Catch-up (missed, reordered or REST-only): the fill's price from the change of the average.
+        const averageTicks = decimalToScaled(view.filledAvgPrice ?? '0', instrument.priceScale + 6, 'nearest', `filled_avg_price of ${clientOrderId}`) / 1e6;
+        priceTicks = Math.round((averageTicks * cumulativeLots - order.filledNotional) / quantity);
+        fillId = `${view.id}:cumulative:${cumulativeLots}`;
+      }
+      order.filledLots = cumulativeLots;
+      order.filledNotional += priceTicks * quantity;
+      this.emit({ type: 'fill', clientOrderId, fillId, symbol: order.request.symbol, side: order.request.side, quantity, priceTicks, feeCash: 0, liquidity: order.request.type === 'limit' ? 'maker' : 'taker', timeUs: now });
+    }
+    if (order.phase === 'done') return;
+    if (view.status === 'filled') order.phase = 'done';
+    else if (view.status === 'canceled' || view.status === 'done_for_day') {
+      order.phase = 'done';
+      this.emit({ type: 'cancelled', clientOrderId, reason: order.cancelWanted ? 'requested' : 'venue', timeUs: now });
+    } else if (view.status === 'expired') {
+      order.phase = 'done';
+      this.emit({ type: 'expired', clientOrderId, timeUs: now });
+    } else if (view.status === 'rejected') {
+      this.rejectTracked(order, 'VENUE_REJECTED', `expected the venue to keep ${clientOrderId}, found it rejected`);
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // Plumbing
+
+  private snapshotOf(view: OrderView): VenueOrderSnapshot {
+    const clientOrderId = this.byVenueId.get(view.id) ?? view.clientOrderId;
+    const instrument = this.instruments.get(view.symbol);
+    if (instrument === undefined) throw new SimError('VENUE_UNKNOWN_SYMBOL', `expected a configured instrument, found ${view.symbol}`);
+    const snapshot: VenueOrderSnapshot = {
+      clientOrderId, venueOrderId: view.id, symbol: view.symbol, side: view.side, type: engineType(view.type),
+      quantity: decimalToScaled(view.qty ?? '0', instrument.lotScale, 'nearest', `qty of ${view.id}`),
+      filledQuantity: decimalToScaled(view.filledQty, instrument.lotScale, 'nearest', `filled_qty of ${view.id}`),
+      status: engineStatus(view.status),
+    };
+    if (view.limitPrice !== null) snapshot.limitPriceTicks = decimalToScaled(view.limitPrice, instrument.priceScale, 'nearest', `limit_price of ${view.id}`);
+    if (view.stopPrice !== null) snapshot.stopPriceTicks = decimalToScaled(view.stopPrice, instrument.priceScale, 'nearest', `stop_price of ${view.id}`);
+    return snapshot;
+  }
+
+  private reject(clientOrderId: string, code: string, reason: string): void {
+    this.emit({ type: 'rejected', clientOrderId, code, reason, timeUs: this.options.clock.nowUs() });
+  }
+
+  private rejectTracked(order: TrackedOrder, code: string, reason: string): void {
+    if (order.phase === 'done') return;
+    order.phase = 'done';
+    this.reject(order.request.clientOrderId, code, reason);
+  }
+
+  private emit(report: ExecutionReport): void {
+    if (!this.closed) this.options.sink.onReport(report);
+  }
+
+  private problem(error: SimError): void {
+    this.options.onProblem?.(error);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    const guarded = work.catch((error: unknown) => {
+      this.problem(error instanceof SimError ? error : new SimError('VENUE_INTERNAL', `expected adapter work to finish, found ${errorMessage(error)}`));
+      return undefined as T;
+    });
+    this.inFlight.add(guarded);
+    void guarded.finally(() => this.inFlight.delete(guarded));
+    return guarded;
+  }
+}
+
+function wireType(type: OrderType): AlpacaOrderRequestWire['type'] {
+  return type === 'stop-limit' ? 'stop_limit' : type === 'trailing-stop' ? 'trailing_stop' : type;
+}
+
+function engineType(type: string): OrderType {
+  return type === 'stop_limit' ? 'stop-limit' : type === 'trailing_stop' ? 'trailing-stop' : (type as OrderType);
+}
+
+function engineStatus(status: AlpacaOrderStatus): OrderStatus {
+  switch (status) {
+    case 'new': case 'accepted': case 'pending_replace': case 'pending_cancel': case 'accepted_for_bidding': case 'calculated': case 'suspended': return 'accepted';
+    case 'pending_new': return 'submitted';
+    case 'held': return 'held';
+    case 'partially_filled': return 'partially-filled';
+    case 'filled': return 'filled';
+    case 'canceled': case 'done_for_day': case 'replaced': return 'cancelled';
+    case 'expired': return 'expired';
+    case 'rejected': case 'stopped': return 'rejected';
+  }
+}
+
+function toView(order: trading.Order | trading.OrderLeg): OrderView {
+  const raw = order as unknown as Record<string, unknown>;
+  const text = (value: unknown): string | null => (value === undefined || value === null ? null : String(value));
+  const legs = Array.isArray(raw.legs) ? (raw.legs as trading.OrderLeg[]).map(toView) : [];
+  return {
+    id: String(raw.id), clientOrderId: String(raw.clientOrderId ?? ''), status: raw.status as AlpacaOrderStatus,
+    symbol: String(raw.symbol), side: raw.side as 'buy' | 'sell', type: String(raw.type ?? raw.orderType),
+    qty: text(raw.qty), filledQty: text(raw.filledQty) ?? '0', filledAvgPrice: text(raw.filledAvgPrice),
+    limitPrice: text(raw.limitPrice), stopPrice: text(raw.stopPrice), replacedBy: text(raw.replacedBy), replaces: text(raw.replaces), legs,
+  };
+}
+
+function toSdkOrderRequest(body: AlpacaOrderRequestWire): trading.PostOrderRequest {
+  return {
+    symbol: body.symbol, qty: body.qty, side: body.side, type: body.type as trading.OrderType, timeInForce: body.time_in_force as trading.TimeInForce,
+    limitPrice: body.limit_price, stopPrice: body.stop_price, trailPrice: body.trail_price, clientOrderId: body.client_order_id,
+    orderClass: body.order_class as trading.OrderClass | undefined,
+    takeProfit: body.take_profit ? { limitPrice: body.take_profit.limit_price } : undefined,
+    stopLoss: body.stop_loss ? { stopPrice: body.stop_loss.stop_price, limitPrice: body.stop_loss.limit_price } : undefined,
+  } as trading.PostOrderRequest;
+}
+
+function toSdkReplaceRequest(body: AlpacaReplaceRequestWire): trading.PatchOrderRequest {
+  return { qty: body.qty, limitPrice: body.limit_price, stopPrice: body.stop_price, trail: body.trail, clientOrderId: body.client_order_id } as trading.PatchOrderRequest;
+}
+
+function httpStatus(error: unknown): number | null {
+  const status = (error as { status?: unknown; response?: { status?: unknown } } | null)?.status ?? (error as { response?: { status?: unknown } } | null)?.response?.status;
+  return typeof status === 'number' ? status : null;
+}
+
+function retryAfterMs(error: unknown): number | null {
+  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof value === 'number' && value >= 0 ? Math.min(value, 60_000) : null;
+}
+
+function rejectionCode(error: unknown, status: number): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 40010001 || /client_order_id must be unique/.test(errorMessage(error))) return 'DUPLICATE_CLIENT_ORDER_ID';
+  if (status === 429) return 'VENUE_RATE_LIMITED';
+  if (status === 401 || status === 403 && /not authorized/.test(errorMessage(error))) return 'VENUE_UNAUTHORIZED';
+  if (status === 404) return 'UNKNOWN_ORDER';
+  return 'VENUE_REJECTED';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function venueError(error: unknown, what: string): SimError {
+  const status = httpStatus(error);
+  if (status === 429) return new SimError('VENUE_RATE_LIMITED', `expected ${what} to be served, found 429`);
+  if (status === null) return new SimError('VENUE_TIMEOUT', `expected an answer to ${what}, found ${errorMessage(error)}`);
+  return new SimError('VENUE_UNAVAILABLE', `expected a 2xx for ${what}, found ${status}: ${errorMessage(error)}`);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
