@@ -84,9 +84,17 @@ export async function appendColumns(connection: DuckDBConnection, table: string,
           for (let index = 0; index < count; index++) vector.setItem(index, column.values[start + index] as never);
         } else {
           const values = column.values;
-          for (let index = 0; index < count; index++) {
-            const value = values[start + index];
-            vector.setItem(index, (Number.isNaN(value) ? null : value) as never);
+          const items = vectorNumbers(vector);
+          let hasNaN = false;
+          if (column.type === 'DOUBLE') for (let index = 0; index < count && !hasNaN; index++) hasNaN = Number.isNaN(values[start + index]);
+          if (items !== undefined && !hasNaN && items.length === count && items.constructor === values.constructor) {
+            // Whole-vector copy into the chunk's own memory (see vectorNumbers); all values valid.
+            items.set(values.subarray(start, start + count));
+          } else {
+            for (let index = 0; index < count; index++) {
+              const value = values[start + index];
+              vector.setItem(index, (Number.isNaN(value) ? null : value) as never);
+            }
           }
         }
         vector.flush();

@@ -7,7 +7,7 @@ import { SimError } from '../../engine/errors.ts';
 import type { CalendarName, Instrument } from '../../engine/types.ts';
 import { makeInstrument, type DataKind } from './manifest.ts';
 import { describeRejects, parseMarketCsv, type ParsedMarketFile } from './parse-market-csv.ts';
-import { mergeIntoCatalog, type NewRows, type WriteReport } from './write-partitions.ts';
+import { columnsSource, mergeIntoCatalog, type NewRows, type WriteReport } from './write-partitions.ts';
 
 export interface ImportOptions {
   readonly catalogDir: string;
@@ -44,19 +44,28 @@ function concatenate(parsed: readonly ParsedMarketFile[], kind: DataKind, interv
   const names = new Set<string>();
   for (const file of parsed) for (const name of Object.keys(file.columns)) names.add(name);
   for (const name of names) columns[name] = new Float64Array(length).fill(Number.NaN);
-  const symbol: string[] = [];
+  const symbolNames: string[] = [];
+  const symbolNumbers = new Map<string, number>();
+  const symbolIndex = new Int32Array(length);
   const side: (string | null)[] = [];
   let offset = 0;
   for (const file of parsed) {
     timeUs.set(file.timeUs, offset);
     for (const [name, values] of Object.entries(file.columns)) columns[name].set(values, offset);
     for (let index = 0; index < file.length; index++) {
-      symbol.push(file.symbol[index]);
+      const symbol = file.symbol[index];
+      let number = symbolNumbers.get(symbol);
+      if (number === undefined) {
+        number = symbolNames.length;
+        symbolNames.push(symbol);
+        symbolNumbers.set(symbol, number);
+      }
+      symbolIndex[offset + index] = number;
       side.push(file.side[index]);
     }
     offset += file.length;
   }
-  return { kind, interval: kind === 'bars' ? interval ?? '1m' : undefined, length, symbol, timeUs, columns, side };
+  return { kind, interval: kind === 'bars' ? interval ?? '1m' : undefined, length, symbolNames, symbolIndex, timeUs, columns, side };
 }
 
 export async function importFiles(options: ImportOptions): Promise<ImportReport> {
@@ -86,7 +95,7 @@ export async function importFiles(options: ImportOptions): Promise<ImportReport>
   }
   const rows = [...groups.entries()].map(([kind, files]) => concatenate(files, kind as DataKind, options.interval));
   const catalogDir = path.resolve(options.catalogDir);
-  const written = await mergeIntoCatalog({ catalogDir, rows, instruments: [...instruments.values()] });
+  const written = await mergeIntoCatalog({ catalogDir, sources: rows.map((group) => columnsSource(group)), instruments: [...instruments.values()] });
 
   const reports: ImportedFileReport[] = [];
   for (const file of parsed) {

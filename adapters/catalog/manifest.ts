@@ -22,7 +22,7 @@ export interface ManifestFile {
   readonly rows: number;
   readonly minTimeUs: number;
   readonly maxTimeUs: number;
-  /** sha256 hex of the file's canonical row text (see contentDigestSql), independent of Parquet encoding. */
+  /** sha256 hex of the file's bytes (DuckDB writes the same bytes for the same sorted rows). */
   readonly sha256: string;
 }
 

@@ -4,7 +4,8 @@
 // get new, content-named files; the manifest rename is the single commit point; old files are removed after
 // it. An import that fails or is killed before the rename leaves the manifest and every file it lists as
 // they were (a killed import can leave a hidden `.staging-*` folder, removed by the next import).
-import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
 import type { Instrument } from '../../engine/types.ts';
@@ -12,15 +13,28 @@ import { appendColumns, openDuckDB, sqlString, sqlStringList, type AppendColumn,
 import { lockCatalog } from './catalog-lock.ts';
 import { emptyManifest, partitionPath, readManifest, writeManifest, type DataKind, type Manifest, type ManifestFile } from './manifest.ts';
 
-/** Rows to merge, as columns. `side` only for ticks. Optional numeric columns hold NaN for NULL. */
+/** Rows to merge, as columns: `symbolIndex` indexes `symbolNames`. `side` only for ticks; optional numeric columns hold NaN for NULL. */
 export interface NewRows {
   readonly kind: DataKind;
   readonly interval?: string;
   readonly length: number;
-  readonly symbol: readonly string[];
+  readonly symbolNames: readonly string[];
+  readonly symbolIndex: Int32Array;
   readonly timeUs: Float64Array;
   readonly columns: Readonly<Record<string, Float64Array>>;
   readonly side?: readonly (string | null)[];
+}
+
+/**
+ * Where new rows come from: `load` creates temp table `incoming` with the kind's columns (BAR_SELECT or
+ * TICK_SELECT) plus `sequence` (DOUBLE, later rows win). `unique` says its rows never share a key, so that
+ * a partition with no existing file can skip the merge.
+ */
+export interface IncomingSource {
+  readonly kind: DataKind;
+  readonly interval?: string;
+  readonly unique?: boolean;
+  load(session: DuckDBSession): Promise<void>;
 }
 
 export interface WriteReport {
@@ -33,15 +47,11 @@ export interface WriteReport {
 export const BAR_SELECT = 'symbol, ts, open, high, low, close, volume, vwap, trades';
 export const TICK_SELECT = 'symbol, ts, price, size, side, bid, ask';
 
-/** SQL text of one row for the content digest: DuckDB's shortest round-trip number text, '' for NULL. */
-export function contentLineSql(kind: DataKind): string {
-  const fields = kind === 'bars' ? ['open', 'high', 'low', 'close', 'volume', 'vwap', 'trades'] : ['price', 'size', 'side', 'bid', 'ask'];
-  return `concat_ws(',', symbol, epoch_us(ts)::VARCHAR, ${fields.map((field) => `coalesce(${field}::VARCHAR, '')`).join(', ')})`;
-}
-
-/** sha256 over the row lines of a relation sorted by (symbol, ts), newline-joined. */
-export function contentDigestSql(kind: DataKind, order = 'symbol, ts'): string {
-  return `sha256(coalesce(string_agg(${contentLineSql(kind)}, chr(10) ORDER BY ${order}), ''))`;
+/** sha256 hex of a file's bytes. DuckDB writes the same bytes for the same rows, so this is a content digest. */
+export async function fileDigest(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(file)) hash.update(piece as Buffer);
+  return hash.digest('hex');
 }
 
 export function parquetSource(files: readonly string[]): string {
@@ -52,39 +62,47 @@ export function fileMatches(file: ManifestFile, kind: DataKind, interval: string
   return file.kind === kind && (kind === 'ticks' || (file.interval ?? '1m') === (interval ?? '1m'));
 }
 
-/** Loads new rows into temp table `incoming` with a sequence column (later rows win). */
-async function loadIncoming(session: DuckDBSession, rows: NewRows): Promise<void> {
+/** A source of typed columns, loaded through the appender. */
+export function columnsSource(rows: NewRows, unique = false): IncomingSource {
+  return { kind: rows.kind, interval: rows.interval, unique, load: (session) => loadColumns(session, rows) };
+}
+
+async function loadColumns(session: DuckDBSession, rows: NewRows): Promise<void> {
   const { connection } = session;
   const sequence = new Float64Array(rows.length);
   for (let index = 0; index < rows.length; index++) sequence[index] = index;
+  const names = sqlStringList(rows.symbolNames);
+  const empty = (): Float64Array => new Float64Array(rows.length).fill(Number.NaN);
   if (rows.kind === 'bars') {
-    await connection.run('CREATE TEMP TABLE incoming_raw (symbol VARCHAR, ts_us DOUBLE, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, vwap DOUBLE, trades DOUBLE, sequence DOUBLE)');
+    await connection.run('CREATE TEMP TABLE incoming_raw (symbol_index INTEGER, ts_us DOUBLE, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, vwap DOUBLE, trades DOUBLE, sequence DOUBLE)');
     const columns: AppendColumn[] = [
-      { type: 'VARCHAR', values: rows.symbol }, { type: 'DOUBLE', values: rows.timeUs },
-      ...['open', 'high', 'low', 'close', 'volume', 'vwap', 'trades'].map((name): AppendColumn => ({ type: 'DOUBLE', values: rows.columns[name] ?? new Float64Array(rows.length).fill(Number.NaN) })),
+      { type: 'INTEGER', values: rows.symbolIndex }, { type: 'DOUBLE', values: rows.timeUs },
+      ...['open', 'high', 'low', 'close', 'volume', 'vwap', 'trades'].map((name): AppendColumn => ({ type: 'DOUBLE', values: rows.columns[name] ?? empty() })),
       { type: 'DOUBLE', values: sequence },
     ];
     await appendColumns(connection, 'incoming_raw', columns, rows.length);
-    await connection.run(`CREATE TEMP TABLE incoming AS SELECT symbol, make_timestamp(ts_us::BIGINT) AS ts, open, high, low, close, volume, vwap, trades::INTEGER AS trades, sequence FROM incoming_raw`);
+    await connection.run(`CREATE TEMP TABLE incoming AS SELECT ${names}[symbol_index + 1] AS symbol, make_timestamp(ts_us::BIGINT) AS ts,
+      open, high, low, close, volume, vwap, trades::INTEGER AS trades, sequence FROM incoming_raw`);
   } else {
-    await connection.run('CREATE TEMP TABLE incoming_raw (symbol VARCHAR, ts_us DOUBLE, price DOUBLE, size DOUBLE, side VARCHAR, bid DOUBLE, ask DOUBLE, sequence DOUBLE)');
-    const empty = new Float64Array(rows.length).fill(Number.NaN);
+    const hasSide = rows.side !== undefined && rows.side.some((side) => side !== null);
+    await connection.run(`CREATE TEMP TABLE incoming_raw (symbol_index INTEGER, ts_us DOUBLE, price DOUBLE, size DOUBLE, bid DOUBLE, ask DOUBLE, sequence DOUBLE${hasSide ? ', side VARCHAR' : ''})`);
     const columns: AppendColumn[] = [
-      { type: 'VARCHAR', values: rows.symbol }, { type: 'DOUBLE', values: rows.timeUs },
+      { type: 'INTEGER', values: rows.symbolIndex }, { type: 'DOUBLE', values: rows.timeUs },
       { type: 'DOUBLE', values: rows.columns.price }, { type: 'DOUBLE', values: rows.columns.size },
-      { type: 'VARCHAR', values: rows.side ?? new Array<null>(rows.length).fill(null) },
-      { type: 'DOUBLE', values: rows.columns.bid ?? empty }, { type: 'DOUBLE', values: rows.columns.ask ?? empty },
+      { type: 'DOUBLE', values: rows.columns.bid ?? empty() }, { type: 'DOUBLE', values: rows.columns.ask ?? empty() },
       { type: 'DOUBLE', values: sequence },
+      ...(hasSide ? [{ type: 'VARCHAR', values: rows.side! } as AppendColumn] : []),
     ];
     await appendColumns(connection, 'incoming_raw', columns, rows.length);
-    await connection.run(`CREATE TEMP TABLE incoming AS SELECT symbol, make_timestamp(ts_us::BIGINT) AS ts, price, size, side, bid, ask, sequence FROM incoming_raw`);
+    await connection.run(`CREATE TEMP TABLE incoming AS SELECT ${names}[symbol_index + 1] AS symbol, make_timestamp(ts_us::BIGINT) AS ts,
+      price, size, ${hasSide ? 'side' : 'NULL::VARCHAR AS side'}, bid, ask, sequence FROM incoming_raw`);
   }
   await connection.run('DROP TABLE incoming_raw');
 }
 
 export interface MergeOptions {
   readonly catalogDir: string;
-  readonly rows: readonly NewRows[];
+  readonly sources: readonly IncomingSource[];
   readonly instruments: readonly Instrument[];
   readonly threads?: number;
 }
@@ -117,14 +135,13 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
     let stagedCount = 0;
     const moves: { from: string; to: string }[] = [];
 
-    for (const rows of options.rows) {
-      if (rows.length === 0) continue;
+    for (const rows of options.sources) {
       const { connection } = session;
       await connection.run('DROP TABLE IF EXISTS incoming');
       await connection.run('DROP TABLE IF EXISTS merged');
-      await loadIncoming(session, rows);
+      await rows.load(session);
       const datesResult = await connection.runAndReadAll(`SELECT DISTINCT strftime(ts, '%Y-%m-%d') AS date FROM incoming ORDER BY date`);
-      const dates = datesResult.getColumnsJson()[0] as string[];
+      const dates = (datesResult.getColumnsJson()[0] ?? []) as string[];
       const existing = files.filter((file) => fileMatches(file, rows.kind, rows.interval) && dates.includes(file.date));
       const select = rows.kind === 'bars' ? BAR_SELECT : TICK_SELECT;
       // Bars are unique by (symbol, ts). Ticks may share a microsecond, so their key adds the print's ordinal
@@ -135,30 +152,35 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
            FROM read_parquet(${sqlStringList(existing.map((file) => path.join(dir, file.path)))}, hive_partitioning = false, file_row_number = true)`
         : '';
       try {
-        await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, ordinal, strftime(ts, '%Y-%m-%d') AS date FROM (
+        if (existing.length === 0 && rows.unique) {
+          await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, sequence AS ordinal, strftime(ts, '%Y-%m-%d') AS date FROM incoming`);
+        } else await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, ordinal, strftime(ts, '%Y-%m-%d') AS date FROM (
           SELECT ${select}, sequence, ${ordinal} AS ordinal FROM incoming ${existingSql}
         ) QUALIFY row_number() OVER (PARTITION BY symbol, ts, ordinal ORDER BY (sequence >= 0) DESC, sequence DESC) = 1`);
       } catch (error) {
         throw new SimError('DATA_CORRUPT_FILE', `expected readable Parquet partitions to merge into, found ${(error as Error).message.split('\n')[0]}`);
       }
       const summary = await connection.runAndReadAll(`SELECT date, count(*)::DOUBLE AS rows, min(epoch_us(ts))::DOUBLE AS min_us, max(epoch_us(ts))::DOUBLE AS max_us,
-          list(DISTINCT symbol ORDER BY symbol) AS symbols, ${contentDigestSql(rows.kind, 'symbol, ts, ordinal')} AS digest
+          list(DISTINCT symbol ORDER BY symbol) AS symbols
         FROM merged GROUP BY date ORDER BY date`);
-      const summaryRows = summary.getRowObjectsJson() as { date: string; rows: number; min_us: number; max_us: number; symbols: string[]; digest: string }[];
+      await connection.run('DROP TABLE incoming');
+      const summaryRows = summary.getRowObjectsJson() as { date: string; rows: number; min_us: number; max_us: number; symbols: string[] }[];
       for (const row of summaryRows) {
         const old = existing.find((file) => file.date === row.date);
-        if (old && old.sha256 === row.digest) {
-          datesUnchanged++;
-          continue;
-        }
-        const relative = partitionPath(rows.kind, rows.interval, row.date, row.digest);
         const stagedFile = path.join(staging, `${stagedCount++}.parquet`);
         await connection.run(`COPY (SELECT ${select} FROM merged WHERE date = ${sqlString(row.date)} ORDER BY symbol, ts, ordinal)
           TO ${sqlString(stagedFile)} (FORMAT parquet, COMPRESSION zstd)`);
+        const digest = await fileDigest(stagedFile);
+        if (old && old.sha256 === digest) {
+          await fs.rm(stagedFile);
+          datesUnchanged++;
+          continue;
+        }
+        const relative = partitionPath(rows.kind, rows.interval, row.date, digest);
         moves.push({ from: stagedFile, to: path.join(dir, relative) });
         const entry: ManifestFile = {
           path: relative, kind: rows.kind, ...(rows.kind === 'bars' ? { interval: rows.interval ?? '1m' } : {}),
-          date: row.date, symbols: row.symbols, rows: row.rows, minTimeUs: row.min_us, maxTimeUs: row.max_us, sha256: row.digest,
+          date: row.date, symbols: row.symbols, rows: row.rows, minTimeUs: row.min_us, maxTimeUs: row.max_us, sha256: digest,
         };
         if (old) {
           files.splice(files.indexOf(old), 1);
