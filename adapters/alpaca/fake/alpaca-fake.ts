@@ -612,7 +612,8 @@ function validateOrderRequest(request: AlpacaOrderRequestWire): string | null {
   if (!['day', 'gtc', 'opg', 'cls', 'ioc', 'fok'].includes(request.time_in_force)) return 'invalid time_in_force';
   const orderClass = request.order_class ?? 'simple';
   if (!['', 'simple', 'bracket', 'oco', 'oto'].includes(orderClass)) return 'invalid order_class';
-  if ((request.type === 'limit' || request.type === 'stop_limit') && !(Number(request.limit_price) > 0)) return 'limit_price is required for limit orders';
+  // An oco order's prices live in take_profit / stop_loss; every other limit order needs its own limit_price.
+  if ((request.type === 'limit' || request.type === 'stop_limit') && orderClass !== 'oco' && !(Number(request.limit_price) > 0)) return 'limit_price is required for limit orders';
   if ((request.type === 'stop' || request.type === 'stop_limit') && !(Number(request.stop_price) > 0)) return 'stop_price is required for stop orders';
   if (request.type === 'trailing_stop' && !(Number(request.trail_price) > 0 || Number(request.trail_percent) > 0)) return 'trail_price or trail_percent is required';
   if (orderClass === 'bracket' && !(request.take_profit && request.stop_loss)) return 'bracket orders require take_profit and stop_loss';
