@@ -1,8 +1,9 @@
 // Every chaos scenario by name: the public face of scenarios/.
 import type { Scenario } from './framework/scenario.ts';
 import { lockContentionScenario } from './lock-contention/index.ts';
+import { redisLossScenario } from './redis-loss/index.ts';
 
-export const scenarios: readonly Scenario<any>[] = [lockContentionScenario];
+export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario];
 
 export function findScenario(name: string): Scenario<any> | undefined {
   return scenarios.find((scenario) => scenario.name === name);
