@@ -398,12 +398,13 @@ export class Engine implements ExecutionSink {
       trailingOffsetTicks: spec.trailingOffsetTicks, reduceOnly: spec.reduceOnly, epoch: this.epoch, tag: spec.tag,
     };
     const order = new Order({ request, symbolIndex: spec.symbolIndex, role: spec.role, status: spec.hold ? 'held' : 'submitted', createdUs: this.clockUs });
+    // Checked before it joins the book, so the order does not count against itself.
+    const denial = spec.skipRisk || spec.hold ? null : this.risk.check({
+      symbolIndex: spec.symbolIndex, side: spec.side, quantity: spec.quantity, reducing: spec.reduceOnly,
+      limitPriceTicks: spec.limitPriceTicks, stopPriceTicks: spec.stopPriceTicks, protectiveStopTicks: spec.protectiveStopTicks, isModify: false,
+    }, this.riskView);
     this.orders.set(order.clientOrderId, order);
-    if (!spec.skipRisk && !spec.hold) {
-      const denial = this.risk.check({
-        symbolIndex: spec.symbolIndex, side: spec.side, quantity: spec.quantity, reducing: spec.reduceOnly,
-        limitPriceTicks: spec.limitPriceTicks, stopPriceTicks: spec.stopPriceTicks, protectiveStopTicks: spec.protectiveStopTicks, isModify: false,
-      }, this.riskView);
+    {
       if (denial !== null) {
         order.status = 'denied';
         order.reason = denial.code;

@@ -432,7 +432,9 @@ export class SimulatedVenue implements ExecutionPort {
       case 'stop-limit':
       case 'trailing-stop': {
         if (order.stage === Stage.Triggered) {
-          // A triggered stop-limit rests as a limit.
+          // A triggered stop (or trailing stop) is a market order for what it has left; a triggered
+          // stop-limit rests as a limit.
+          if (order.type !== 'stop-limit') return from;
           const limit = order.limitTicks;
           if (buy ? from <= limit : from >= limit) return from;
           if (buy ? to <= limit : to >= limit) return limit;

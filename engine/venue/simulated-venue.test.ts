@@ -1,0 +1,190 @@
+// Proves the simulated venue's matching rules: fill timing, the intrabar path policy, gaps through stops, partial
+// fills bounded by volume, native OCO, stop-limit, trailing stops, IOC, DAY expiry, reduce-only, fees, slippage
+// and latency, through the full engine with real bars.
+import { describe, expect, it } from 'vitest';
+import { run, fillsOf, MINUTE_US, T0_US } from '../../test/support/engine-harness.ts';
+import type { BracketIds } from '../index.ts';
+
+describe('market orders', () => {
+  it('fill at the next bar open by default', () => {
+    const { engine } = run([[100, 101, 99, 100.5], [102, 103, 101, 102]], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 10);
+    });
+    expect(fillsOf(engine)).toEqual([expect.objectContaining({ side: 'buy', quantity: 10, price: 10_200 })]);
+    expect(engine.portfolio.position[0]).toBe(10);
+  });
+
+  it('fill at the signal bar close with fill mode close', () => {
+    const { engine } = run([[100, 101, 99, 100.5], [102, 103, 101, 102]], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 10);
+    }, { venue: { fillMode: 'close' } });
+    expect(fillsOf(engine)[0].price).toBe(10_050);
+  });
+
+  it('arrive after the latency and fill at the open of the first bar starting after arrival', () => {
+    const { engine } = run([[100, 100, 100, 100], [101, 101, 101, 101], [102, 102, 102, 102], [103, 103, 103, 103]], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 1);
+    }, { venue: { latency: { kind: 'fixed', latencyUs: 90_000_000 } } });
+    // Sent at the close of bar 0 (T0 + 1 min), arrives at T0 + 2.5 min: the bar starting at T0 + 3 min fills it.
+    expect(fillsOf(engine)[0].price).toBe(10_300);
+    const fill = engine.log.events.find((e) => e.type === 'order.filled')!;
+    expect(fill.timeUs).toBe(T0_US + 3 * MINUTE_US);
+  });
+
+  it('pay adverse slippage rounded against the taker, and a per-order minimum fee once', () => {
+    const { engine } = run([[100, 100, 100, 100], [100, 100, 100, 100, 6], [100, 100, 100, 100, 6]], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 10);
+    }, { venue: { slippageBps: 10, feeBps: 10, feeMinimumCash: 1_000_000, maxVolumeShare: 1 } });
+    const fills = fillsOf(engine);
+    // Bar volumes 6 then 6 (bar 0 has the default volume but the order arrives after it): two partial fills.
+    expect(fills.map((f) => f.quantity)).toEqual([6, 4]);
+    expect(fills.every((f) => f.price === 10_010)).toBe(true);
+    // 6 x 100.10 = 600.60 -> 0.6006 fee -> the $1 minimum; then 4 x 100.10 x 10bps = 0.40040 exactly.
+    expect(fills.map((f) => f.fee)).toEqual([1_000_000, 400_400]);
+    expect(engine.portfolio.feesCash).toBe(1_400_400);
+  });
+});
+
+describe('brackets', () => {
+  const entryBar: [number, number, number, number] = [100, 100.5, 99.5, 100];
+
+  function bracketRun(rows: [number, number, number, number, number?][], options: Parameters<typeof run>[2] = {}) {
+    let ids: BracketIds | undefined;
+    const built = run([entryBar, ...rows], (ctx, _bar, i) => {
+      if (i === 0) ids = ctx.bracket({ symbol: 'TEST', side: 'buy', quantity: 10, entry: { type: 'market' }, stopLoss: 95, takeProfit: 110 });
+    }, options);
+    return { ...built, ids: ids! };
+  }
+
+  it('release both exits as an OCO pair sized to the entry fill', () => {
+    const { engine, ids } = bracketRun([[100, 101, 99, 100], [100, 101, 99, 100]]);
+    const stopLoss = engine.orders.get(ids.stopLoss)!;
+    const takeProfit = engine.orders.get(ids.takeProfit)!;
+    expect(engine.orders.get(ids.entry)!.status).toBe('filled');
+    expect(stopLoss.status).toBe('accepted');
+    expect(takeProfit.status).toBe('accepted');
+    expect(stopLoss.quantity).toBe(10);
+    expect(stopLoss.ocoWithClientOrderId).toBe(ids.takeProfit);
+  });
+
+  it('fill the stop, not the target, when both are touched in one bar (stop-first, the default)', () => {
+    const { engine, ids } = bracketRun([[100, 101, 99, 100], [100, 111, 94, 100]]);
+    expect(engine.orders.get(ids.stopLoss)!.status).toBe('filled');
+    expect(engine.orders.get(ids.takeProfit)!.status).toBe('cancelled');
+    expect(fillsOf(engine).map((f) => f.price)).toEqual([10_000, 9_500]);
+    expect(engine.portfolio.position[0]).toBe(0);
+    expect(engine.portfolio.realizedGrossCash).toBe(-50_000_000);
+  });
+
+  it('fill the target first under the target-first policy', () => {
+    const { engine, ids } = bracketRun([[100, 101, 99, 100], [100, 111, 94, 100]], { venue: { intrabarPolicy: 'target-first' } });
+    expect(engine.orders.get(ids.takeProfit)!.status).toBe('filled');
+    expect(engine.orders.get(ids.stopLoss)!.status).toBe('cancelled');
+    expect(engine.portfolio.realizedGrossCash).toBe(100_000_000);
+  });
+
+  it('fill a stop gapped through at the open, not at the stop price', () => {
+    const { engine, ids } = bracketRun([[100, 101, 99, 100], [90, 92, 88, 91]]);
+    expect(engine.orders.get(ids.stopLoss)!.status).toBe('filled');
+    expect(fillsOf(engine)[1].price).toBe(9_000);
+    expect(engine.portfolio.realizedGrossCash).toBe(-100_000_000);
+  });
+
+  it('grow exits with partial entry fills and shrink the other exit on a partial exit fill; never more exit than position', () => {
+    const { engine, ids } = bracketRun([
+      [100, 100, 100, 100, 5], // entry fills 5 (volume 5 at share 1): exits released with 5
+      [100, 100, 100, 100, 5], // entry fills 5 more: exits grown to 10
+      [96, 96, 94, 95, 4], // stop touched, volume 4: stop fills 4, target shrinks to 6
+      [94, 94, 93, 93, 100], // stop fills the remaining 6 at the gap open, target cancelled
+    ], { venue: { maxVolumeShare: 1 } });
+    const fills = fillsOf(engine);
+    expect(fills.map((f) => [f.id === ids.entry ? 'entry' : f.id === ids.stopLoss ? 'stop' : 'target', f.quantity, f.price])).toEqual([
+      ['entry', 5, 10_000], ['entry', 5, 10_000], ['stop', 4, 9_500], ['stop', 6, 9_400],
+    ]);
+    expect(engine.orders.get(ids.takeProfit)!.status).toBe('cancelled');
+    expect(engine.portfolio.position[0]).toBe(0);
+    // At no point did working exit quantity on one side exceed the position.
+    const modified = engine.log.events.filter((e) => e.type === 'order.modified' && e.fields.id === ids.takeProfit).map((e) => e.fields.quantity);
+    expect(modified).toEqual([10, 6]);
+  });
+
+  it('cancel held exits when the entry is cancelled before any fill', () => {
+    let ids: BracketIds | undefined;
+    const { engine } = run([[100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 100, 100]], (ctx, _bar, i) => {
+      if (i === 0) ids = ctx.bracket({ symbol: 'TEST', side: 'buy', quantity: 1, entry: { type: 'limit', price: 90 }, stopLoss: 85, takeProfit: 95 });
+      if (i === 1) ctx.cancel(ids!.entry);
+    });
+    expect(engine.orders.get(ids!.entry)!.status).toBe('cancelled');
+    expect(engine.orders.get(ids!.stopLoss)!.status).toBe('cancelled');
+    expect(engine.orders.get(ids!.takeProfit)!.status).toBe('cancelled');
+  });
+
+  it('refuse a bracket whose stop is on the wrong side of its target', () => {
+    expect(() => run([[100, 100, 100, 100]], (ctx) => {
+      ctx.bracket({ symbol: 'TEST', side: 'buy', quantity: 1, entry: { type: 'market' }, stopLoss: 110, takeProfit: 90 });
+    })).toThrow(/expected the stop-loss below the take-profit/);
+  });
+});
+
+describe('resting orders', () => {
+  it('fill a limit at its price when touched and at the open when the bar gaps through it', () => {
+    const touched = run([[100, 100, 100, 100], [100, 100.5, 98.5, 99]], (ctx, _bar, i) => { if (i === 0) ctx.limit('TEST', 'buy', 1, 99); });
+    expect(fillsOf(touched.engine)[0].price).toBe(9_900);
+    const gapped = run([[100, 100, 100, 100], [97, 98, 96, 97]], (ctx, _bar, i) => { if (i === 0) ctx.limit('TEST', 'buy', 1, 99); });
+    expect(fillsOf(gapped.engine)[0].price).toBe(9_700);
+  });
+
+  it('trigger a stop-limit on the way up and fill it as a limit', () => {
+    const { engine } = run([[100, 100, 100, 100], [100, 108, 99, 107]], (ctx, _bar, i) => { if (i === 0) ctx.stopLimit('TEST', 'buy', 1, 105, 106); });
+    expect(engine.log.count('order.triggered')).toBe(1);
+    expect(fillsOf(engine)[0].price).toBe(10_500);
+  });
+
+  it('ratchet a trailing stop behind the high and fill it when price falls back by the offset', () => {
+    const { engine } = run([
+      [100, 100, 100, 100],
+      [100, 100, 100, 100], // buy fills at 100
+      [100, 105, 100, 104], // trailing sell (offset 2) ratchets from 98 to 103
+      [104, 104, 102, 103], // falls to 102: stop at 103 fills
+    ], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 1);
+      if (i === 1) ctx.trailingStop('TEST', 'sell', 1, 2, { reduceOnly: true });
+    });
+    expect(fillsOf(engine).map((f) => f.price)).toEqual([10_000, 10_300]);
+  });
+
+  it('cancel what an IOC order could not fill on its first bar', () => {
+    const { engine } = run([[100, 100, 100, 100], [100, 101, 99, 100], [90, 90, 90, 90]], (ctx, _bar, i) => { if (i === 0) ctx.limit('TEST', 'buy', 1, 95, { timeInForce: 'ioc' }); });
+    expect(fillsOf(engine)).toEqual([]);
+    expect(engine.log.events.find((e) => e.type === 'order.cancelled')?.fields.reason).toBe('ioc');
+  });
+
+  it('expire a DAY order at the 16:00 New York close', () => {
+    // 2024-03-15 19:58 UTC is 15:58 in New York (daylight saving time).
+    const start = Date.UTC(2024, 2, 15, 19, 58) * 1000;
+    const built = run([[100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 100, 100]], (ctx, _bar, i) => {
+      if (i === 0) ctx.limit('TEST', 'buy', 1, 50, { timeInForce: 'day' });
+    }, { startUs: start });
+    const expired = built.engine.log.events.find((e) => e.type === 'order.expired');
+    expect(expired?.timeUs).toBe(Date.UTC(2024, 2, 15, 20, 0) * 1000);
+  });
+
+  it('cancel a reduce-only order that finds no position to reduce', () => {
+    const { engine } = run([[100, 100, 100, 100], [100, 100, 100, 100]], (ctx, _bar, i) => { if (i === 0) ctx.market('TEST', 'sell', 1, { reduceOnly: true }); });
+    expect(fillsOf(engine)).toEqual([]);
+    expect(engine.log.events.find((e) => e.type === 'order.cancelled')?.fields.reason).toMatch(/reduce-only/);
+  });
+});
+
+describe('strategy context', () => {
+  it('refuses a read past the current bar', () => {
+    expect(() => run([[100, 100, 100, 100]], (ctx) => { ctx.history('TEST').close(-1); })).toThrow(/LOOKAHEAD|reads past the current time/);
+    run([[100, 101, 99, 100.5], [102, 103, 101, 102.5]], (ctx, _bar, i) => {
+      if (i === 1) {
+        expect(ctx.history('TEST').close(0)).toBe(102.5);
+        expect(ctx.history('TEST').close(1)).toBe(100.5);
+        expect(Number.isNaN(ctx.history('TEST').close(2))).toBe(true);
+      }
+    });
+  });
+});
