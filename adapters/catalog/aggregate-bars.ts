@@ -27,7 +27,7 @@ function scalesSql(instruments: readonly Instrument[]): string {
 
 /** SELECT of bars (BAR_SELECT columns) at `interval` from Parquet files of ticks or bars. */
 export function aggregateBarsSql(files: readonly string[], fromKind: DataKind, interval: string, instruments: readonly Instrument[], symbols: readonly string[]): string {
-  const bucket = `time_bucket(INTERVAL ${intervalUs(interval)} MICROSECONDS, ts)`;
+  const bucket = `time_bucket(to_microseconds(${intervalUs(interval)}::BIGINT), ts)`;
   const source = `read_parquet(${sqlStringList(files)}, hive_partitioning = false, file_row_number = true, filename = true)`;
   const where = `symbol IN (SELECT unnest(${sqlStringList(symbols)}))`;
   if (fromKind === 'ticks') {

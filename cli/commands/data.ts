@@ -4,6 +4,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_CATALOG_DIR, importFiles, openCatalog } from '../../adapters/catalog/index.ts';
 import { describeCatalog, type CatalogSummary } from '../../adapters/catalog/describe-catalog.ts';
 import type { DataKind } from '../../adapters/catalog/manifest.ts';
+import { aggregateBars } from '../../adapters/catalog/aggregate-bars.ts';
+import { generateIntoCatalog } from '../../adapters/catalog/generate-into-catalog.ts';
 
 function withCatalog<T>(yargs: Argv<T>) {
   return yargs.option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR, describe: 'catalog folder', defaultDescription: '<repo>/data/catalog' });
@@ -89,9 +91,46 @@ const listCommand: CommandModule<any, any> = {
   },
 };
 
+const generateCommand: CommandModule<any, any> = {
+  command: 'generate',
+  describe: 'seeded synthetic ticks (U-shaped activity, spread, jumps, optional halts) and 1m bars derived from them',
+  builder: (yargs) => withCatalog(yargs)
+    .option('symbols', { type: 'number', default: 5, describe: 'number of symbols (SYN001, ...)' })
+    .option('days', { type: 'number', default: 1, describe: 'trading days (weekdays from --start)' })
+    .option('seed', { type: 'number', default: 1 })
+    .option('ticks-per-sec', { type: 'number', default: 2, describe: 'average prints per second per symbol' })
+    .option('start', { type: 'string', default: '2024-01-02', describe: 'first day, YYYY-MM-DD' })
+    .option('halts', { type: 'boolean', default: false, describe: 'insert 5-15 minute trading halts' })
+    .option('json', { type: 'boolean', default: false }),
+  handler: async (argv) => {
+    const report = await generateIntoCatalog(argv.catalog, {
+      symbols: argv.symbols, days: argv.days, seed: argv.seed, ticksPerSecond: argv.ticksPerSec, startDate: argv.start, halts: argv.halts,
+    });
+    print(argv.json, report, () => `generated ${report.ticks} ticks and ${report.bars} 1m bars for ${report.symbols.length} symbols on ${report.dates.length} dates (${report.dates[0]} .. ${report.dates[report.dates.length - 1]}) into ${report.catalogDir}`);
+  },
+};
+
+const barsCommand: CommandModule<any, any> = {
+  command: 'bars',
+  describe: 'aggregate bars in DuckDB (1m from ticks; 5m, 15m, 30m, 1h, 1d from ticks or 1m bars) and store them in the catalog',
+  builder: (yargs) => withCatalog(yargs)
+    .option('interval', { choices: ['1m', '5m', '15m', '30m', '1h', '1d'], demandOption: true })
+    .option('from-kind', { choices: ['ticks', 'bars'] as const, describe: 'source (default: ticks for 1m, else 1m bars)' })
+    .option('from', { type: 'string', describe: 'first date, YYYY-MM-DD (default: first in the catalog)' })
+    .option('to', { type: 'string', describe: 'last date (default: last in the catalog)' })
+    .option('symbols', { type: 'string', array: true, describe: 'symbols (default: all)' })
+    .option('json', { type: 'boolean', default: false }),
+  handler: async (argv) => {
+    const report = await aggregateBars({
+      catalogDir: argv.catalog, interval: argv.interval, fromKind: argv.fromKind as DataKind | undefined, fromDate: argv.from, toDate: argv.to, symbols: argv.symbols,
+    });
+    print(argv.json, report, () => `${report.interval} bars from ${report.fromKind} (${report.files} files): ${report.datesWritten.length} date partitions written, ${report.datesUnchanged} unchanged; catalog rows ${report.rowsBefore} -> ${report.rowsAfter}`);
+  },
+};
+
 export const dataCommand: CommandModule<any, any> = {
   command: 'data <command>',
   describe: 'market data catalog: import, ls, info, generate, bars',
-  builder: (yargs) => yargs.command(importCommand).command(infoCommand).command(listCommand).demandCommand(1),
+  builder: (yargs) => yargs.command(importCommand).command(infoCommand).command(listCommand).command(generateCommand).command(barsCommand).demandCommand(1),
   handler: () => undefined,
 };
