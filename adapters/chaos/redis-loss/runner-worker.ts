@@ -1,0 +1,70 @@
+// One redis-loss runner in its own worker thread (real mode): the shared Runner over a real RedisLockStore
+// (ioredis) and real timers. A pause freezes the whole thread with Atomics.wait, like a long GC pause or a
+// SIGSTOP of the runner process: timers, socket reads and the lock's refresh all stop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Redis } from 'ioredis';
+import { RedisLockStore } from '../../leader-lock/redis-lock-store.ts';
+import { RealTimeClock } from '../../real-time-clock.ts';
+import { History } from '../../../scenarios/framework/history.ts';
+import { Runner } from '../../../scenarios/redis-loss/runner.ts';
+import { REAL_TIMING, type BrokerRequest, type RedisVariant } from '../../../scenarios/redis-loss/workload.ts';
+
+interface RunnerWorkerData {
+  readonly name: string;
+  readonly variant: RedisVariant;
+  readonly port: number;
+  readonly valuesAsBuffers: boolean;
+  readonly startAbsoluteMs: number;
+  readonly tenureCounter: SharedArrayBuffer;
+}
+
+const data = workerData as RunnerWorkerData;
+const port = parentPort!;
+const absoluteMs = () => performance.timeOrigin + performance.now();
+const history = new History(() => Math.round((absoluteMs() - data.startAbsoluteMs) * 1000));
+const redis = new Redis({ port: data.port, host: '127.0.0.1', retryStrategy: () => 50, maxRetriesPerRequest: 20 });
+redis.on('error', () => undefined);
+const counter = new Int32Array(data.tenureCounter);
+const pending = new Map<number, (reply: { accepted: boolean; reason: string }) => void>();
+let nextRequestId = 1;
+let armedPauseMs = 0;
+
+const runner = new Runner(data.name, data.variant, REAL_TIMING, {
+  timers: RealTimeClock.real(),
+  store: new RedisLockStore(redis, { valuesAsBuffers: data.valuesAsBuffers }),
+  history,
+  nextTenure: () => Atomics.add(counter, 0, 1) + 1,
+  send: (request: BrokerRequest) => new Promise((resolve) => {
+    const requestId = nextRequestId++;
+    pending.set(requestId, resolve);
+    port.postMessage({ type: 'submit', requestId, request });
+  }),
+  pauseIfArmed: async () => {
+    if (armedPauseMs === 0) return;
+    const durationMs = armedPauseMs;
+    armedPauseMs = 0;
+    history.note(data.name, 'paused', { durationMs });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, durationMs);
+  },
+});
+
+port.on('message', (message: { type: string; requestId?: number; reply?: { accepted: boolean; reason: string }; durationMs?: number }) => {
+  if (message.type === 'reply') {
+    const resolve = pending.get(message.requestId!);
+    pending.delete(message.requestId!);
+    resolve?.(message.reply!);
+  } else if (message.type === 'arm-pause') {
+    if (runner.isLeader()) armedPauseMs = message.durationMs!;
+  } else if (message.type === 'stop') {
+    void (async () => {
+      await runner.stop();
+      await new Promise((resolve) => setTimeout(resolve, 2 * REAL_TIMING.tradeEveryMs));
+      history.closeOpenOperations();
+      port.postMessage({ type: 'result', entries: history.entries });
+      redis.disconnect();
+      port.close();
+    })();
+  }
+});
+runner.start();
+port.postMessage({ type: 'started' });
