@@ -1,10 +1,12 @@
 // Sim mode of lock-contention: the same components as real mode on a virtual clock, against a model of
-// DuckDB's locking that matches what the real library does (verified in real mode):
+// DuckDB's locking that matches what @duckdb/node-api does (each point checked in real mode):
 // - separate processes: an open read-write database holds an exclusive file lock and a read-only one a
 //   shared lock; a conflicting open fails at once with "Could not set lock on file";
-// - worker threads in one process: DuckDBInstance.fromCache shares one instance per file per process; an open
-//   with a different configuration (read-only readers against read-write writers) fails with "Can't open a
-//   connection to same database file with a different configuration".
+// - worker threads of one process: the file lock is per process (fcntl), so it never stops another thread,
+//   and DuckDBInstance.fromCache keeps one cache per thread, so each thread gets its own instance of the
+//   same file. Two instances whose lifetimes overlap with a writer among them corrupt the WAL; from then on
+//   every open fails with "Failure while replaying WAL file ... WAL cannot contain more than one checkpoint
+//   marker" and the file cannot be read at all.
 // Naive and retry open the file for each access and close it after; single-writer owns it for the whole
 // run and serves everybody's reads and writes from one queue.
 import { US_PER_SECOND } from '../../engine/types.ts';
@@ -37,13 +39,14 @@ export const SIM_COSTS_US = {
 } as const;
 
 const LOCK_ERROR = 'IO Error: Could not set lock on file "market.duckdb": Conflicting lock is held (simulated)';
-const CONFIG_ERROR = "Connection Error: Can't open a connection to same database file with a different configuration than existing connections (simulated)";
+const WAL_ERROR = 'IO Error: Failure while replaying WAL file "market.duckdb.wal": WAL cannot contain more than one checkpoint marker (simulated)';
 
 class SimulatedDuckDbFile {
   private exclusiveHolders = 0;
   private sharedHolders = 0;
-  private instanceMode: AccessMode | null = null;
-  private instanceReferences = 0;
+  private openInstances = 0;
+  private openWriters = 0;
+  corrupted = false;
 
   constructor(private readonly layout: Layout) {}
 
@@ -53,9 +56,10 @@ class SimulatedDuckDbFile {
       if (mode === 'read-write') this.exclusiveHolders += 1; else this.sharedHolders += 1;
       return null;
     }
-    if (this.instanceMode !== null && this.instanceMode !== mode) return CONFIG_ERROR;
-    this.instanceMode = mode;
-    this.instanceReferences += 1;
+    if (this.corrupted) return WAL_ERROR;
+    if (this.openInstances > 0 && (mode === 'read-write' || this.openWriters > 0)) this.corrupted = true;
+    this.openInstances += 1;
+    if (mode === 'read-write') this.openWriters += 1;
     return null;
   }
 
@@ -64,8 +68,8 @@ class SimulatedDuckDbFile {
       if (mode === 'read-write') this.exclusiveHolders -= 1; else this.sharedHolders -= 1;
       return;
     }
-    this.instanceReferences -= 1;
-    if (this.instanceReferences === 0) this.instanceMode = null;
+    this.openInstances -= 1;
+    if (mode === 'read-write') this.openWriters -= 1;
   }
 }
 
@@ -254,13 +258,15 @@ export function runLockContentionSim(context: RunContext): RunRecord<LockTruth> 
   // Let queued work drain for a few seconds after the feed stops, then close open operations.
   scheduler.runUntil(endUs + 5 * US_PER_SECOND);
   history.closeOpenOperations();
+  // A corrupted file cannot be opened afterwards: nothing in it can be read back.
+  if (file.corrupted) errorMessages[`final read: ${classifyError(WAL_ERROR)}`] = 1;
   const truth: LockTruth = {
-    storedTicks: [...ticks.values()].sort((a, b) => a.id - b.id),
-    candles: [...candles.values()].sort((a, b) => a.minute - b.minute),
+    storedTicks: file.corrupted ? [] : [...ticks.values()].sort((a, b) => a.id - b.id),
+    candles: file.corrupted ? [] : [...candles.values()].sort((a, b) => a.minute - b.minute),
     closedMinuteMax: Math.floor(endUs / CANDLE_US) - 2,
     errorMessages,
   };
-  return { history: history.entries, truth, metrics: lockMetrics(history.entries, truth, endUs) };
+  return { history: history.entries, truth, metrics: { ...lockMetrics(history.entries, truth, endUs), fileCorrupted: file.corrupted ? 1 : 0 }, details: { errorMessages } };
 }
 
 /** Seeded faults: extra backfill jobs, I/O stalls and dashboard refresh storms. */

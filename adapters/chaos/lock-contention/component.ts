@@ -74,7 +74,8 @@ export class Component {
       } catch (error) {
         lastError = (error as Error).message;
         const kind = classifyError(lastError);
-        this.errors[lastError.split('\n')[0].replace(/PID \d+/, 'PID n').replace(/"[^"]*\.duckdb"/, '"<file>"')] = (this.errors[lastError.split('\n')[0].replace(/PID \d+/, 'PID n').replace(/"[^"]*\.duckdb"/, '"<file>"')] ?? 0) + 1;
+        const message = lastError.split('\n')[0].replace(/PID \d+/, 'PID n').replace(/"[^"]*\.duckdb(\.wal)?"/, '"<file>"');
+        this.errors[message] = (this.errors[message] ?? 0) + 1;
         this.history.note(this.config.name, 'lock-error', kind);
       }
     }

@@ -92,20 +92,28 @@ export async function runLockContentionReal(context: RunContext): Promise<RunRec
     owner?.close();
   }
 
-  // Ground truth from the file itself.
-  const reader = await DuckDBInstance.create(path);
-  const connection = await reader.connect();
-  const tickRows = (await connection.runAndReadAll('SELECT id, time_us, price, size FROM ticks WHERE id > 0 ORDER BY id')).getRows();
-  const candleRows = (await connection.runAndReadAll('SELECT * FROM candles ORDER BY minute')).getRows();
-  connection.closeSync();
-  reader.closeSync();
+  // Ground truth from the file itself. A file that cannot be opened any more lost everything in it.
+  const errorMessages: Record<string, number> = {};
+  let tickRows: unknown[][] = [];
+  let candleRows: unknown[][] = [];
+  let fileCorrupted = 0;
+  try {
+    const reader = await DuckDBInstance.create(path);
+    const connection = await reader.connect();
+    tickRows = (await connection.runAndReadAll('SELECT id, time_us, price, size FROM ticks WHERE id > 0 ORDER BY id')).getRows();
+    candleRows = (await connection.runAndReadAll('SELECT * FROM candles ORDER BY minute')).getRows();
+    connection.closeSync();
+    reader.closeSync();
+  } catch (error) {
+    fileCorrupted = 1;
+    errorMessages[`final read: ${(error as Error).message.split('\n')[0].replace(/"[^"]*\.duckdb(\.wal)?"/, '"<file>"')}`] = 1;
+  }
   rmSync(directory, { recursive: true, force: true });
 
   const storedTicks: StoredTick[] = tickRows.map((row) => ({ id: Number(row[0]), timeUs: Number(row[1]), priceTicks: Number(row[2]), sizeLots: Number(row[3]) }));
   const candles: Candle[] = candleRows.map((row) => ({
     minute: Number(row[0]), open: Number(row[1]), high: Number(row[2]), low: Number(row[3]), close: Number(row[4]), volume: Number(row[5]), tickCount: Number(row[6]),
   }));
-  const errorMessages: Record<string, number> = {};
   const entries: HistoryEntry[] = [];
   for (const result of results) {
     entries.push(...result.entries);
@@ -116,5 +124,5 @@ export async function runLockContentionReal(context: RunContext): Promise<RunRec
   entries.sort((a, b) => timeOf(a) - timeOf(b));
   const history = entries.map((entry, index) => ({ ...entry, id: index + 1 }));
   const truth: LockTruth = { storedTicks, candles, closedMinuteMax: Math.floor(context.durationUs / CANDLE_US) - 2, errorMessages };
-  return { history, truth, metrics: lockMetrics(history, truth, context.durationUs), details: { errorMessages } };
+  return { history, truth, metrics: { ...lockMetrics(history, truth, context.durationUs), fileCorrupted }, details: { errorMessages } };
 }

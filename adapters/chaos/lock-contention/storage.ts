@@ -33,8 +33,9 @@ async function runOn(connection: DuckDBConnection, request: StorageRequest): Pro
 /**
  * Opens the file for each access and closes it after. Processes open with DuckDBInstance.create (each
  * process its own instance, guarded by the file lock); threads use DuckDBInstance.fromCache, DuckDB's way to
- * share one instance per file inside a process (two uncached instances of one file in one process corrupt
- * its WAL, which we saw: "WAL cannot contain more than one checkpoint marker").
+ * share an instance -- but its cache is per thread, so each worker thread still gets its own instance of the
+ * file, the per-process file lock does not separate them, and overlapping writers corrupt the WAL ("WAL
+ * cannot contain more than one checkpoint marker"), as real mode shows.
  */
 export class DirectStorage implements Storage {
   constructor(private readonly path: string, private readonly layout: Layout) {}
