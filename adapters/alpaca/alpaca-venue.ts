@@ -113,6 +113,7 @@ interface OrderView {
 const SEEN_EXECUTIONS_MAX = 10_000;
 const RATE_LIMIT_RETRIES_MAX = 3;
 const CANCEL_ATTEMPTS_MAX = 3;
+const CATCH_UP_ATTEMPTS_MAX = 3;
 
 export class AlpacaVenue implements ExecutionPort {
   readonly capabilities = ALPACA_CAPABILITIES;
@@ -258,11 +259,16 @@ export class AlpacaVenue implements ExecutionPort {
     for (const order of [...this.tracked.values()]) {
       if (order.phase === 'unknown') await this.settleUnknown(order, 1);
       else if (order.phase === 'open' && order.venueOrderId !== null) {
-        await this.bucket.take();
-        try {
-          this.applyView(toView(await this.orders.getOrderByOrderID({ orderId: order.venueOrderId })), undefined);
-        } catch (error) {
-          this.problem(venueError(error, `catch-up of ${order.request.clientOrderId}`));
+        for (let attempt = 1; attempt <= CATCH_UP_ATTEMPTS_MAX; attempt += 1) {
+          try {
+            await this.bucket.take();
+            // A GET is safe to repeat; a few attempts ride out a transient 5xx or reset.
+            this.applyView(toView(await this.orders.getOrderByOrderID({ orderId: order.venueOrderId })), undefined);
+            break;
+          } catch (error) {
+            if (attempt === CATCH_UP_ATTEMPTS_MAX) this.problem(venueError(error, `catch-up of ${order.request.clientOrderId}`));
+            else await delay(retryAfterMs(error) ?? 50 * attempt);
+          }
         }
       }
     }
@@ -663,7 +669,12 @@ function httpStatus(error: unknown): number | null {
   return typeof status === 'number' ? status : null;
 }
 
+/**
+ * How long a 429 asks us to wait. Only for 429: the SDK also derives retryAfterMs from X-RateLimit-Reset, which
+ * Alpaca sends on every response, so reading it after a 500 would stall a retry for up to a minute.
+ */
 function retryAfterMs(error: unknown): number | null {
+  if (httpStatus(error) !== 429) return null;
   const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
   return typeof value === 'number' && value >= 0 ? Math.min(value, 60_000) : null;
 }
