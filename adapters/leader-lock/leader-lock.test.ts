@@ -125,6 +125,25 @@ describe('LeaderLock on a simulated store', () => {
     expect(String(value)).toBe('token-1');
   });
 
+  it('adopts a lease whose SET timed out but landed, reading the token back as a Buffer', async () => {
+    const timers = new SimulatedTimerPort(0);
+    const store = new SimulatedLockStore(timers);
+    store.valuesAsBuffers(true);
+    store.stall();
+    const a = contender('a', store, timers);
+    a.lock.start();
+    // The SET hangs past the operation timeout (ttl/2): its outcome is unknown to the lock.
+    await timers.advance(600);
+    expect(a.lock.isLeader()).toBe(false);
+    // The store comes back and runs the queued SET: the key now holds a's token.
+    store.up(false);
+    expect(store.peek('lock:test')).toBe('a-1');
+    await timers.advance(500);
+    expect(a.lock.isLeader()).toBe(true);
+    expect(store.peek('lock:test')).toBe('a-1');
+    expect(store.calls.get).toBeGreaterThanOrEqual(1);
+  });
+
   it('NoLock always leads with epoch 0', () => {
     const lock = new NoLock();
     lock.start();
