@@ -82,6 +82,21 @@ describe('AlpacaVenue', () => {
     expect(await venue.lookupByClientOrderId('nope')).toBeNull();
   });
 
+  it('reports a day order expiring at the close, an order rejected after acceptance, and the venue clock', async () => {
+    const { fake, venue, sink } = await setup();
+    venue.submit(request('day-1', { type: 'limit', limitPriceTicks: 9_000, timeInForce: 'day' }));
+    await sink.waitFor((report) => report.type === 'accepted' && report.clientOrderId === 'day-1', 3_000, 'day order accepted');
+    fake.expireDayOrders();
+    await sink.waitFor((report) => report.type === 'expired' && report.clientOrderId === 'day-1', 3_000, 'day order expired');
+    fake.injectNext('reject-after-accept');
+    venue.submit(request('late-reject'));
+    const rejected = await sink.waitFor((report) => report.type === 'rejected' && report.clientOrderId === 'late-reject', 3_000, 'rejected after acceptance');
+    expect(rejected).toMatchObject({ code: 'VENUE_REJECTED' });
+    const clock = await venue.fetchClock();
+    expect(clock.isOpen).toBe(true);
+    expect(Math.abs(clock.timestampUs - Date.now() * 1_000)).toBeLessThan(5_000_000);
+  });
+
   it('reports every fill exactly once and never places an order twice, across seeds of random faults', async () => {
     // SIM_SEED=<n> reruns one failing seed.
     const seeds = process.env.SIM_SEED !== undefined ? [Number(process.env.SIM_SEED)] : Array.from({ length: 16 }, (_, index) => 1 + index * 7);

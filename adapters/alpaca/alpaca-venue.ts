@@ -67,6 +67,14 @@ export interface VenueAccountSnapshot {
   buyingPowerCash: number;
 }
 
+export interface VenueClockSnapshot {
+  isOpen: boolean;
+  /** Alpaca's clock as the SDK parses it (Date): millisecond precision, in microseconds. */
+  timestampUs: number;
+  nextOpenUs: number;
+  nextCloseUs: number;
+}
+
 export const ALPACA_CAPABILITIES: VenueCapabilities = {
   orderTypes: ['market', 'limit', 'stop', 'stop-limit', 'trailing-stop'],
   // Alpaca's order_class "oco" (and bracket/oto legs) cancels the other leg on a fill: OCO pairs of a
@@ -121,6 +129,7 @@ export class AlpacaVenue implements ExecutionPort {
   private readonly orders: trading.OrdersApi;
   private readonly positions: trading.PositionsApi;
   private readonly accounts: trading.AccountsApi;
+  private readonly clock: trading.ClockApi;
   private readonly stream: streaming.TradingStream;
   private readonly bucket: TokenBucket;
   private readonly instruments = new Map<string, Instrument>();
@@ -140,6 +149,7 @@ export class AlpacaVenue implements ExecutionPort {
     this.orders = new trading.OrdersApi(configuration);
     this.positions = new trading.PositionsApi(configuration);
     this.accounts = new trading.AccountsApi(configuration);
+    this.clock = new trading.ClockApi(configuration);
     const perMinute = options.requestsPerMinuteMax ?? 200;
     this.bucket = new TokenBucket({ perMinute, burst: Math.min(10, perMinute - 1), waitingMax: 1_000 });
     this.stream = new streaming.TradingStream({
@@ -252,6 +262,12 @@ export class AlpacaVenue implements ExecutionPort {
     const account = await this.accounts.getAccount();
     const cash = (text: string | undefined, what: string): number => decimalToScaled(text ?? '0', CASH_SCALE, 'nearest', what);
     return { cashCash: cash(account.cash, 'cash'), equityCash: cash(account.equity, 'equity'), buyingPowerCash: cash(account.buyingPower, 'buying_power') };
+  }
+
+  async fetchClock(): Promise<VenueClockSnapshot> {
+    await this.bucket.take();
+    const clock = await this.clock.legacyClock();
+    return { isOpen: clock.isOpen, timestampUs: clock.timestamp.getTime() * 1_000, nextOpenUs: clock.nextOpen.getTime() * 1_000, nextCloseUs: clock.nextClose.getTime() * 1_000 };
   }
 
   /** Re-reads every order we believe open and reports what the stream may have missed. */

@@ -29,7 +29,7 @@ export interface AlpacaFakeFaults {
   disconnect?: number;
 }
 
-export type AlpacaFakeInjectedFault = 'lost-response' | 'server-error' | 'duplicate-event' | 'reorder-events' | 'disconnect-stream';
+export type AlpacaFakeInjectedFault = 'lost-response' | 'server-error' | 'duplicate-event' | 'reorder-events' | 'disconnect-stream' | 'reject-after-accept';
 
 export interface AlpacaFakeOptions {
   keyId?: string;
@@ -149,6 +149,13 @@ export class AlpacaFake {
 
   setMarketOpen(open: boolean): void {
     this.marketOpen = open;
+  }
+
+  /** The session ends: every working `day` order expires (an `expired` event each), as at the 16:00 close. */
+  expireDayOrders(): void {
+    for (const order of [...this.orders.values()].sort((a, b) => a.sequence - b.sequence)) {
+      if (order.wire.time_in_force === 'day' && !ALPACA_TERMINAL_STATUSES.has(order.wire.status)) this.finish(order, 'expired');
+    }
   }
 
   /** Every order the fake knows, legs included, in creation order (inspection for tests). */
@@ -283,6 +290,16 @@ export class AlpacaFake {
       if (Number(request.qty) * price > this.buyingPower()) return sendJson(response, 403, { code: 40310000, message: 'insufficient buying power' });
     }
     const created = this.createOrders(request, clientOrderId, orderClass);
+    if (this.takeInjected('reject-after-accept')) {
+      // Accepted by Alpaca, then refused downstream (e.g. by the exchange): a `rejected` event follows.
+      const now = isoFromUs(this.nowUsSource());
+      created.wire.status = 'rejected';
+      created.wire.failed_at = now;
+      created.wire.updated_at = now;
+      this.emitLater('rejected', created);
+      sendJson(response, 200, { ...this.render(created, true), status: 'accepted' satisfies AlpacaOrderStatus });
+      return;
+    }
     if (this.takeInjected('lost-response') || this.random.chance(this.faults.lostResponseAfterAccept ?? 0)) {
       // The order exists and its events flow; only this HTTP response is lost (the client sees a reset).
       this.stats.lostResponses += 1;
