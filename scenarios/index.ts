@@ -2,8 +2,9 @@
 import type { Scenario } from './framework/scenario.ts';
 import { lockContentionScenario } from './lock-contention/index.ts';
 import { redisLossScenario } from './redis-loss/index.ts';
+import { ocoCrashScenario } from './oco-crash/index.ts';
 
-export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario];
+export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario];
 
 export function findScenario(name: string): Scenario<any> | undefined {
   return scenarios.find((scenario) => scenario.name === name);

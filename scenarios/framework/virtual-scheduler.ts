@@ -14,7 +14,16 @@ export interface TimerHandle {
   cancel(): void;
 }
 
-export class VirtualScheduler {
+/** What scenario workloads schedule on: VirtualScheduler in sim mode, a wall-clock scheduler in real mode. */
+export interface EventScheduler {
+  nowUs(): number;
+  at(timeUs: number, action: () => void): TimerHandle;
+  after(delayUs: number, action: () => void): TimerHandle;
+  /** Runs until scenario time `endUs` (at once in sim mode, in compressed wall time in real mode). */
+  runUntil(endUs: number): void | Promise<void>;
+}
+
+export class VirtualScheduler implements EventScheduler {
   private heap: ScheduledEvent[] = [];
   private sequence = 0;
   private currentUs: number;

@@ -1,0 +1,36 @@
+// Real-mode EventScheduler: scenario time runs on the wall clock, compressed by a time scale (wall seconds
+// per scenario second), with real timers. Events due at the same instant fire in the order they were set.
+import type { EventScheduler, TimerHandle } from '../../scenarios/framework/virtual-scheduler.ts';
+
+export class WallClockScheduler implements EventScheduler {
+  private readonly startMs = performance.now();
+  private readonly handles = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(private readonly timeScale: number) {}
+
+  nowUs(): number {
+    return Math.round(((performance.now() - this.startMs) * 1000) / this.timeScale);
+  }
+
+  at(timeUs: number, action: () => void): TimerHandle {
+    const delayMs = Math.max(0, ((timeUs / 1000) * this.timeScale) - (performance.now() - this.startMs));
+    const handle = setTimeout(() => { this.handles.delete(handle); action(); }, delayMs);
+    this.handles.add(handle);
+    return { cancel: () => { clearTimeout(handle); this.handles.delete(handle); } };
+  }
+
+  after(delayUs: number, action: () => void): TimerHandle {
+    return this.at(this.nowUs() + delayUs, action);
+  }
+
+  async runUntil(endUs: number): Promise<void> {
+    const remainingMs = (endUs / 1000) * this.timeScale - (performance.now() - this.startMs);
+    if (remainingMs > 0) await new Promise((resolve) => setTimeout(resolve, remainingMs));
+  }
+
+  /** Cancels every pending timer (end of run). */
+  dispose(): void {
+    for (const handle of this.handles) clearTimeout(handle);
+    this.handles.clear();
+  }
+}

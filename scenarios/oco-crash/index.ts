@@ -1,0 +1,34 @@
+// The oco-crash scenario: the runner killed at each durable boundary of the bracket lifecycle, restarted,
+// reconciled (or not).
+import { US_PER_MINUTE } from '../../engine/types.ts';
+import type { Scenario } from '../framework/scenario.ts';
+import { VirtualScheduler } from '../framework/virtual-scheduler.ts';
+import { ocoInvariants } from './invariants.ts';
+import { ocoFaultSchedule, runOcoCrash, type JournalPort, type JournalRecord, type OcoTruth } from './model.ts';
+
+function memoryJournal(): JournalPort {
+  const records: JournalRecord[] = [];
+  return { append: (record) => { records.push(record); }, records: () => [...records] };
+}
+
+export const ocoCrashScenario: Scenario<OcoTruth> = {
+  name: 'oco-crash',
+  describe: 'runner killed at each durable boundary of the bracket lifecycle, then restarted',
+  variants: [
+    { name: 'naive', role: 'unfixed', describe: 'restores from its journal alone: resubmits under a new id, forgets unfinished brackets' },
+    { name: 'reconcile', role: 'robust-fix', describe: 'looks every order up at the venue by client order id, protects and cancels as needed' },
+  ],
+  modes: ['sim', 'real'],
+  optionSpecs: [{ name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.02 }],
+  durationUs: (mode, short) => (mode === 'real' ? (short ? 6 : 10) * US_PER_MINUTE : (short ? 20 : 390) * US_PER_MINUTE),
+  faultSchedule: (rng, durationUs) => ocoFaultSchedule(rng, durationUs),
+  runSim(context) {
+    const journal = memoryJournal();
+    return runOcoCrash(context, { scheduler: new VirtualScheduler(0), journal: () => journal, reopenJournal: () => journal });
+  },
+  async runReal(context) {
+    const { runOcoCrashReal } = await import('../../adapters/chaos/oco-crash-real.ts');
+    return runOcoCrashReal(context);
+  },
+  invariants: ocoInvariants,
+};

@@ -1,0 +1,71 @@
+// The oco-crash invariants, over the venue's ground truth.
+import type { Invariant, Violation } from '../framework/scenario.ts';
+import { UNPROTECTED_US_MAX, type OcoTruth } from './model.ts';
+
+const noDuplicateOrder: Invariant<OcoTruth> = {
+  name: 'no-duplicate-order',
+  describe: 'one entry per bracket and no client order id received twice',
+  check(_history, truth) {
+    const violations: Violation[] = [];
+    const ids = new Set<string>();
+    const entries = new Set<number>();
+    for (const order of truth.received) {
+      if (ids.has(order.clientOrderId)) violations.push({ invariant: 'no-duplicate-order', message: `${order.clientOrderId} received twice` });
+      if (order.leg === 'entry' && entries.has(order.bracket)) violations.push({ invariant: 'no-duplicate-order', message: `bracket ${order.bracket} got a second entry ${order.clientOrderId}` });
+      ids.add(order.clientOrderId);
+      if (order.leg === 'entry') entries.add(order.bracket);
+    }
+    return violations;
+  },
+};
+
+const noOrphanExit: Invariant<OcoTruth> = {
+  name: 'no-orphan-exit',
+  describe: 'at the end no exit works without a position to close',
+  check(_history, truth) {
+    const working = truth.workingAtEnd.filter((order) => order.leg !== 'entry');
+    if (working.length === 0 || truth.venuePosition >= working.length / 2) return [];
+    return working.map((order) => ({ invariant: 'no-orphan-exit', message: `${order.clientOrderId} still working with venue position ${truth.venuePosition}` }));
+  },
+};
+
+const neverBothExitsFilled: Invariant<OcoTruth> = {
+  name: 'never-both-exits-filled',
+  describe: 'no bracket has both its stop and its target filled',
+  check(_history, truth) {
+    const legs = new Map<number, Set<string>>();
+    for (const fill of truth.fills) legs.set(fill.bracket, (legs.get(fill.bracket) ?? new Set()).add(fill.leg));
+    return [...legs].filter(([, set]) => set.has('stop') && set.has('target')).map(([bracket]) => ({ invariant: 'never-both-exits-filled', message: `bracket ${bracket}: stop and target both filled` }));
+  },
+};
+
+const protectedWithinBound: Invariant<OcoTruth> = {
+  name: 'protected-within-bound',
+  describe: `a long position always gets a working stop within ${UNPROTECTED_US_MAX / 1e6} s`,
+  check(_history, truth) {
+    const violations: Violation[] = [];
+    let unprotectedSinceUs: number | null = null;
+    const judge = (untilUs: number) => {
+      if (unprotectedSinceUs !== null && untilUs - unprotectedSinceUs > UNPROTECTED_US_MAX) {
+        violations.push({ invariant: 'protected-within-bound', message: `position unprotected for ${Math.round((untilUs - unprotectedSinceUs) / 1000)} ms from ${unprotectedSinceUs} us` });
+      }
+    };
+    for (const point of truth.exposure) {
+      const exposed = point.position > 0 && !point.stopWorking;
+      if (exposed && unprotectedSinceUs === null) unprotectedSinceUs = point.timeUs;
+      if (!exposed && unprotectedSinceUs !== null) { judge(point.timeUs); unprotectedSinceUs = null; }
+    }
+    judge(truth.endUs);
+    return violations;
+  },
+};
+
+const positionMatchesVenue: Invariant<OcoTruth> = {
+  name: 'position-matches-venue',
+  describe: "the runner's position equals the venue's at the end",
+  check(_history, truth) {
+    return truth.runnerPosition === truth.venuePosition ? [] : [{ invariant: 'position-matches-venue', message: `runner believes ${truth.runnerPosition}, venue holds ${truth.venuePosition}` }];
+  },
+};
+
+export const ocoInvariants: readonly Invariant<OcoTruth>[] = [noDuplicateOrder, noOrphanExit, neverBothExitsFilled, protectedWithinBound, positionMatchesVenue];
