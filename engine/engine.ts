@@ -28,7 +28,10 @@ export interface EngineConfig {
   /** Starting cash in currency units (e.g. 100000 for $100,000). */
   readonly initialCash: number;
   readonly risk: RiskLimits;
-  /** Bars kept per symbol for `ctx.history` (default 512). */
+  /**
+   * Bars kept per symbol for `ctx.history`. Default: the strategy's `historyBars`. Zero keeps none and skips the
+   * copy on the hot path.
+   */
   readonly historyCapacity?: number;
   /** Kill switch: also flatten positions (default true). */
   readonly killSwitchFlattens?: boolean;
@@ -36,29 +39,58 @@ export interface EngineConfig {
   readonly checkLedger?: boolean;
 }
 
-/** Growable typed columns for the equity curve, sampled once per distinct bar time (or minute of ticks). */
+/**
+ * The equity curve, sampled once per distinct bar time (or minute of ticks), stored in fixed blocks so that
+ * growing it never copies what is already there. `columns()` joins the blocks once, at the end of a run.
+ */
 export class EquityCurve {
+  private static readonly BLOCK = 65_536;
   length = 0;
-  timeUs = new Float64Array(1024);
-  equityCash = new Float64Array(1024);
-  dayIndex = new Int32Array(1024);
-  exposed = new Uint8Array(1024);
+  /** Samples with a nonzero position. */
+  exposedSamples = 0;
+  private readonly timeBlocks: Float64Array[] = [];
+  private readonly equityBlocks: Float64Array[] = [];
+  private readonly dayBlocks: Int32Array[] = [];
+  private time = new Float64Array(0);
+  private equity = new Float64Array(0);
+  private day = new Int32Array(0);
+  private offset = EquityCurve.BLOCK;
 
   push(timeUs: number, equityCash: number, dayIndex: number, exposed: boolean): void {
-    if (this.length === this.timeUs.length) this.grow();
-    const i = this.length++;
-    this.timeUs[i] = timeUs;
-    this.equityCash[i] = equityCash;
-    this.dayIndex[i] = dayIndex;
-    this.exposed[i] = exposed ? 1 : 0;
+    if (this.offset === EquityCurve.BLOCK) this.addBlock();
+    const i = this.offset++;
+    this.time[i] = timeUs;
+    this.equity[i] = equityCash;
+    this.day[i] = dayIndex;
+    this.length++;
+    if (exposed) this.exposedSamples++;
   }
 
-  private grow(): void {
-    const size = this.timeUs.length * 2;
-    const time = new Float64Array(size); time.set(this.timeUs); this.timeUs = time;
-    const equity = new Float64Array(size); equity.set(this.equityCash); this.equityCash = equity;
-    const day = new Int32Array(size); day.set(this.dayIndex); this.dayIndex = day;
-    const exposed = new Uint8Array(size); exposed.set(this.exposed); this.exposed = exposed;
+  private addBlock(): void {
+    this.time = new Float64Array(EquityCurve.BLOCK);
+    this.equity = new Float64Array(EquityCurve.BLOCK);
+    this.day = new Int32Array(EquityCurve.BLOCK);
+    this.timeBlocks.push(this.time);
+    this.equityBlocks.push(this.equity);
+    this.dayBlocks.push(this.day);
+    this.offset = 0;
+  }
+
+  /** Contiguous copies of the samples. */
+  columns(): { timeUs: Float64Array; equityCash: Float64Array; dayIndex: Int32Array } {
+    const join = <T extends Float64Array | Int32Array>(blocks: T[], make: (n: number) => T): T => {
+      const out = make(this.length);
+      blocks.forEach((block, b) => {
+        const from = b * EquityCurve.BLOCK;
+        out.set(block.subarray(0, Math.min(EquityCurve.BLOCK, this.length - from)), from);
+      });
+      return out;
+    };
+    return {
+      timeUs: join(this.timeBlocks, (n) => new Float64Array(n)),
+      equityCash: join(this.equityBlocks, (n) => new Float64Array(n)),
+      dayIndex: join(this.dayBlocks, (n) => new Int32Array(n)),
+    };
   }
 }
 
@@ -137,6 +169,42 @@ class BarCursor implements BarView {
   get volume(): number { return this.chunk.volume[this.index]; }
 }
 
+/** A reusable view of one order for callbacks: valid during the callback only (use ctx.order for a snapshot). */
+class OrderCursor implements OrderView {
+  order!: Order;
+  scales!: InstrumentScales;
+  point(order: Order, scales: InstrumentScales): this { this.order = order; this.scales = scales; return this; }
+  get clientOrderId(): string { return this.order.clientOrderId; }
+  get symbol(): string { return this.order.symbol; }
+  get side(): Side { return this.order.side; }
+  get type(): OrderType { return this.order.type; }
+  get status(): OrderView['status'] { return this.order.status; }
+  get role(): OrderRole { return this.order.role; }
+  get quantity(): number { return this.order.quantity / this.scales.lotsPerUnit; }
+  get filledQuantity(): number { return this.order.filledQuantity / this.scales.lotsPerUnit; }
+  get limitPrice(): number | undefined { return this.order.limitPriceTicks === undefined ? undefined : this.order.limitPriceTicks / this.scales.ticksPerUnit; }
+  get stopPrice(): number | undefined { return this.order.stopPriceTicks === undefined ? undefined : this.order.stopPriceTicks / this.scales.ticksPerUnit; }
+  get reason(): string | undefined { return this.order.reason; }
+  get tag(): string | undefined { return this.order.tag; }
+}
+
+/** A reusable view of one fill for callbacks: valid during the callback only. */
+class FillCursor implements FillView {
+  order!: Order;
+  scales!: InstrumentScales;
+  side: Side = 'buy';
+  quantityLots = 0;
+  priceTicks = 0;
+  feeCash = 0;
+  timeUs = 0;
+  get clientOrderId(): string { return this.order.clientOrderId; }
+  get symbol(): string { return this.order.symbol; }
+  get role(): OrderRole { return this.order.role; }
+  get quantity(): number { return this.quantityLots / this.scales.lotsPerUnit; }
+  get price(): number { return this.priceTicks / this.scales.ticksPerUnit; }
+  get fee(): number { return this.feeCash / CASH_UNITS_PER_CURRENCY; }
+}
+
 class TickCursor implements TickView {
   chunk!: TickColumns;
   index = 0;
@@ -168,6 +236,8 @@ export class Engine implements ExecutionSink {
   private readonly calendar: TradingCalendar;
   private readonly barCursor: BarCursor;
   private readonly tickCursor: TickCursor;
+  private readonly orderCursor = new OrderCursor();
+  private readonly fillCursor = new FillCursor();
   private readonly context: StrategyContext;
   private venue!: ExecutionPort;
   private matcher: SimulatedVenue | null = null;
@@ -178,8 +248,13 @@ export class Engine implements ExecutionSink {
   private dayStartEquityCash = 0;
   private lastDataUs = -Infinity;
   private lastEquitySampleUs = -Infinity;
-  /** Open (working or in flight) order count, kept incrementally. */
-  private openCount = 0;
+  private readonly historyEnabled: boolean;
+  /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). */
+  private readonly dailyLossLimitCash: number;
+  /** Orders working at the venue or on their way there, kept incrementally (never a scan of all orders). */
+  private readonly open = new Set<Order>();
+  /** Remaining quantity of open, non-reduce-only orders per symbol and side: [buy0, sell0, buy1, sell1, ...]. */
+  private readonly working: Float64Array;
 
   constructor(config: EngineConfig, readonly strategy: Strategy) {
     invariant(config.instruments.length > 0, 'an engine needs at least one instrument');
@@ -190,13 +265,25 @@ export class Engine implements ExecutionSink {
     this.portfolio = new Portfolio(initialCash, this.scales);
     this.dayStartEquityCash = initialCash;
     this.risk = new RiskEngine(config.risk);
-    const capacity = config.historyCapacity ?? 512;
-    this.histories = this.scales.map((s) => new RingHistory(capacity, s.ticksPerUnit));
+    const capacity = config.historyCapacity ?? strategy.historyBars;
+    this.historyEnabled = capacity > 0;
+    this.histories = this.scales.map((s) => new RingHistory(Math.max(1, capacity), s.ticksPerUnit));
+    this.dailyLossLimitCash = config.risk.dailyLossLimitCash ?? Infinity;
     this.calendar = calendarFor(config.instruments[0].calendar);
     this.barCursor = new BarCursor(this.scales);
     this.tickCursor = new TickCursor(this.scales);
     this.idPrefix = `${config.runId}-${config.strategyId}`;
     this.context = new EngineContext(this);
+    this.working = new Float64Array(2 * config.instruments.length);
+  }
+
+  private trackWorking(order: Order, deltaLots: number): void {
+    if (!order.reduceOnly) this.working[2 * order.symbolIndex + (order.side === 'buy' ? 0 : 1)] += deltaLots;
+  }
+
+  /** An open order reached a terminal state: it no longer counts as open or working. */
+  private closeOrder(order: Order): void {
+    if (this.open.delete(order)) this.trackWorking(order, -order.remainingQuantity);
   }
 
   /** Connect the execution port. A simulated venue is also the matcher fed with market data. */
@@ -235,7 +322,7 @@ export class Engine implements ExecutionSink {
   /** Run everything scheduled up to and including `timeUs`, then hold the clock there. */
   advanceTo(timeUs: number): void {
     const queue = this.queue;
-    while (queue.peekTimeUs() <= timeUs) {
+    while (queue.nextTimeUs <= timeUs) {
       const event = queue.pop()!;
       if (event.timeUs > this.clockUs) this.clockUs = event.timeUs;
       event.run();
@@ -262,37 +349,42 @@ export class Engine implements ExecutionSink {
     const matcher = this.matcher;
     const portfolio = this.portfolio;
     const histories = this.histories;
+    const historyEnabled = this.historyEnabled;
     const strategy = this.strategy;
     const context = this.context;
     const cursor = this.barCursor;
+    const queue = this.queue;
+    const equity = this.equity;
+    const dailyLossLimitCash = this.dailyLossLimitCash;
     cursor.chunk = chunk;
     let i = 0;
     while (i < n) {
       const t = startUs[i];
       let j = i + 1;
       while (j < n && startUs[j] === t) j++;
-      if (this.queue.peekTimeUs() <= t) this.advanceTo(t);
+      if (queue.nextTimeUs <= t) this.advanceTo(t);
       if (t > this.clockUs) this.clockUs = t;
       if (t >= this.nextDayBoundaryUs) this.rollDay(t);
       if (matcher !== null) {
         for (let k = i; k < j; k++) matcher.onBar(symbolIndex[k], t, open[k], high[k], low[k], close[k], volume[k]);
       }
       const closeUs = t + intervalUs;
-      if (this.queue.peekTimeUs() <= closeUs) this.advanceTo(closeUs);
+      if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
       this.clockUs = closeUs;
       this.lastDataUs = closeUs;
       for (let k = i; k < j; k++) {
         const s = symbolIndex[k];
         portfolio.mark(s, close[k]);
-        histories[s].push(t, open[k], high[k], low[k], close[k], volume[k]);
+        if (historyEnabled) histories[s].push(t, open[k], high[k], low[k], close[k], volume[k]);
       }
-      this.afterMark(closeUs);
+      const equityCash = portfolio.cashCash + portfolio.positionValueCash;
+      if (this.dayStartEquityCash - equityCash >= dailyLossLimitCash) this.afterMark(closeUs);
       for (let k = i; k < j; k++) {
         cursor.index = k;
         strategy.onBar(context, cursor);
       }
-      if (this.queue.peekTimeUs() <= closeUs) this.advanceTo(closeUs);
-      this.equity.push(closeUs, portfolio.cashCash + portfolio.positionValueCash, this.dayIndex, portfolio.openPositionCount > 0);
+      if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
+      equity.push(closeUs, portfolio.cashCash + portfolio.positionValueCash, this.dayIndex, portfolio.openPositionCount > 0);
       i = j;
     }
   }
@@ -311,17 +403,17 @@ export class Engine implements ExecutionSink {
     cursor.chunk = chunk;
     for (let k = 0; k < n; k++) {
       const t = timeUs[k];
-      if (this.queue.peekTimeUs() <= t) this.advanceTo(t);
+      if (this.queue.nextTimeUs <= t) this.advanceTo(t);
       if (t > this.clockUs) this.clockUs = t;
       if (t >= this.nextDayBoundaryUs) this.rollDay(t);
       const s = symbolIndex[k];
       if (matcher !== null) matcher.onTick(s, t, price[k], size[k], bid === undefined ? NaN : bid[k], ask === undefined ? NaN : ask[k]);
       portfolio.mark(s, price[k]);
       this.lastDataUs = t;
-      this.afterMark(t);
+      if (this.dayStartEquityCash - (portfolio.cashCash + portfolio.positionValueCash) >= this.dailyLossLimitCash) this.afterMark(t);
       cursor.index = k;
       strategy.onTick(context, cursor);
-      if (this.queue.peekTimeUs() <= t) this.advanceTo(t);
+      if (this.queue.nextTimeUs <= t) this.advanceTo(t);
       if (t - this.lastEquitySampleUs >= 60_000_000) {
         this.lastEquitySampleUs = t - (t % 60_000_000);
         this.equity.push(t, portfolio.cashCash + portfolio.positionValueCash, this.dayIndex, portfolio.openPositionCount > 0);
@@ -345,7 +437,7 @@ export class Engine implements ExecutionSink {
     this.advanceTo(this.clockUs);
     this.log.append(this.clockUs, 'run.stop', {
       equityCash: this.portfolio.equityCashValue(), cashCash: this.portfolio.cashCash, realizedGrossCash: this.portfolio.realizedGrossCash,
-      feesCash: this.portfolio.feesCash, openOrders: this.openCount,
+      feesCash: this.portfolio.feesCash, openOrders: this.open.size,
     });
   }
 
@@ -409,7 +501,7 @@ export class Engine implements ExecutionSink {
         order.status = 'denied';
         order.reason = denial.code;
         this.log.append(this.clockUs, 'order.denied', { id: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, code: denial.code, message: denial.message });
-        this.strategy.onOrderUpdate(this.context, viewOf(order, this.scales[order.symbolIndex]));
+        this.strategy.onOrderUpdate(this.context, this.orderCursor.point(order, this.scales[order.symbolIndex]));
         return order;
       }
     }
@@ -423,8 +515,9 @@ export class Engine implements ExecutionSink {
   }
 
   private send(order: Order): void {
-    this.openCount++;
-    this.venue.submit(order.toRequest());
+    this.open.add(order);
+    this.trackWorking(order, order.remainingQuantity);
+    this.venue.submit(order.request());
   }
 
   /** Release a held bracket exit with a quantity. */
@@ -467,16 +560,19 @@ export class Engine implements ExecutionSink {
   }
 
   private cancelAllOpen(reason: string, symbolIndex?: number): void {
-    for (const order of this.orders.values()) {
-      if (symbolIndex !== undefined && order.symbolIndex !== symbolIndex) continue;
-      if (order.status === 'held') {
-        order.transition('cancelled', this.clockUs);
-        order.reason = reason;
-        this.log.append(this.clockUs, 'order.cancelled', { id: order.clientOrderId, reason });
-      } else if (order.isOpen) {
-        this.log.append(this.clockUs, 'order.cancel-requested', { id: order.clientOrderId });
-        this.venue.cancel(order.clientOrderId);
+    // Held bracket exits belong to an open entry or to a filled one whose exits are open; find them through it.
+    const targets = [...this.open].filter((order) => symbolIndex === undefined || order.symbolIndex === symbolIndex);
+    for (const order of targets) {
+      for (const id of [order.stopLossClientOrderId, order.takeProfitClientOrderId]) {
+        const exit = id === undefined ? undefined : this.orders.get(id);
+        if (exit && exit.status === 'held') {
+          exit.transition('cancelled', this.clockUs);
+          exit.reason = reason;
+          this.log.append(this.clockUs, 'order.cancelled', { id: exit.clientOrderId, reason });
+        }
       }
+      this.log.append(this.clockUs, 'order.cancel-requested', { id: order.clientOrderId });
+      this.venue.cancel(order.clientOrderId);
     }
   }
 
@@ -580,9 +676,9 @@ export class Engine implements ExecutionSink {
         this.log.append(timeUs, 'order.accepted', { id: order.clientOrderId, venueId: report.venueOrderId });
         break;
       case 'rejected':
+        this.closeOrder(order);
         order.transition('rejected', timeUs);
         order.reason = report.code;
-        this.openCount--;
         this.log.append(timeUs, 'order.rejected', { id: order.clientOrderId, code: report.code, reason: report.reason });
         this.onEntryDead(order);
         break;
@@ -595,14 +691,17 @@ export class Engine implements ExecutionSink {
         return;
       case 'cancelled':
       case 'expired':
+        this.closeOrder(order);
         order.transition(report.type, timeUs);
         order.reason = report.type === 'cancelled' ? report.reason : 'day';
-        this.openCount--;
         this.log.append(timeUs, `order.${report.type}`, { id: order.clientOrderId, reason: order.reason });
         this.onEntryDead(order);
         break;
       case 'modified':
-        if (report.changes.quantity !== undefined) order.quantity = report.changes.quantity;
+        if (report.changes.quantity !== undefined) {
+          if (this.open.has(order)) this.trackWorking(order, report.changes.quantity - order.quantity);
+          order.quantity = report.changes.quantity;
+        }
         if (report.changes.limitPriceTicks !== undefined) order.limitPriceTicks = report.changes.limitPriceTicks;
         if (report.changes.stopPriceTicks !== undefined) order.stopPriceTicks = report.changes.stopPriceTicks;
         this.log.append(timeUs, 'order.modified', { id: order.clientOrderId, quantity: order.quantity, limit: order.limitPriceTicks ?? null, stop: order.stopPriceTicks ?? null });
@@ -612,7 +711,7 @@ export class Engine implements ExecutionSink {
         this.log.append(timeUs, `order.${report.type}`, { id: order.clientOrderId, code: report.code });
         break;
     }
-    this.strategy.onOrderUpdate(this.context, viewOf(order, this.scales[order.symbolIndex]));
+    this.strategy.onOrderUpdate(this.context, this.orderCursor.point(order, this.scales[order.symbolIndex]));
   }
 
   /** An entry that ends without any fill takes its held exits with it. */
@@ -632,12 +731,13 @@ export class Engine implements ExecutionSink {
     const timeUs = this.clockUs;
     if (order.status === 'submitted') order.transition('accepted', timeUs);
     invariant(fill.quantity > 0 && fill.quantity <= order.remainingQuantity, `fill of ${fill.quantity} exceeds the remaining ${order.remainingQuantity} of ${order.clientOrderId}`);
+    if (this.open.has(order)) this.trackWorking(order, -fill.quantity);
     order.filledQuantity += fill.quantity;
     order.filledNotionalTickLots += fill.quantity * fill.priceTicks;
     order.feesCash += fill.feeCash;
     const done = order.filledQuantity === order.quantity;
     order.transition(done ? 'filled' : 'partially-filled', timeUs);
-    if (done) this.openCount--;
+    if (done) this.open.delete(order);
     this.portfolio.applyFill(order.symbolIndex, fill.side, fill.quantity, fill.priceTicks, fill.feeCash, timeUs);
     if (this.config.checkLedger) this.portfolio.assertConsistent();
     this.log.append(timeUs, 'order.filled', {
@@ -647,12 +747,16 @@ export class Engine implements ExecutionSink {
     if (order.role === 'entry') this.onEntryFill(order, fill.quantity);
     else if ((order.role === 'stop-loss' || order.role === 'take-profit') && !this.venue.capabilities.nativeOco) this.onExitFillEmulated(order, fill.quantity, done);
     const scales = this.scales[order.symbolIndex];
-    const view: FillView = {
-      clientOrderId: order.clientOrderId, symbol: order.symbol, side: fill.side, quantity: fill.quantity / scales.lotsPerUnit,
-      price: fromTicks(fill.priceTicks, scales), priceTicks: fill.priceTicks, fee: fill.feeCash / CASH_UNITS_PER_CURRENCY, timeUs, role: order.role,
-    };
+    const view = this.fillCursor;
+    view.order = order;
+    view.scales = scales;
+    view.side = fill.side;
+    view.quantityLots = fill.quantity;
+    view.priceTicks = fill.priceTicks;
+    view.feeCash = fill.feeCash;
+    view.timeUs = timeUs;
     this.strategy.onFill(this.context, view);
-    this.strategy.onOrderUpdate(this.context, viewOf(order, scales));
+    this.strategy.onOrderUpdate(this.context, this.orderCursor.point(order, scales));
   }
 
   /** Entry filled (in part): release the exits sized to the fill, or grow them by it. */
@@ -677,21 +781,22 @@ export class Engine implements ExecutionSink {
   // ------------------------------------------------------------------------------------------------------
 
   openOrderCount(): number {
-    return this.openCount;
+    return this.open.size;
+  }
+
+  /** Open orders, in the order they were sent. */
+  openOrders(): IterableIterator<Order> {
+    return this.open.values();
   }
 
   workingQuantity(symbolIndex: number, side: Side): number {
-    let total = 0;
-    for (const order of this.orders.values()) {
-      if (order.symbolIndex === symbolIndex && order.side === side && order.isOpen && !order.reduceOnly) total += order.remainingQuantity;
-    }
-    return total;
+    return this.working[2 * symbolIndex + (side === 'buy' ? 0 : 1)];
   }
 
   readonly riskView: RiskView = {
     position: (s) => this.portfolio.position[s],
     workingQuantity: (s, side) => this.workingQuantity(s, side),
-    openOrderCount: () => this.openCount,
+    openOrderCount: () => this.open.size,
     lastPriceTicks: (s) => this.portfolio.markTicks[s],
     cashPerTickLot: (s) => this.scales[s].cashPerTickLot,
     grossExposureCash: () => this.portfolio.grossExposureCash(),
@@ -701,6 +806,9 @@ export class Engine implements ExecutionSink {
   };
 
   history(symbol: string): BarHistory {
+    if (!this.historyEnabled) {
+      throw new SimError('HISTORY_DISABLED', `expected the strategy to declare historyBars > 0 to read bar history, found ${this.strategy.historyBars}`);
+    }
     return this.histories[this.symbolIndex(symbol)];
   }
 
@@ -816,8 +924,8 @@ class EngineContext implements StrategyContext {
   openOrders(symbol?: string): OrderView[] {
     const s = symbol === undefined ? undefined : this.engine.symbolIndex(symbol);
     const result: OrderView[] = [];
-    for (const order of this.engine.orders.values()) {
-      if ((order.isOpen || order.status === 'held') && (s === undefined || order.symbolIndex === s)) result.push(viewOf(order, this.engine.scales[order.symbolIndex]));
+    for (const order of this.engine.openOrders()) {
+      if (s === undefined || order.symbolIndex === s) result.push(viewOf(order, this.engine.scales[order.symbolIndex]));
     }
     return result;
   }

@@ -89,6 +89,8 @@ export interface ReplayResult {
   readonly riskDenials: Readonly<Record<string, number>>;
   readonly skipped: BadRowsReport | undefined;
   readonly engine: Engine;
+  /** The equity curve as contiguous columns. */
+  readonly curve: { timeUs: Float64Array; equityCash: Float64Array; dayIndex: Int32Array };
 }
 
 function toRiskLimits(risk: RiskOptions, lotsPerUnit: number): RiskLimits {
@@ -202,12 +204,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     engine.stop();
 
     const portfolio = engine.portfolio;
-    const curve = engine.equity;
-    let exposed = 0;
-    for (let i = 0; i < curve.length; i++) exposed += curve.exposed[i];
+    const curve = engine.equity.columns();
     const summary = summarizeRun({
-      initialCashUnits: portfolio.initialCash, equityCash: curve.equityCash.subarray(0, curve.length), timeUs: curve.timeUs.subarray(0, curve.length),
-      dayIndex: curve.dayIndex.subarray(0, curve.length), closedTrades: portfolio.closedTrades, feesCash: portfolio.feesCash, exposureSamples: exposed,
+      initialCashUnits: portfolio.initialCash, equityCash: curve.equityCash, timeUs: curve.timeUs, dayIndex: curve.dayIndex,
+      closedTrades: portfolio.closedTrades, feesCash: portfolio.feesCash, exposureSamples: engine.equity.exposedSamples,
     });
     const riskDenials: Record<string, number> = {};
     for (const event of engine.log.events) {
@@ -221,7 +221,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       runDigest: engine.log.digest(), configHash, dataDigest, codeVersion: await codeVersion(), runId, config, instruments,
       dates: options.source ? dates : dates, bars, ticks, summary, trades: portfolio.closedTrades, realizedPnl,
       totalPnl: Number(formatScaled(portfolio.equityCashValue() - portfolio.initialCash, 6)),
-      fees: Number(formatScaled(portfolio.feesCash, 6)), riskDenials, skipped: catalog?.skipped, engine,
+      fees: Number(formatScaled(portfolio.feesCash, 6)), riskDenials, skipped: catalog?.skipped, engine, curve,
     };
   } finally {
     await catalog?.close();

@@ -135,9 +135,8 @@ function tradesTable(engine: Engine): TableSpec {
   };
 }
 
-function equityTable(engine: Engine): TableSpec {
-  const curve = engine.equity;
-  const n = curve.length;
+function equityTable(curve: ReplayResult['curve']): TableSpec {
+  const n = curve.timeUs.length;
   const equity = new Float64Array(n);
   for (let i = 0; i < n; i++) equity[i] = curve.equityCash[i] / 1e6;
   return {
@@ -195,7 +194,7 @@ export async function writeArtefacts(result: ReplayResult, outDir: string): Prom
   await fs.mkdir(outDir, { recursive: true });
   const session = await openDuckDB(1);
   try {
-    for (const spec of [ordersTable(result.engine), fillsTable(result.engine), positionsTable(result.engine), tradesTable(result.engine), equityTable(result.engine)]) {
+    for (const spec of [ordersTable(result.engine), fillsTable(result.engine), positionsTable(result.engine), tradesTable(result.engine), equityTable(result.curve)]) {
       await writeParquet(outDir, spec, session);
     }
   } finally {

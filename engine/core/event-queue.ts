@@ -11,6 +11,8 @@ export interface ScheduledEvent {
 export class EventQueue {
   private heap: ScheduledEvent[] = [];
   private nextSequence = 0;
+  /** Time of the earliest event, or +Infinity when empty: a field, so the hot loop checks it with one load. */
+  nextTimeUs = Infinity;
 
   get size(): number {
     return this.heap.length;
@@ -34,6 +36,7 @@ export class EventQueue {
       i = parent;
     }
     heap[i] = event;
+    this.nextTimeUs = heap[0].timeUs;
     return event;
   }
 
@@ -56,6 +59,7 @@ export class EventQueue {
       }
       heap[i] = last;
     }
+    this.nextTimeUs = heap.length === 0 ? Infinity : heap[0].timeUs;
     return top;
   }
 }

@@ -111,6 +111,16 @@ export class Order {
     this.updatedUs = timeUs;
   }
 
+  private sent: OrderRequest | undefined;
+
+  /** The request as it is sent now: built once, rebuilt only after the order changed before sending. */
+  request(): OrderRequest {
+    const sent = this.sent;
+    if (sent !== undefined && sent.quantity === this.quantity && sent.ocoWithClientOrderId === this.ocoWithClientOrderId && sent.epoch === this.epoch) return sent;
+    this.sent = this.toRequest();
+    return this.sent;
+  }
+
   toRequest(): OrderRequest {
     return {
       clientOrderId: this.clientOrderId,

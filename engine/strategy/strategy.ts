@@ -150,6 +150,11 @@ export interface StrategyContext {
  * from one call site per callback, with one strategy class per run, so the calls stay monomorphic.
  */
 export abstract class Strategy {
+  /**
+   * How many recent bars per symbol `ctx.history` must keep. Zero (the default) keeps none, which saves a copy
+   * per bar on the hot path; reading history then fails with HISTORY_DISABLED.
+   */
+  readonly historyBars: number = 0;
   onStart(_ctx: StrategyContext): void {}
   onBar(_ctx: StrategyContext, _bar: BarView): void {}
   onTick(_ctx: StrategyContext, _tick: TickView): void {}

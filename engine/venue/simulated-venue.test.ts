@@ -177,6 +177,20 @@ describe('resting orders', () => {
 });
 
 describe('strategy context', () => {
+  it('refuses history reads from a strategy that declared no history', async () => {
+    const { Engine, SimulatedVenue, SeededRng, Strategy } = await import('../index.ts');
+    const { barChunk, instrument } = await import('../../test/support/engine-harness.ts');
+    class NoHistory extends Strategy {
+      override onBar(ctx: import('../index.ts').StrategyContext): void { ctx.history('TEST'); }
+    }
+    const engine = new Engine({ runId: 't', strategyId: 'n', instruments: [instrument()], initialCash: 1000, risk: {} }, new NoHistory());
+    const venue = new SimulatedVenue(engine.scales, {}, new SeededRng(1));
+    engine.connect(venue, venue);
+    const chunk = barChunk([[1, 1, 1, 1]]);
+    engine.start(chunk.startUs[0]);
+    expect(() => engine.processBars(chunk)).toThrow(/expected the strategy to declare historyBars > 0/);
+  });
+
   it('refuses a read past the current bar', () => {
     expect(() => run([[100, 100, 100, 100]], (ctx) => { ctx.history('TEST').close(-1); })).toThrow(/LOOKAHEAD|reads past the current time/);
     run([[100, 101, 99, 100.5], [102, 103, 101, 102.5]], (ctx, _bar, i) => {

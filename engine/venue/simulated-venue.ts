@@ -332,11 +332,13 @@ export class SimulatedVenue implements ExecutionPort {
    * bar's start, before strategies see the bar. `volume` is in instrument units.
    */
   onBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
+    // Small enough to inline into the engine's loop: most bars meet an empty book.
+    if (this.book[symbolIndex].length === 0) this.lastPriceTicks[symbolIndex] = close;
+    else this.matchBar(symbolIndex, startUs, open, high, low, close, volume);
+  }
+
+  private matchBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
     const book = this.book[symbolIndex];
-    if (book.length === 0) {
-      this.lastPriceTicks[symbolIndex] = close;
-      return;
-    }
     const path = this.path;
     const position = this.position[symbolIndex];
     let lowFirst: boolean;

@@ -37,6 +37,7 @@ export function barChunk(rows: readonly BarRow[], options: { startUs?: number; s
 export type BarScript = (ctx: StrategyContext, bar: BarView, index: number) => void;
 
 export class ScriptedStrategy extends Strategy {
+  override readonly historyBars = 64;
   index = 0;
   readonly fills: FillView[] = [];
   readonly updates: OrderView[] = [];
