@@ -74,6 +74,19 @@ describe('Journal', () => {
     expect(() => readAll(path)).toThrow(expect.objectContaining({ code: 'JOURNAL_CORRUPT' }));
   });
 
+  it('bounds the unsynced records of a batched journal', () => {
+    const journal = Journal.open(freshPath(), { durability: 'batched', batchRecordsMax: 3 });
+    journal.append(1);
+    journal.append(2);
+    expect(journal.pendingRecords()).toBe(2);
+    journal.append(3);
+    expect(journal.pendingRecords()).toBe(0);
+    journal.append(4);
+    journal.flush();
+    expect(journal.pendingRecords()).toBe(0);
+    journal.close();
+  });
+
   it('recovers a file cut inside its header', () => {
     const path = freshPath();
     Journal.open(path).close();

@@ -24,10 +24,12 @@ export interface JournalReadResult<T = unknown> {
 export interface JournalOptions {
   /**
    * 'every-append' (default): fsync before append() returns, so an appended record survives a crash.
-   * 'batched': append() only writes; records become durable at flush() (or close()). Faster, and the caller
-   * owns the window of records it may lose.
+   * 'batched': append() only writes; records become durable at flush() (or close()), or automatically once
+   * `batchRecordsMax` records are pending. Faster; the caller owns the window of records it may lose.
    */
   durability?: 'every-append' | 'batched';
+  /** Bound on the records a batched journal may hold unsynced (default 64). */
+  batchRecordsMax?: number;
 }
 
 export class Journal {
@@ -38,12 +40,14 @@ export class Journal {
   readonly existingRecords: unknown[];
   private readonly descriptor: number;
   private readonly batched: boolean;
+  private readonly batchRecordsMax: number;
   private offset: number;
   private unflushed = 0;
   private closed = false;
 
-  private constructor(path: string, descriptor: number, offset: number, existing: JournalReadResult, batched: boolean) {
+  private constructor(path: string, descriptor: number, offset: number, existing: JournalReadResult, batched: boolean, batchRecordsMax: number) {
     this.path = path;
+    this.batchRecordsMax = batchRecordsMax;
     this.descriptor = descriptor;
     this.offset = offset;
     this.existingRecords = existing.records;
@@ -54,11 +58,13 @@ export class Journal {
   /** Opens (creating if absent) for append; a torn tail is truncated and reported in `droppedTailBytes`. */
   static open(path: string, options: JournalOptions = {}): Journal {
     const batched = options.durability === 'batched';
+    const batchRecordsMax = options.batchRecordsMax ?? 64;
+    if (!(Number.isInteger(batchRecordsMax) && batchRecordsMax >= 1)) throw new SimError('JOURNAL_CONFIG_INVALID', `expected batchRecordsMax >= 1, found ${batchRecordsMax}`);
     if (!existsSync(path)) {
       const descriptor = openSync(path, 'wx+');
       writeSync(descriptor, JOURNAL_HEADER, 0, JOURNAL_HEADER.length, 0);
       fsyncSync(descriptor);
-      return new Journal(path, descriptor, JOURNAL_HEADER.length, { records: [], tornTailBytes: 0, validEndOffset: JOURNAL_HEADER.length }, batched);
+      return new Journal(path, descriptor, JOURNAL_HEADER.length, { records: [], tornTailBytes: 0, validEndOffset: JOURNAL_HEADER.length }, batched, batchRecordsMax);
     }
     const existing = Journal.readAll(path);
     const descriptor = openSync(path, 'r+');
@@ -71,7 +77,7 @@ export class Journal {
       }
       fsyncSync(descriptor);
     }
-    return new Journal(path, descriptor, offset, existing, batched);
+    return new Journal(path, descriptor, offset, existing, batched, batchRecordsMax);
   }
 
   /** Reads every complete record; a torn tail is reported, not thrown. */
@@ -101,7 +107,12 @@ export class Journal {
         if (end === bytes.length) break;
         throw new SimError('JOURNAL_CORRUPT', `expected CRC ${expectedCrc} for the record at byte ${offset} of ${path}, found ${crc32(payload)} with ${bytes.length - end} bytes after it`);
       }
-      records.push(JSON.parse(payload.toString('utf8')) as T);
+      try {
+        records.push(JSON.parse(payload.toString('utf8')) as T);
+      } catch {
+        // The CRC matched, so these are the bytes that were written: a writer bug, not a torn write.
+        throw new SimError('JOURNAL_CORRUPT', `expected JSON in the record at byte ${offset} of ${path}, found ${length} bytes that do not parse`);
+      }
       offset = end;
     }
     return { records, tornTailBytes: bytes.length - offset, validEndOffset: offset };
@@ -125,8 +136,17 @@ export class Journal {
     }
     if (written < frame.length) throw new SimError('JOURNAL_WRITE_SHORT', `expected to write ${frame.length} bytes to ${this.path}, found ${written} written`);
     this.offset += frame.length;
-    if (this.batched) this.unflushed += 1;
-    else fsyncSync(this.descriptor);
+    if (!this.batched) {
+      fsyncSync(this.descriptor);
+      return;
+    }
+    this.unflushed += 1;
+    if (this.unflushed >= this.batchRecordsMax) this.flush();
+  }
+
+  /** Records appended but not yet fsynced (always 0 unless batched). */
+  pendingRecords(): number {
+    return this.unflushed;
   }
 
   /** Makes every appended record durable (a no-op when nothing is pending). */
