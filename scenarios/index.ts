@@ -3,8 +3,9 @@ import type { Scenario } from './framework/scenario.ts';
 import { lockContentionScenario } from './lock-contention/index.ts';
 import { redisLossScenario } from './redis-loss/index.ts';
 import { ocoCrashScenario } from './oco-crash/index.ts';
+import { legacyStateScenario } from './legacy-state/index.ts';
 
-export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario];
+export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario, legacyStateScenario];
 
 export function findScenario(name: string): Scenario<any> | undefined {
   return scenarios.find((scenario) => scenario.name === name);
