@@ -82,6 +82,15 @@ describe('AlpacaVenue', () => {
     expect(await venue.lookupByClientOrderId('nope')).toBeNull();
   });
 
+  it('refuses an order stamped with an epoch older than one already sent', async () => {
+    const { fake, venue, sink } = await setup();
+    venue.submit(request('e-new', { epoch: 5, type: 'limit', limitPriceTicks: 9_000 }));
+    venue.submit(request('e-old', { epoch: 4, type: 'limit', limitPriceTicks: 9_000 }));
+    expect(await sink.waitFor((report) => report.clientOrderId === 'e-old', 3_000, 'stale epoch refused')).toMatchObject({ type: 'rejected', code: 'STALE_EPOCH' });
+    await sink.waitFor((report) => report.type === 'accepted' && report.clientOrderId === 'e-new', 3_000, 'current epoch accepted');
+    expect(fake.allOrders().map((order) => order.client_order_id)).toEqual(['e-new']);
+  });
+
   it('reports a day order expiring at the close, an order rejected after acceptance, and the venue clock', async () => {
     const { fake, venue, sink } = await setup();
     venue.submit(request('day-1', { type: 'limit', limitPriceTicks: 9_000, timeInForce: 'day' }));

@@ -139,6 +139,7 @@ export class AlpacaVenue implements ExecutionPort {
   private readonly seenExecutions = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
+  private newestEpoch = 0;
 
   constructor(options: AlpacaVenueOptions) {
     this.options = options;
@@ -192,6 +193,10 @@ export class AlpacaVenue implements ExecutionPort {
   submit(request: OrderRequest): void {
     const instrument = this.instruments.get(request.symbol);
     if (instrument === undefined) return this.reject(request.clientOrderId, 'VENUE_UNKNOWN_SYMBOL', `expected a configured instrument, found ${request.symbol}`);
+    // Alpaca has no fencing of its own. Refusing an epoch older than the newest this process has sent stops
+    // work queued under a previous tenure (e.g. an OCO half released just before the lock was lost).
+    if (request.epoch < this.newestEpoch) return this.reject(request.clientOrderId, 'STALE_EPOCH', `expected fencing epoch >= ${this.newestEpoch}, found ${request.epoch}`);
+    this.newestEpoch = request.epoch;
     if (request.ocoWithClientOrderId !== undefined) return this.submitOcoMember(request, instrument);
     if (this.tracked.has(request.clientOrderId)) {
       // Still sent: the venue is the judge of uniqueness (we may have restarted), and its 422 is reported.

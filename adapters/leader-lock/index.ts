@@ -1,7 +1,7 @@
 // Public face of the leader lock package.
 export type { LockStore, TimerPort, TokenSource } from './lock-store.ts';
 export { epochKeyOf, valueAsText } from './lock-store.ts';
-export { LeaderLock, type LeaderLockOptions, type LeadershipPort } from './leader-lock.ts';
+export { LeaderLock, type LeaderLockOptions, type LeaderLockStats, type LeadershipPort } from './leader-lock.ts';
 export { RedisLockStore, type RedisLockStoreOptions } from './redis-lock-store.ts';
 export { SimulatedLockStore } from './simulated-lock-store.ts';
 export { SimulatedTimerPort } from './simulated-timer-port.ts';

@@ -57,6 +57,8 @@ describe('LeaderLock on a simulated store', () => {
     expect(a.lock.isLeader()).toBe(true);
     expect(a.lock.epoch()).toBeGreaterThan(firstEpoch);
     expect(a.lost.length).toBeGreaterThanOrEqual(1);
+    expect(a.lock.stats()).toMatchObject({ acquisitions: 2, losses: a.lost.length });
+    expect(a.lock.stats().refreshesOk).toBeGreaterThan(0);
   });
 
   it('keeps epochs increasing across a restart of an empty store, even for another process', async () => {

@@ -30,6 +30,15 @@ export interface LeadershipPort {
 
 const noop = (): void => undefined;
 
+/** Counters for monitoring (the runner copies them into RuntimeMetrics); read-only, additive to the lock API. */
+export interface LeaderLockStats {
+  acquisitions: number;
+  acquireAttemptsFailed: number;
+  refreshesOk: number;
+  refreshesFailed: number;
+  losses: number;
+}
+
 type Phase = 'idle' | 'following' | 'leading' | 'stopped';
 
 export class LeaderLock implements LeadershipPort {
@@ -48,6 +57,7 @@ export class LeaderLock implements LeadershipPort {
   /** Bumped on every phase change; an async result from an older generation is ignored. */
   private generation = 0;
   /** At most two timers are pending at once: the next step (acquire, retry or refresh) and the lease deadline. */
+  private readonly counters: LeaderLockStats = { acquisitions: 0, acquireAttemptsFailed: 0, refreshesOk: 0, refreshesFailed: 0, losses: 0 };
   private cancelNextStep: () => void = noop;
   private cancelDeadline: () => void = noop;
 
@@ -91,6 +101,10 @@ export class LeaderLock implements LeadershipPort {
 
   epoch(): number {
     return this.currentEpoch;
+  }
+
+  stats(): Readonly<LeaderLockStats> {
+    return { ...this.counters };
   }
 
   private enter(phase: Phase): void {
@@ -186,6 +200,7 @@ export class LeaderLock implements LeadershipPort {
   }
 
   private retryAcquireLater(): void {
+    this.counters.acquireAttemptsFailed += 1;
     const delayMs = this.backoffDelayMs();
     this.failedAttempts += 1;
     this.schedule(delayMs, () => void this.attemptAcquire());
@@ -193,6 +208,7 @@ export class LeaderLock implements LeadershipPort {
 
   private becomeLeader(token: string, sentAtMs: number, epoch: number): void {
     this.enter('leading');
+    this.counters.acquisitions += 1;
     this.token = token;
     this.failedAttempts = 0;
     this.currentEpoch = epoch;
@@ -223,14 +239,17 @@ export class LeaderLock implements LeadershipPort {
     try {
       extended = await this.withTimeout(store.extendIfOwner(key, token, ttlMs));
     } catch (error) {
+      this.counters.refreshesFailed += 1;
       if (generation === this.generation) this.loseLeadership(`refresh failed: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
     if (generation !== this.generation) return;
     if (!extended) {
+      this.counters.refreshesFailed += 1;
       this.loseLeadership('refresh found the lease held by another owner or expired');
       return;
     }
+    this.counters.refreshesOk += 1;
     this.setDeadline(sentAtMs);
     this.schedule(this.options.refreshEveryMs, () => void this.refresh());
   }
@@ -240,6 +259,7 @@ export class LeaderLock implements LeadershipPort {
     this.enter('following');
     this.token = null;
     this.deadlineMs = 0;
+    this.counters.losses += 1;
     // Give the lease back in case it is still ours (a failed refresh may have been a transient error), so a
     // re-acquisition -- ours or a standby's -- need not wait for the TTL. Any outcome is acceptable.
     if (token !== null) void this.options.store.releaseIfOwner(this.options.key, token).catch(() => undefined);
