@@ -38,6 +38,7 @@ class OwnRedisServer {
     if (this.port === 0) this.port = await freePort();
     this.child = spawn('redis-server', ['--port', String(this.port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
     const probe = new Redis({ port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined); // refused connections are expected until the server is up
     await pollUntil(async () => {
       try {
         if (probe.status !== 'ready') await probe.connect();
