@@ -19,6 +19,8 @@ export interface ManifestFile {
   /** UTC date of every row in the file, YYYY-MM-DD. */
   readonly date: string;
   readonly symbols: readonly string[];
+  /** Rows per symbol, in the order of `symbols`. */
+  readonly symbolRows?: readonly number[];
   readonly rows: number;
   readonly minTimeUs: number;
   readonly maxTimeUs: number;

@@ -88,12 +88,12 @@ export async function latestBars(catalog: Catalog, symbol: string, count: number
   const { connection } = await catalog.session();
   const picked: string[] = [];
   let rows = 0;
-  // Manifest files list their symbols but not per-symbol rows; take dates until they could hold `count` rows
-  // of any symbol, then let the LIMIT decide.
+  // Take the newest dates until they hold `count` rows of the symbol (manifests without per-symbol rows:
+  // until they could, then let the LIMIT decide and widen if short).
   for (const file of files) {
     picked.push(path.join(catalog.dir, file.path));
-    rows += file.rows;
-    if (rows >= 2 * count * file.symbols.length) break;
+    rows += file.symbolRows ? file.symbolRows[file.symbols.indexOf(symbol)] : file.rows / (2 * file.symbols.length);
+    if (rows >= count) break;
   }
   const scale = { price: Float64Array.of(10 ** instrument.priceScale), lot: Float64Array.of(10 ** instrument.lotScale) };
   let pickedCount = picked.length;

@@ -160,11 +160,12 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
       } catch (error) {
         throw new SimError('DATA_CORRUPT_FILE', `expected readable Parquet partitions to merge into, found ${(error as Error).message.split('\n')[0]}`);
       }
-      const summary = await connection.runAndReadAll(`SELECT date, count(*)::DOUBLE AS rows, min(epoch_us(ts))::DOUBLE AS min_us, max(epoch_us(ts))::DOUBLE AS max_us,
-          list(DISTINCT symbol ORDER BY symbol) AS symbols
-        FROM merged GROUP BY date ORDER BY date`);
+      const summary = await connection.runAndReadAll(`SELECT date, sum(rows)::DOUBLE AS rows, min(min_us)::DOUBLE AS min_us, max(max_us)::DOUBLE AS max_us,
+          list(symbol ORDER BY symbol) AS symbols, list(rows ORDER BY symbol) AS symbol_rows
+        FROM (SELECT date, symbol, count(*)::DOUBLE AS rows, min(epoch_us(ts)) AS min_us, max(epoch_us(ts)) AS max_us FROM merged GROUP BY date, symbol)
+        GROUP BY date ORDER BY date`);
       await connection.run('DROP TABLE incoming');
-      const summaryRows = summary.getRowObjectsJson() as { date: string; rows: number; min_us: number; max_us: number; symbols: string[] }[];
+      const summaryRows = summary.getRowObjectsJson() as { date: string; rows: number; min_us: number; max_us: number; symbols: string[]; symbol_rows: number[] }[];
       for (const row of summaryRows) {
         const old = existing.find((file) => file.date === row.date);
         const stagedFile = path.join(staging, `${stagedCount++}.parquet`);
@@ -180,7 +181,7 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
         moves.push({ from: stagedFile, to: path.join(dir, relative) });
         const entry: ManifestFile = {
           path: relative, kind: rows.kind, ...(rows.kind === 'bars' ? { interval: rows.interval ?? '1m' } : {}),
-          date: row.date, symbols: row.symbols, rows: row.rows, minTimeUs: row.min_us, maxTimeUs: row.max_us, sha256: digest,
+          date: row.date, symbols: row.symbols, symbolRows: row.symbol_rows, rows: row.rows, minTimeUs: row.min_us, maxTimeUs: row.max_us, sha256: digest,
         };
         if (old) {
           files.splice(files.indexOf(old), 1);
