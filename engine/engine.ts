@@ -37,6 +37,8 @@ export interface EngineConfig {
   readonly killSwitchFlattens?: boolean;
   /** Check the ledger identity after every fill (tests; default false). */
   readonly checkLedger?: boolean;
+  /** In tick mode, ticks are also aggregated into bars of this interval for `onBar` (default 60 s; 0: none). */
+  readonly tickBarIntervalUs?: number;
 }
 
 /**
@@ -249,6 +251,11 @@ export class Engine implements ExecutionSink {
   private lastDataUs = -Infinity;
   private lastEquitySampleUs = -Infinity;
   private readonly historyEnabled: boolean;
+  /** Tick mode: the bar being built per symbol from trade prints (NaN start: none yet). */
+  private readonly tickBars: BarColumns;
+  private readonly tickBarIntervalUs: number;
+  private nextTickBarCloseUs = Infinity;
+  private readonly tickBarScratch: BarColumns;
   /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). */
   private readonly dailyLossLimitCash: number;
   /** Orders working at the venue or on their way there, kept incrementally (never a scan of all orders). */
@@ -275,6 +282,14 @@ export class Engine implements ExecutionSink {
     this.idPrefix = `${config.runId}-${config.strategyId}`;
     this.context = new EngineContext(this);
     this.working = new Float64Array(2 * config.instruments.length);
+    const n = config.instruments.length;
+    this.tickBarIntervalUs = config.tickBarIntervalUs ?? 60_000_000;
+    const columns = (length: number, interval: number): BarColumns => ({
+      kind: 'bars', length, intervalUs: interval, symbolIndex: Int32Array.from({ length }, (_, i) => i), startUs: new Float64Array(length).fill(NaN),
+      open: new Float64Array(length), high: new Float64Array(length), low: new Float64Array(length), close: new Float64Array(length), volume: new Float64Array(length),
+    });
+    this.tickBars = columns(n, this.tickBarIntervalUs);
+    this.tickBarScratch = columns(1, this.tickBarIntervalUs);
   }
 
   private trackWorking(order: Order, deltaLots: number): void {
@@ -407,6 +422,8 @@ export class Engine implements ExecutionSink {
       if (t > this.clockUs) this.clockUs = t;
       if (t >= this.nextDayBoundaryUs) this.rollDay(t);
       const s = symbolIndex[k];
+      if (t >= this.nextTickBarCloseUs) this.closeTickBars(t);
+      if (this.tickBarIntervalUs > 0) this.addToTickBar(s, t, price[k], size[k]);
       if (matcher !== null) matcher.onTick(s, t, price[k], size[k], bid === undefined ? NaN : bid[k], ask === undefined ? NaN : ask[k]);
       portfolio.mark(s, price[k]);
       this.lastDataUs = t;
@@ -419,6 +436,61 @@ export class Engine implements ExecutionSink {
         this.equity.push(t, portfolio.cashCash + portfolio.positionValueCash, this.dayIndex, portfolio.openPositionCount > 0);
       }
     }
+  }
+
+  private addToTickBar(s: number, timeUs: number, priceTicks: number, sizeLots: number): void {
+    const bars = this.tickBars;
+    const volume = sizeLots / this.scales[s].lotsPerUnit;
+    if (Number.isNaN(bars.startUs[s])) {
+      const startUs = timeUs - (((timeUs % this.tickBarIntervalUs) + this.tickBarIntervalUs) % this.tickBarIntervalUs);
+      bars.startUs[s] = startUs;
+      bars.open[s] = bars.high[s] = bars.low[s] = bars.close[s] = priceTicks;
+      bars.volume[s] = volume;
+      if (startUs + this.tickBarIntervalUs < this.nextTickBarCloseUs) this.nextTickBarCloseUs = startUs + this.tickBarIntervalUs;
+      return;
+    }
+    if (priceTicks > bars.high[s]) bars.high[s] = priceTicks;
+    if (priceTicks < bars.low[s]) bars.low[s] = priceTicks;
+    bars.close[s] = priceTicks;
+    bars.volume[s] += volume;
+  }
+
+  /**
+   * Deliver every tick-built bar that ended at or before `timeUs`, in order of (end, symbol), each at its end
+   * time, before the tick that proved it complete. The last, unfinished bar of a feed is never delivered.
+   */
+  private closeTickBars(timeUs: number): void {
+    const bars = this.tickBars;
+    const scratch = this.tickBarScratch;
+    const interval = this.tickBarIntervalUs;
+    for (;;) {
+      let next = -1;
+      for (let s = 0; s < bars.length; s++) {
+        const start = bars.startUs[s];
+        if (!Number.isNaN(start) && start + interval <= timeUs && (next < 0 || start < bars.startUs[next])) next = s;
+      }
+      if (next < 0) break;
+      const endUs = bars.startUs[next] + interval;
+      if (this.queue.nextTimeUs <= endUs) this.advanceTo(endUs);
+      if (endUs > this.clockUs) this.clockUs = endUs;
+      scratch.symbolIndex[0] = next;
+      scratch.startUs[0] = bars.startUs[next];
+      scratch.open[0] = bars.open[next];
+      scratch.high[0] = bars.high[next];
+      scratch.low[0] = bars.low[next];
+      scratch.close[0] = bars.close[next];
+      scratch.volume[0] = bars.volume[next];
+      bars.startUs[next] = NaN;
+      if (this.historyEnabled) this.histories[next].push(scratch.startUs[0], scratch.open[0], scratch.high[0], scratch.low[0], scratch.close[0], scratch.volume[0]);
+      const cursor = this.barCursor;
+      cursor.chunk = scratch;
+      cursor.index = 0;
+      this.strategy.onBar(this.context, cursor);
+      if (this.queue.nextTimeUs <= endUs) this.advanceTo(endUs);
+    }
+    let nextClose = Infinity;
+    for (let s = 0; s < bars.length; s++) if (!Number.isNaN(bars.startUs[s])) nextClose = Math.min(nextClose, bars.startUs[s] + interval);
+    this.nextTickBarCloseUs = nextClose;
   }
 
   private afterMark(timeUs: number): void {

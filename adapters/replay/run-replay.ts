@@ -31,6 +31,8 @@ export interface ReplayOptions {
   readonly initialCash: number;
   readonly risk: RiskOptions;
   readonly skipBad: boolean;
+  /** Catalog data to replay: 1-minute bars (default) or trade ticks (tick mode, bars built from the ticks). */
+  readonly dataKind?: 'bars' | 'ticks';
   /** Data source: the catalog (default) or an already opened chunk stream (tapes, sessions). */
   readonly source?: ReplaySource;
   /** Progress callback: fraction done in [0, 1]. */
@@ -145,22 +147,23 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     let chunks: AsyncIterable<MarketDataChunk>;
     if (options.source) {
       instruments = options.source.instruments;
-      dates = [options.source.fromDate, options.source.toDate];
+      dates = [...new Set([options.source.fromDate, options.source.toDate])];
       dataDigest = options.source.dataDigest;
       chunks = options.source.chunks;
     } else {
       const symbols = options.symbols && options.symbols.length > 0 ? [...new Set(options.symbols)].sort() : catalog!.symbols();
       const query = { symbols, fromDate: options.fromDate, toDate: options.toDate, skipBad: options.skipBad };
       // Asking for the digest first validates the dates and symbols with the catalog's own messages.
-      dataDigest = catalog!.dataDigest(query, 'bars');
-      dates = catalog!.dates('bars').filter((d) => d >= options.fromDate && d <= options.toDate);
+      const kind = options.dataKind ?? 'bars';
+      dataDigest = catalog!.dataDigest(query, kind);
+      dates = catalog!.dates(kind).filter((d) => d >= options.fromDate && d <= options.toDate);
       instruments = symbols.map((symbol) => catalog!.instrument(symbol));
-      chunks = catalog!.readBars(query);
+      chunks = kind === 'bars' ? catalog!.readBars(query) : catalog!.readTicks(query);
     }
 
     const config = {
       strategy: definition.name, params, symbols: instruments.map((i) => i.symbol), from: options.fromDate, to: options.toDate,
-      source: options.source ? { kind: options.source.kind } : { kind: 'catalog' }, seed: options.seed, fill: options.fill,
+      source: options.source ? { kind: options.source.kind } : { kind: 'catalog', data: options.dataKind ?? 'bars' }, seed: options.seed, fill: options.fill,
       intrabar: options.intrabar, feesBps: options.feesBps, feeMinimum: options.feeMinimum, slippageBps: options.slippageBps,
       latencyMs: options.latencyMs, latencyJitterMs: options.latencyJitterMs, maxVolumeShare: options.maxVolumeShare,
       initialCash: options.initialCash, risk: options.risk, skipBad: options.skipBad,

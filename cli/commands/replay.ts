@@ -6,6 +6,7 @@ import { SimError, parseParamPairs, type FillMode, type IntrabarPolicy } from '.
 import { DEFAULT_CATALOG_DIR } from '../../adapters/catalog/index.ts';
 import { runReplay, DEFAULT_RISK, type ReplayOptions, type ReplaySource } from '../../adapters/replay/run-replay.ts';
 import { writeArtefacts, buildReport } from '../../adapters/replay/write-artefacts.ts';
+import { openTapeSource } from '../../adapters/replay/tape-source.ts';
 import { formatSummary } from '../format-summary.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 
@@ -35,19 +36,15 @@ interface ReplayArguments {
   'daily-loss-limit'?: number;
   'risk-per-trade'?: number;
   tape?: string;
-  session?: string;
+  data: string;
   artefacts: boolean;
 }
 
-export async function loadSource(args: { tape?: string; session?: string }): Promise<ReplaySource | undefined> {
-  if (args.tape) {
-    // Resolved at run time: the tape adapter is optional glue over adapters/tape.
-    const tapeModule = '../../adapters/tape/index.ts';
-    const tape = await import(tapeModule) as { openTapeSource?: (file: string) => Promise<ReplaySource> };
-    if (!tape.openTapeSource) throw new SimError('NOT_BUILT', 'expected tape replay support (adapters/tape openTapeSource), found none');
-    return tape.openTapeSource(path.resolve(args.tape));
-  }
-  return undefined;
+export async function loadSource(args: { tape?: string }): Promise<ReplaySource | undefined> {
+  if (!args.tape) return undefined;
+  const source = await openTapeSource(path.resolve(args.tape));
+  if (source.tornBytes > 0) process.stderr.write(`sim: tape ${args.tape} has a torn tail of ${source.tornBytes} bytes; replaying its complete batches\n`);
+  return source;
 }
 
 export const replayCommand: CommandModule<object, ReplayArguments> = {
@@ -75,6 +72,7 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
     .option('risk-per-trade', { type: 'number', describe: `risk: share of equity at the stop per trade (default ${DEFAULT_RISK.riskPerTrade})` })
     .option('risk', { type: 'boolean', default: true, describe: 'apply the default risk limits (--no-risk to run without)' })
     .option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR, describe: 'catalog folder' })
+    .option('data', { type: 'string', default: 'bars', choices: ['bars', 'ticks'], describe: 'catalog data to replay: 1-minute bars or trade ticks' })
     .option('tape', { type: 'string', describe: 'replay a recorded tick tape (Arrow IPC) instead of the catalog' })
     .option('out', { type: 'string', describe: 'artefact folder (default runs/<strategy>-<dates>-<run id>)' })
     .option('artefacts', { type: 'boolean', default: true, describe: 'write artefacts (--no-artefacts to skip)' })
@@ -110,7 +108,7 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
       catalogDir: path.resolve(args.catalog), fromDate, toDate, symbols, strategy: args.strategy, params: parseParamPairs(args.param ?? []),
       seed: args.seed, fill: args.fill as FillMode, intrabar: args.intrabar as IntrabarPolicy, feesBps: args['fees-bps'], feeMinimum: args['fee-minimum'],
       slippageBps: args['slippage-bps'], latencyMs: args['latency-ms'], latencyJitterMs: args['latency-jitter-ms'], maxVolumeShare: args['max-volume-share'],
-      initialCash: args.cash, risk, skipBad: args['skip-bad'], source,
+      initialCash: args.cash, risk, skipBad: args['skip-bad'], source, dataKind: args.data as 'bars' | 'ticks',
       onProgress: bar ? (done, total) => {
         if (total < 5) return;
         if (!barStarted) { bar.start(total, 0); barStarted = true; }
