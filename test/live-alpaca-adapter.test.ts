@@ -82,6 +82,25 @@ describe('AlpacaVenue', () => {
     expect(await venue.lookupByClientOrderId('nope')).toBeNull();
   });
 
+  it('replaces a partially filled order with the remaining quantity and keeps counting fills across the replacement', async () => {
+    const { fake, venue, sink } = await setup();
+    venue.submit(request('pr-1', { type: 'limit', limitPriceTicks: 10_000, quantity: 3_000 }));
+    await sink.waitFor((report) => report.type === 'accepted', 3_000, 'accepted');
+    fake.pushTrade('MSFT', '100.00', 1);
+    await sink.waitFor((report) => report.type === 'fill', 3_000, 'partial fill');
+    venue.modify('pr-1', { quantity: 5_000, limitPriceTicks: 10_100 });
+    await sink.waitFor((report) => report.type === 'modified', 3_000, 'modified');
+    const replacement = fake.allOrders().find((order) => order.replaces !== null)!;
+    expect(replacement).toMatchObject({ qty: '4', filled_qty: '0', limit_price: '101', client_order_id: 'pr-1.r1' });
+    fake.pushTrade('MSFT', '101.00', 10);
+    await sink.waitFor(() => sink.reports.filter((report) => report.type === 'fill').length === 2, 3_000, 'second fill');
+    await venue.idle();
+    const fills = sink.reports.filter((report) => report.type === 'fill') as Array<{ quantity: number; priceTicks: number }>;
+    expect(fills.map((fill) => [fill.quantity, fill.priceTicks])).toEqual([[1_000, 10_000], [4_000, 10_100]]);
+    venue.modify('pr-1', { quantity: 5_000 });
+    await sink.waitFor((report) => report.type === 'modify-rejected', 3_000, 'modify of a filled order refused');
+  });
+
   it('refuses an order stamped with an epoch older than one already sent', async () => {
     const { fake, venue, sink } = await setup();
     venue.submit(request('e-new', { epoch: 5, type: 'limit', limitPriceTicks: 9_000 }));

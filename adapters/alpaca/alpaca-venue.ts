@@ -93,9 +93,15 @@ interface TrackedOrder {
   wireClientOrderId: string;
   phase: 'placing' | 'unknown' | 'open' | 'done';
   accepted: boolean;
+  /** Current total quantity of the order in lots (changes with a replace). */
+  quantityLots: number;
+  /** Lots filled across every venue order that has carried this order (a replace starts a fresh one). */
   filledLots: number;
-  /** Cumulative notional of the fills reported so far, in ticks*lots, to derive the price of a catch-up fill. */
-  filledNotional: number;
+  /**
+   * Per venue order id: cumulative lots reported and their notional (ticks*lots). Alpaca's replacement is a new
+   * order whose filled_qty starts at 0, so cumulative accounting is kept per venue order.
+   */
+  venueFills: Map<string, { lots: number; notional: number }>;
   cancelWanted: boolean;
   replaceCount: number;
 }
@@ -299,7 +305,7 @@ export class AlpacaVenue implements ExecutionPort {
   // Placement
 
   private startTracking(request: OrderRequest, instrument: Instrument, wireClientOrderId: string): TrackedOrder {
-    const order: TrackedOrder = { request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, filledLots: 0, filledNotional: 0, cancelWanted: false, replaceCount: 0 };
+    const order: TrackedOrder = { request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, quantityLots: request.quantity, filledLots: 0, venueFills: new Map(), cancelWanted: false, replaceCount: 0 };
     this.tracked.set(request.clientOrderId, order);
     return order;
   }
@@ -490,13 +496,21 @@ export class AlpacaVenue implements ExecutionPort {
     // A fresh client_order_id per replace (Alpaca keeps them unique) that still names our order, so an
     // unknown outcome can be settled by lookup just like a placement.
     const wireClientOrderId = `${order.request.clientOrderId}.r${order.replaceCount}`;
-    const body: AlpacaReplaceRequestWire = { client_order_id: wireClientOrderId };
-    if (changes.quantity !== undefined) body.qty = scaledToDecimal(changes.quantity, instrument.lotScale);
+    // The replacement is a fresh order: its qty is what is left to fill. Always sent, because Alpaca otherwise
+    // reuses the original qty even after partial fills (alpacahq/Alpaca-API#165).
+    const totalLots = changes.quantity ?? order.quantityLots;
+    const remainingLots = totalLots - order.filledLots;
+    if (remainingLots <= 0) {
+      this.emit({ type: 'modify-rejected', clientOrderId: order.request.clientOrderId, code: 'BAD_QUANTITY', reason: `expected a quantity above the ${order.filledLots} lots already filled, found ${totalLots}`, timeUs: this.options.clock.nowUs() });
+      return;
+    }
+    const body: AlpacaReplaceRequestWire = { client_order_id: wireClientOrderId, qty: scaledToDecimal(remainingLots, instrument.lotScale) };
     if (changes.limitPriceTicks !== undefined) body.limit_price = scaledToDecimal(changes.limitPriceTicks, instrument.priceScale);
     if (changes.stopPriceTicks !== undefined) body.stop_price = scaledToDecimal(changes.stopPriceTicks, instrument.priceScale);
     if (changes.trailingOffsetTicks !== undefined) body.trail = scaledToDecimal(changes.trailingOffsetTicks, instrument.priceScale);
     const reportModified = (view: OrderView): void => {
       order.wireClientOrderId = wireClientOrderId;
+      order.quantityLots = totalLots;
       this.bindVenueId(order, view.id);
       this.emit({ type: 'modified', clientOrderId: order.request.clientOrderId, changes, timeUs: this.options.clock.nowUs() });
       this.applyView(view, undefined);
@@ -550,18 +564,20 @@ export class AlpacaVenue implements ExecutionPort {
     const clientOrderId = this.byVenueId.get(view.id) ?? (view.replaces !== null ? this.byVenueId.get(view.replaces) : undefined) ?? (this.tracked.has(view.clientOrderId) ? view.clientOrderId : undefined);
     if (clientOrderId === undefined) return; // not ours (another session or a manual order)
     const order = this.tracked.get(clientOrderId)!;
-    if (order.venueOrderId !== view.id && view.replacedBy === null && view.status !== 'replaced') this.bindVenueId(order, view.id);
-    if (view.status === 'replaced') return;
+    const replaced = view.status === 'replaced' || view.replacedBy !== null;
+    if (order.venueOrderId !== view.id && !replaced && order.venueOrderId === view.replaces) this.bindVenueId(order, view.id);
+    else if (order.venueOrderId === null && !replaced) this.bindVenueId(order, view.id);
     const now = this.options.clock.nowUs();
-    if (!order.accepted && view.status !== 'rejected' && view.status !== 'held' && view.status !== 'pending_new') {
+    if (!order.accepted && !replaced && view.status !== 'rejected' && view.status !== 'held' && view.status !== 'pending_new') {
       order.accepted = true;
       if (order.phase === 'placing' || order.phase === 'unknown') order.phase = 'open';
       this.emit({ type: 'accepted', clientOrderId, venueOrderId: view.id, timeUs: now });
     }
     const { instrument } = order;
     const cumulativeLots = decimalToScaled(view.filledQty, instrument.lotScale, 'nearest', `filled_qty of ${clientOrderId}`);
-    if (cumulativeLots > order.filledLots) {
-      const quantity = cumulativeLots - order.filledLots;
+    const counted = order.venueFills.get(view.id) ?? { lots: 0, notional: 0 };
+    if (cumulativeLots > counted.lots) {
+      const quantity = cumulativeLots - counted.lots;
       const executionLots = execution?.qty === undefined ? -1 : decimalToScaled(execution.qty, instrument.lotScale, 'nearest', `fill qty of ${clientOrderId}`);
       let priceTicks: number;
       let fillId: string;
@@ -571,14 +587,15 @@ export class AlpacaVenue implements ExecutionPort {
       } else {
         // Catch-up (missed, reordered or REST-only): the fill's price from the change of the average.
         const averageTicks = decimalToScaled(view.filledAvgPrice ?? '0', instrument.priceScale + 6, 'nearest', `filled_avg_price of ${clientOrderId}`) / 1e6;
-        priceTicks = Math.round((averageTicks * cumulativeLots - order.filledNotional) / quantity);
+        priceTicks = Math.round((averageTicks * cumulativeLots - counted.notional) / quantity);
         fillId = `${view.id}:cumulative:${cumulativeLots}`;
       }
-      order.filledLots = cumulativeLots;
-      order.filledNotional += priceTicks * quantity;
+      order.venueFills.set(view.id, { lots: cumulativeLots, notional: counted.notional + priceTicks * quantity });
+      order.filledLots += quantity;
       this.emit({ type: 'fill', clientOrderId, fillId, symbol: order.request.symbol, side: order.request.side, quantity, priceTicks, feeCash: 0, liquidity: order.request.type === 'limit' ? 'maker' : 'taker', timeUs: now });
     }
-    if (order.phase === 'done') return;
+    // Fills of a replaced (or not yet current) venue order count; its status does not speak for our order.
+    if (order.phase === 'done' || replaced || view.id !== order.venueOrderId) return;
     if (view.status === 'filled') order.phase = 'done';
     else if (view.status === 'canceled' || view.status === 'done_for_day') {
       order.phase = 'done';

@@ -416,20 +416,18 @@ export class AlpacaFake {
     if (!isActive(old.wire.status) && old.wire.status !== 'held') {
       return sendJson(response, 422, { code: 42210000, message: `order is not replaceable in "${old.wire.status}" state` });
     }
-    if (change.qty !== undefined && !(Number(change.qty) > Number(old.wire.filled_qty))) {
-      return sendJson(response, 422, { code: 40010000, message: `qty must be greater than filled qty ${old.wire.filled_qty}` });
+    if (change.qty !== undefined && !(Number(change.qty) > 0)) {
+      return sendJson(response, 422, { code: 40010000, message: 'qty must be > 0' });
     }
     const clientOrderId = change.client_order_id ?? this.random.uuid();
     if (this.byClientOrderId.has(clientOrderId)) return sendJson(response, 422, { code: 40010001, message: 'client_order_id must be unique' });
     const replacement = this.newOrder({
+      // Without a qty, Alpaca reuses the original qty even after partial fills (alpacahq/Alpaca-API#165).
       symbol: old.wire.symbol, side: old.wire.side, qty: change.qty ?? old.wire.qty!, time_in_force: change.time_in_force ?? old.wire.time_in_force,
       order_class: old.wire.order_class, type: old.wire.type, limit_price: change.limit_price ?? old.wire.limit_price ?? undefined,
       stop_price: change.stop_price ?? old.wire.stop_price ?? undefined, trail_price: change.trail ?? old.wire.trail_price ?? undefined,
     }, clientOrderId, old.wire.status === 'held' ? 'held' : 'new', old.parentId);
-    // The replacement inherits what was already filled and its place in the OCO group.
-    replacement.wire.filled_qty = old.wire.filled_qty;
-    replacement.wire.filled_avg_price = old.wire.filled_avg_price;
-    replacement.filledNotional = old.filledNotional;
+    // The replacement is a fresh order (filled_qty 0); it takes the old one's place in its OCO group.
     replacement.triggered = old.triggered;
     replacement.wire.replaces = old.wire.id;
     if (old.siblingId !== null) {
