@@ -57,4 +57,19 @@ describe('HealthServer', () => {
     expect(body).toMatch(/sim_heartbeat_age_seconds\{source="market-data"\} 7/);
     expect((await get('/ready')).status).toBe(503);
   });
+
+  it('follows a watched lock: leadership, epoch and refresh counters come from the lock at read time', async () => {
+    const lock = { leader: true, stats: { refreshesOk: 3, refreshesFailed: 0, losses: 0 }, isLeader() { return this.leader; }, epoch: () => 77 };
+    const watched = new RuntimeMetrics({ clock: { nowUs: () => nowUs }, heartbeatAgeMsMax: {} });
+    watched.setReconciled(true);
+    watched.watchLeadership({ isLeader: () => lock.isLeader(), epoch: lock.epoch, stats: () => lock.stats });
+    expect(watched.readiness()).toMatchObject({ ready: true, leader: true, epoch: 77 });
+    lock.leader = false;
+    lock.stats = { refreshesOk: 5, refreshesFailed: 1, losses: 1 };
+    expect(watched.readiness()).toMatchObject({ ready: false, leader: false });
+    const text = await watched.registry.metrics();
+    expect(text).toContain('sim_leader_lock_refreshes_total{outcome="ok"} 5');
+    expect(text).toContain('sim_leader_lock_refreshes_total{outcome="failed"} 1');
+    expect(text).toContain('sim_leader 0');
+  });
 });

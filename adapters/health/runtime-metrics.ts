@@ -23,6 +23,13 @@ export interface Readiness {
   reasons: string[];
 }
 
+/** What RuntimeMetrics can read from a leader lock (LeaderLock or NoLock) at scrape and readiness time. */
+export interface LeadershipSource {
+  isLeader(): boolean;
+  epoch(): number;
+  stats?(): { refreshesOk: number; refreshesFailed: number; losses: number };
+}
+
 export interface RuntimeMetricsOptions {
   clock: Clock;
   /** Heartbeat sources that readiness requires (market data, trade stream, strategy loop...) and each one's age limit. */
@@ -42,6 +49,8 @@ export class RuntimeMetrics {
   private currentEpoch = 0;
   private reconciled = false;
   private killSwitchActive = false;
+  private leadership: LeadershipSource | null = null;
+  private lockStatsSeen = { refreshesOk: 0, refreshesFailed: 0, losses: 0 };
   private readonly orders: Counter<'side'>;
   private readonly fills: Counter<'side'>;
   private readonly denials: Counter<'reason'>;
@@ -62,7 +71,10 @@ export class RuntimeMetrics {
     this.killSwitchActivations = new Counter({ name: 'sim_kill_switch_activations_total', help: 'Kill switch activations, by reason', labelNames: ['reason'], registers });
     // collect() runs with the gauge as `this`; these closures read our state at scrape time.
     const heartbeats = (): HeartbeatStatus[] => this.heartbeats();
-    const flags = (): { leader: boolean; epoch: number; reconciled: boolean; killSwitchActive: boolean } => ({ leader: this.leader, epoch: this.currentEpoch, reconciled: this.reconciled, killSwitchActive: this.killSwitchActive });
+    const flags = (): { leader: boolean; epoch: number; reconciled: boolean; killSwitchActive: boolean } => {
+      this.syncLeadership();
+      return { leader: this.leader, epoch: this.currentEpoch, reconciled: this.reconciled, killSwitchActive: this.killSwitchActive };
+    };
     new Gauge({
       name: 'sim_heartbeat_age_seconds', help: 'Seconds since the last heartbeat of each source (-1 before the first)', labelNames: ['source'], registers,
       collect() {
@@ -99,6 +111,29 @@ export class RuntimeMetrics {
 
   setReconciled(reconciled: boolean): void { this.reconciled = reconciled; }
 
+  /**
+   * Reads leadership from the lock itself whenever metrics or readiness are read, instead of relying on the
+   * runner to call setLeader: /ready then turns 503 the moment the lock's local deadline passes.
+   */
+  watchLeadership(source: LeadershipSource): void {
+    this.leadership = source;
+    this.syncLeadership();
+  }
+
+  private syncLeadership(): void {
+    const source = this.leadership;
+    if (source === null) return;
+    this.leader = source.isLeader();
+    this.currentEpoch = source.epoch();
+    const stats = source.stats?.();
+    if (stats === undefined) return;
+    // The lock keeps running totals; counters take the growth since the last read.
+    this.lockRefreshes.inc({ outcome: 'ok' }, Math.max(0, stats.refreshesOk - this.lockStatsSeen.refreshesOk));
+    this.lockRefreshes.inc({ outcome: 'failed' }, Math.max(0, stats.refreshesFailed - this.lockStatsSeen.refreshesFailed));
+    this.lockRefreshes.inc({ outcome: 'lost' }, Math.max(0, stats.losses - this.lockStatsSeen.losses));
+    this.lockStatsSeen = { refreshesOk: stats.refreshesOk, refreshesFailed: stats.refreshesFailed, losses: stats.losses };
+  }
+
   heartbeats(): HeartbeatStatus[] {
     const nowUs = this.clock.nowUs();
     const sources = new Set([...this.limits.keys(), ...this.lastHeartbeatUs.keys()]);
@@ -111,6 +146,7 @@ export class RuntimeMetrics {
   }
 
   readiness(): Readiness {
+    this.syncLeadership();
     const heartbeats = this.heartbeats().filter((status) => this.limits.has(status.source));
     const reasons: string[] = [];
     if (!this.leader) reasons.push('expected to hold the leader lock, found standby');
