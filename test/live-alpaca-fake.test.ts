@@ -77,6 +77,20 @@ describe('Alpaca fake REST', () => {
     stream.close();
   });
 
+  it('holds an oto leg until the entry fills, and fills through a plugged-in matcher', async () => {
+    // A matcher that fills everything working at the print, ignoring prices: the fake must follow it.
+    fake = await AlpacaFake.start({ matcher: { onTrade: (trade, working) => ({ fills: working.map((order) => ({ orderId: order.id, quantity: order.remainingQuantity, priceText: trade.priceText })), triggered: [], highWaterMarks: [] }) } });
+    const created = await call('POST', '/v2/orders', { symbol: 'QQQ', qty: '2', side: 'buy', type: 'limit', limit_price: '10', time_in_force: 'gtc', order_class: 'oto', stop_loss: { stop_price: '9' } });
+    expect(created.json.legs).toHaveLength(1);
+    expect(created.json.legs[0]).toMatchObject({ status: 'held', type: 'stop', side: 'sell' });
+    fake.pushTrade('QQQ', '400', 1);
+    const afterEntry = (await call('GET', `/v2/orders/${created.json.id}`)).json;
+    expect(afterEntry).toMatchObject({ status: 'filled', filled_avg_price: '400' });
+    expect(afterEntry.legs[0].status).toBe('new');
+    fake.pushTrade('QQQ', '401', 5);
+    expect((await call('GET', '/v2/positions')).json).toEqual([]);
+  });
+
   it('replaces an order: the old one becomes replaced, the new one replaces it, and a replaced event is streamed', async () => {
     fake = await AlpacaFake.start();
     const stream = await openStream();
