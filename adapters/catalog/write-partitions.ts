@@ -26,7 +26,7 @@ export interface NewRows {
 }
 
 /**
- * Where new rows come from: `load` creates temp table `incoming` with the kind's columns (BAR_SELECT or
+ * Where new rows come from: `load` creates temp table or view `incoming` with the kind's columns (BAR_SELECT or
  * TICK_SELECT) plus `sequence` (DOUBLE, later rows win). `unique` says its rows never share a key, so that
  * a partition with no existing file can skip the merge.
  */
@@ -81,7 +81,7 @@ async function loadColumns(session: DuckDBSession, rows: NewRows): Promise<void>
       { type: 'DOUBLE', values: sequence },
     ];
     await appendColumns(connection, 'incoming_raw', columns, rows.length);
-    await connection.run(`CREATE TEMP TABLE incoming AS SELECT ${names}[symbol_index + 1] AS symbol, make_timestamp(ts_us::BIGINT) AS ts,
+    await connection.run(`CREATE TEMP VIEW incoming AS SELECT ${names}[symbol_index + 1] AS symbol, make_timestamp(ts_us::BIGINT) AS ts,
       open, high, low, close, volume, vwap, trades::INTEGER AS trades, sequence FROM incoming_raw`);
   } else {
     const hasSide = rows.side !== undefined && rows.side.some((side) => side !== null);
@@ -94,10 +94,19 @@ async function loadColumns(session: DuckDBSession, rows: NewRows): Promise<void>
       ...(hasSide ? [{ type: 'VARCHAR', values: rows.side! } as AppendColumn] : []),
     ];
     await appendColumns(connection, 'incoming_raw', columns, rows.length);
-    await connection.run(`CREATE TEMP TABLE incoming AS SELECT ${names}[symbol_index + 1] AS symbol, make_timestamp(ts_us::BIGINT) AS ts,
+    await connection.run(`CREATE TEMP VIEW incoming AS SELECT ${names}[symbol_index + 1] AS symbol, make_timestamp(ts_us::BIGINT) AS ts,
       price, size, ${hasSide ? 'side' : 'NULL::VARCHAR AS side'}, bid, ask, sequence FROM incoming_raw`);
   }
-  await connection.run('DROP TABLE incoming_raw');
+}
+
+/** Drops the scratch relations of one source, whichever of table or view each is. */
+async function dropScratch(session: DuckDBSession): Promise<void> {
+  const { connection } = session;
+  const result = await connection.runAndReadAll(`SELECT table_name, table_type FROM information_schema.tables
+    WHERE table_name IN ('merged', 'incoming', 'incoming_raw') ORDER BY CASE table_name WHEN 'merged' THEN 0 WHEN 'incoming' THEN 1 ELSE 2 END`);
+  for (const row of result.getRowObjectsJson() as { table_name: string; table_type: string }[]) {
+    await connection.run(`DROP ${row.table_type === 'VIEW' ? 'VIEW' : 'TABLE'} ${row.table_name}`);
+  }
 }
 
 export interface MergeOptions {
@@ -137,8 +146,7 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
 
     for (const rows of options.sources) {
       const { connection } = session;
-      await connection.run('DROP TABLE IF EXISTS incoming');
-      await connection.run('DROP TABLE IF EXISTS merged');
+      await dropScratch(session);
       await rows.load(session);
       const datesResult = await connection.runAndReadAll(`SELECT DISTINCT strftime(ts, '%Y-%m-%d') AS date FROM incoming ORDER BY date`);
       const dates = (datesResult.getColumnsJson()[0] ?? []) as string[];
@@ -153,7 +161,8 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
         : '';
       try {
         if (existing.length === 0 && rows.unique) {
-          await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, sequence AS ordinal, strftime(ts, '%Y-%m-%d') AS date FROM incoming`);
+          // Nothing to merge with: read the new rows in place instead of copying them.
+          await connection.run(`CREATE TEMP VIEW merged AS SELECT ${select}, sequence AS ordinal, strftime(ts, '%Y-%m-%d') AS date FROM incoming`);
         } else await connection.run(`CREATE TEMP TABLE merged AS SELECT ${select}, ordinal, strftime(ts, '%Y-%m-%d') AS date FROM (
           SELECT ${select}, sequence, ${ordinal} AS ordinal FROM incoming ${existingSql}
         ) QUALIFY row_number() OVER (PARTITION BY symbol, ts, ordinal ORDER BY (sequence >= 0) DESC, sequence DESC) = 1`);
@@ -164,7 +173,6 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
           list(symbol ORDER BY symbol) AS symbols, list(rows ORDER BY symbol) AS symbol_rows
         FROM (SELECT date, symbol, count(*)::DOUBLE AS rows, min(epoch_us(ts)) AS min_us, max(epoch_us(ts)) AS max_us FROM merged GROUP BY date, symbol)
         GROUP BY date ORDER BY date`);
-      await connection.run('DROP TABLE incoming');
       const summaryRows = summary.getRowObjectsJson() as { date: string; rows: number; min_us: number; max_us: number; symbols: string[]; symbol_rows: number[] }[];
       for (const row of summaryRows) {
         const old = existing.find((file) => file.date === row.date);
