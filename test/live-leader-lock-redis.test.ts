@@ -1,9 +1,7 @@
 // Proves the leader lock against a real redis-server: two contenders, one leader; a SIGSTOPped server makes the leader step down within one TTL; an empty restart still yields a larger epoch; values read back with getBuffer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { CryptoTokenSource, LeaderLock, RedisLockStore, valueAsText } from '../adapters/leader-lock/index.ts';
+import { CryptoTokenSource, LeaderLock, RedisLockStore, RedisServerProcess, valueAsText } from '../adapters/leader-lock/index.ts';
 import { RealTimeClock } from '../adapters/real-time-clock.ts';
 
 const POLL_INTERVAL_MS = 20;
@@ -17,54 +15,6 @@ async function pollUntil(condition: () => boolean | Promise<boolean>, limitMs: n
   throw new Error(`expected ${what} within ${limitMs} ms, found it did not happen`);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** An own redis-server on a free port: this test pauses and restarts it, so it must not be the shared one. */
-class OwnRedisServer {
-  port = 0;
-  private child: ChildProcess | null = null;
-
-  async start(): Promise<void> {
-    if (this.port === 0) this.port = await freePort();
-    this.child = spawn('redis-server', ['--port', String(this.port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
-    const probe = new Redis({ port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined); // refused connections are expected until the server is up
-    await pollUntil(async () => {
-      try {
-        if (probe.status !== 'ready') await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        probe.disconnect();
-        return false;
-      }
-    }, 5_000, `redis-server on port ${this.port} to answer PING`);
-    probe.disconnect();
-  }
-
-  pause(): void { this.child?.kill('SIGSTOP'); }
-  resume(): void { this.child?.kill('SIGCONT'); }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === null || child.exitCode !== null) return;
-    child.kill('SIGCONT');
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
-    this.child = null;
-  }
-}
-
 function makeLock(redis: Redis, key: string, events: { acquired: number[]; lost: string[] }, ttlMs = 600): LeaderLock {
   const clock = RealTimeClock.real();
   return new LeaderLock({
@@ -76,7 +26,7 @@ function makeLock(redis: Redis, key: string, events: { acquired: number[]; lost:
 }
 
 describe('LeaderLock against a real redis-server', () => {
-  const server = new OwnRedisServer();
+  const server = new RedisServerProcess();
   const clients: Redis[] = [];
   const client = (): Redis => {
     // A short command timeout and no offline queue make a paused server look like failed calls, quickly.

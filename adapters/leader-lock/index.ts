@@ -8,3 +8,4 @@ export { SimulatedTimerPort } from './simulated-timer-port.ts';
 export { EpochFence } from './epoch-fence.ts';
 export { NoLock } from './no-lock.ts';
 export { CryptoTokenSource } from './crypto-token-source.ts';
+export { RedisServerProcess } from './redis-server-process.ts';

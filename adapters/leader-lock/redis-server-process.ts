@@ -1,0 +1,63 @@
+// A redis-server child process on a free loopback port, for tests and chaos drills that pause (SIGSTOP),
+// resume or restart Redis and so must never touch a shared server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { SimError } from '../../engine/errors.ts';
+
+const POLL_INTERVAL_MS = 20;
+
+export class RedisServerProcess {
+  port = 0;
+  private child: ChildProcess | null = null;
+
+  /** Starts (or restarts, on the same port) an empty, non-persistent server and waits for PING (bounded). */
+  async start(readyWithinMs = 5_000): Promise<void> {
+    if (this.port === 0) this.port = await freePort();
+    this.child = spawn('redis-server', ['--port', String(this.port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
+    const probe = new Redis({ port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined); // refused connections are expected until the server is up
+    try {
+      for (let poll = 0; poll <= readyWithinMs / POLL_INTERVAL_MS; poll += 1) {
+        try {
+          if (probe.status !== 'ready') await probe.connect();
+          if ((await probe.ping()) === 'PONG') return;
+        } catch {
+          probe.disconnect();
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      }
+      throw new SimError('REDIS_START_TIMEOUT', `expected redis-server on port ${this.port} to answer PING within ${readyWithinMs} ms, found no answer`);
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** SIGSTOP: the server keeps its sockets but answers nothing, like a stalled host. */
+  pause(): void { this.child?.kill('SIGSTOP'); }
+
+  resume(): void { this.child?.kill('SIGCONT'); }
+
+  /** Kills the server (its data is gone: it never persists). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === null || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited;
+    this.child = null;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
