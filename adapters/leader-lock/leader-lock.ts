@@ -165,7 +165,11 @@ export class LeaderLock implements LeadershipPort {
           throw error;
         }
       }
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) {
+        // stop() ran while the SET was out: a lease that landed anyway is given back, not left to expire.
+        if (acquiredToken !== null) void store.releaseIfOwner(key, acquiredToken).catch(() => undefined);
+        return;
+      }
       if (acquiredToken === null) {
         this.retryAcquireLater();
         return;
