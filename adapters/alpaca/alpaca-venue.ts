@@ -12,7 +12,7 @@
 // - Fills are counted from the order's cumulative filled_qty, not by adding up events: a duplicated, reordered
 //   or missed event (stream outage) can neither double nor lose a fill. Execution ids dedup the common case.
 // - The client never sends more than 200 requests per minute (token bucket, bounded waiting line).
-import { streaming, trading } from '@alpacahq/alpaca-trade-api';
+import { FetchError, ResponseError, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import { SimError } from '../../engine/errors.ts';
 import type {
   Clock, ExecutionPort, ExecutionReport, ExecutionSink, Instrument, OrderChanges, OrderRequest, OrderStatus, OrderType, VenueCapabilities,
@@ -146,6 +146,8 @@ export class AlpacaVenue implements ExecutionPort {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
   private newestEpoch = 0;
+  /** Set by a reconnect; the catch-up runs once the venue acknowledges `listen`, so no event falls in between. */
+  private catchUpPending = false;
 
   constructor(options: AlpacaVenueOptions) {
     this.options = options;
@@ -161,12 +163,19 @@ export class AlpacaVenue implements ExecutionPort {
     this.bucket = new TokenBucket({ perMinute, burst: Math.min(10, perMinute - 1), waitingMax: 1_000 });
     this.stream = new streaming.TradingStream({
       credentials: { keyId: options.keyId, secret: options.secret }, url: options.streamUrl,
+      // A live session keeps trying to get its order stream back for as long as it runs: the bound here is on
+      // the delay (at most 5 s between attempts), and orders keep being reconciled over REST meanwhile.
       reconnect: true, maxReconnectAttempts: streaming.UNLIMITED_RECONNECT_ATTEMPTS, initialReconnectMs: 100, maxReconnectMs: 5_000, reconnectJitter: 0,
     });
     this.stream.onTradeUpdate((update) => this.onTradeUpdate(update as unknown as { event: string; order: unknown; executionId?: string; price?: string; qty?: string }));
     this.stream.onConnect(() => this.stream.subscribeTradeUpdates());
-    // After a reconnect, events sent while we were away are lost: catch up from REST.
-    this.stream.onReconnected(() => void this.track(this.catchUp()));
+    // After a reconnect, events sent while we were away are lost: catch up from REST once listening again.
+    this.stream.onReconnected(() => { this.catchUpPending = true; });
+    this.stream.on('subscription', () => {
+      if (!this.catchUpPending) return;
+      this.catchUpPending = false;
+      void this.track(this.catchUp());
+    });
     this.stream.onError((message) => this.problem(new SimError('VENUE_STREAM_ERROR', `expected a clean trade_updates stream, found: ${message}`)));
   }
 
@@ -377,6 +386,11 @@ export class AlpacaVenue implements ExecutionPort {
           }
           if (status !== null && status < 500) {
             for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, rejectionCode(error, status), errorMessage(error));
+            return;
+          }
+          if (!isTransportOrServerError(error)) {
+            // Refused by the SDK before anything was sent (e.g. a required field): no venue outcome to settle.
+            for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, 'VENUE_REQUEST_INVALID', errorMessage(error));
             return;
           }
           break;
@@ -711,6 +725,13 @@ function httpStatus(error: unknown): number | null {
  * How long a 429 asks us to wait. Only for 429: the SDK also derives retryAfterMs from X-RateLimit-Reset, which
  * Alpaca sends on every response, so reading it after a 500 would stall a retry for up to a minute.
  */
+/** A transport failure (timeout, reset) or a 5xx: the request may have taken effect. */
+function isTransportOrServerError(error: unknown): boolean {
+  if (error instanceof FetchError) return true;
+  const status = httpStatus(error);
+  return error instanceof ResponseError ? status === null || status >= 500 : status !== null && status >= 500;
+}
+
 function retryAfterMs(error: unknown): number | null {
   if (httpStatus(error) !== 429) return null;
   const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
