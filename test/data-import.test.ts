@@ -1,7 +1,9 @@
 // Proves `data import` reads the real stock CSVs, Binance klines and plain CSVs, refuses bad rows by row number, leaves the catalog untouched on failure, and re-imports idempotently.
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFiles, openCatalog } from '../adapters/catalog/index.ts';
 import { parseTimeUs, symbolFromFileName } from '../adapters/catalog/parse-market-csv.ts';
@@ -182,5 +184,31 @@ describe('import', () => {
     await expect(importFiles({ catalogDir: dir, files: [second], symbol: 'ATOM' })).rejects.toThrow();
     await fs.rm(blocker, { recursive: true });
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('an import killed with SIGKILL mid-way leaves the catalog folder exactly as it was; the next import recovers', async () => {
+    const dir = path.join(root, 'killed');
+    const small = path.join(root, 'KILL.csv');
+    await fs.writeFile(small, 'time,open,high,low,close,volume\n1704205800,10,11,9,10,5\n');
+    await importFiles({ catalogDir: dir, files: [small] });
+    const before = await snapshot(dir);
+    const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const files = (await fs.readdir(REAL)).filter((name) => name.endsWith('.csv')).sort().map((name) => path.join(REAL, name));
+    const child = spawn(process.execPath, [path.join(repo, 'bin/sim.mjs'), 'data', 'import', ...files, '--catalog', dir], { cwd: repo, stdio: 'ignore' });
+    const staging = `${dir}.staging-${child.pid}`;
+    // Poll (bounded) until partitions are being staged, then kill the importer.
+    let staged = 0;
+    for (let attempt = 0; attempt < 1200 && staged < 5 && child.exitCode === null; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      staged = (await fs.readdir(staging).catch(() => [])).length;
+    }
+    expect(staged).toBeGreaterThanOrEqual(5);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(await snapshot(dir)).toEqual(before);
+    const report = await importFiles({ catalogDir: dir, files: [files[0]] });
+    expect(report.rowsAfter).toBe(1 + 25_833);
+    const leftovers = (await fs.readdir(root)).filter((name) => name.startsWith('killed.'));
+    expect(leftovers).toEqual([]);
   });
 });

@@ -1,10 +1,9 @@
-// One writer at a time per catalog: an exclusive lock file holding the writer's pid. A lock left by a
-// process that no longer exists (killed mid-import) is taken over.
+// One writer at a time per catalog: an exclusive lock file `<catalog>.lock` beside the folder, holding the
+// writer's pid. A lock left by a process that no longer exists (killed mid-import) is taken over.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
 
-export const LOCK_FILE = '.lock';
 
 function processExists(pid: number): boolean {
   try {
@@ -16,7 +15,7 @@ function processExists(pid: number): boolean {
 }
 
 export async function lockCatalog(dir: string): Promise<() => Promise<void>> {
-  const file = path.join(dir, LOCK_FILE);
+  const file = `${path.resolve(dir)}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await fs.open(file, 'wx');

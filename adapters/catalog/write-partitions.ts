@@ -3,7 +3,8 @@
 // a staging folder, and compared by content digest with what the manifest already lists. Changed partitions
 // get new, content-named files; the manifest rename is the single commit point; old files are removed after
 // it. An import that fails or is killed before the rename leaves the manifest and every file it lists as
-// they were (a killed import can leave a hidden `.staging-*` folder, removed by the next import).
+// they were. Staging and the writer lock live beside the catalog folder (`<catalog>.staging-<pid>`,
+// `<catalog>.lock`), so a killed import leaves the folder itself untouched; the next import removes leftovers.
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -122,14 +123,15 @@ export interface MergeOptions {
  */
 export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteReport> {
   const dir = path.resolve(options.catalogDir);
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(path.dirname(dir), { recursive: true });
   const unlock = await lockCatalog(dir);
-  const staging = path.join(dir, `.staging-${process.pid}`);
+  const staging = `${dir}.staging-${process.pid}`;
   const createdFiles: string[] = [];
   let session: DuckDBSession | undefined;
   try {
-    for (const entry of await fs.readdir(dir)) {
-      if (entry.startsWith('.staging-')) await fs.rm(path.join(dir, entry), { recursive: true, force: true });
+    const stagingPrefix = `${path.basename(dir)}.staging-`;
+    for (const entry of await fs.readdir(path.dirname(dir))) {
+      if (entry.startsWith(stagingPrefix)) await fs.rm(path.join(path.dirname(dir), entry), { recursive: true, force: true });
     }
     await fs.mkdir(staging, { recursive: true });
     const manifest = (await readManifest(dir)) ?? emptyManifest();
@@ -201,6 +203,7 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
     }
     for (const file of files) rowsAfter += file.rows;
 
+    await fs.mkdir(dir, { recursive: true });
     for (const move of moves) {
       await fs.mkdir(path.dirname(move.to), { recursive: true });
       const exists = await fs.stat(move.to).then(() => true, () => false);
