@@ -270,5 +270,30 @@ export function describeExecutionPortConformance(name: string, declaration: Conf
         expect(Number.isInteger(report.priceTicks)).toBe(true);
       }
     });
+
+    it(`C17 a trailing stop follows the best price and triggers on the pullback${capabilities.orderTypes.includes('trailing-stop') ? '' : ' [skip: no trailing stops]'}`, async (context) => {
+      context.skip(!capabilities.orderTypes.includes('trailing-stop'), 'venue declares no trailing-stop orders');
+      await openLong(10, 10_000);
+      const trailing = order(harness.instrument, { side: 'sell', type: 'trailing-stop', trailingOffsetTicks: 200, reduceOnly: true });
+      harness.port.submit(trailing);
+      await accepted(trailing.clientOrderId);
+      for (const priceTicks of [10_000, 10_500, 10_350]) await harness.pushTrade(priceTicks, 100);
+      await harness.settle();
+      expect(filledQuantity(harness.reports(), trailing.clientOrderId)).toBe(0);
+      await harness.pushTrade(10_290, 100);
+      await filled(trailing.clientOrderId, 10);
+    });
+
+    it(`C18 a quantity increase on a resting order takes effect${capabilities.modify ? '' : ' [skip: modify false]'}`, async (context) => {
+      context.skip(!capabilities.modify, 'venue declares modify: false');
+      const request = order(harness.instrument, { side: 'buy', type: 'limit', limitPriceTicks: 9_800 });
+      harness.port.submit(request);
+      await accepted(request.clientOrderId);
+      harness.port.modify(request.clientOrderId, { quantity: 15 });
+      await harness.waitForReport((report) => report.type === 'modified' && report.clientOrderId === request.clientOrderId, 'modified');
+      await harness.pushTrade(9_800, 100);
+      await filled(request.clientOrderId, 15);
+    });
+
   });
 }
