@@ -55,6 +55,19 @@ describe('AlpacaVenue', () => {
     expect(sink.reports.filter((report) => report.type === 'rejected')).toEqual([]);
   });
 
+  it('leaves a placement unsettled while the venue cannot answer, then settles it in catchUp', async () => {
+    const { fake, venue, sink, problems } = await setup();
+    // The POST and every lookup of the first settle round fail: nobody knows whether the order exists.
+    for (let failure = 0; failure < 5; failure += 1) fake.injectNext('server-error');
+    venue.submit(request('u-1'));
+    await venue.idle();
+    expect(problems.some((problem) => problem.startsWith('VENUE_OUTCOME_UNKNOWN'))).toBe(true);
+    expect(sink.reports.filter((report) => report.clientOrderId === 'u-1')).toEqual([]);
+    await venue.catchUp();
+    expect(sink.reports.filter((report) => report.clientOrderId === 'u-1')).toMatchObject([{ type: 'rejected', code: 'VENUE_TIMEOUT' }]);
+    expect(fake.allOrders()).toEqual([]);
+  });
+
   it('waits out 429s instead of failing, and never exceeds the venue budget from its own bucket', async () => {
     const { fake, venue, sink } = await setup({ requestsPerWindowMax: 3, rateWindowMs: 400 });
     for (let index = 0; index < 5; index += 1) venue.submit(request(`r-${index}`, { type: 'limit', limitPriceTicks: 10_000 }));

@@ -293,7 +293,14 @@ export class AlpacaVenue implements ExecutionPort {
   /** Re-reads every order we believe open and reports what the stream may have missed. */
   async catchUp(): Promise<void> {
     for (const order of [...this.tracked.values()]) {
-      if (order.phase === 'unknown') await this.settleUnknown(order, 1);
+      if (order.phase === 'unknown' && order.wireClientOrderId !== '') {
+        // A placement whose outcome nobody could tell. Found: adopt it. Absent (twice): it never took effect,
+        // so it is reported rejected and the engine may decide to send a new order under a new id.
+        const leg = this.ocoLegOf(order);
+        if ((await this.settleUnknown(order, 0, leg)) === 'absent') {
+          for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, 'VENUE_TIMEOUT', `expected ${member.request.clientOrderId} at the venue after an unanswered placement, found it absent`);
+        }
+      }
       else if (order.phase === 'open' && order.venueOrderId !== null) {
         for (let attempt = 1; attempt <= CATCH_UP_ATTEMPTS_MAX; attempt += 1) {
           try {
