@@ -295,5 +295,34 @@ export function describeExecutionPortConformance(name: string, declaration: Conf
       await filled(request.clientOrderId, 15);
     });
 
+
+    it(`C19 OCO exits released on a partial entry fill grow with the rest of the entry, then one fill cancels the other${capabilities.nativeOco && capabilities.modify ? '' : ' [skip: needs nativeOco and modify]'}`, async (context) => {
+      context.skip(!(capabilities.nativeOco && capabilities.modify), 'venue lacks native OCO or modify; the engine emulates this flow');
+      const entry = order(harness.instrument, { side: 'buy', type: 'market' });
+      harness.port.submit(entry);
+      await accepted(entry.clientOrderId);
+      await harness.pushTrade(10_000, 4);
+      await harness.waitForReport(() => filledQuantity(harness.reports(), entry.clientOrderId) === 4, 'partial entry fill');
+      // The engine releases both exits sized to the fill so far...
+      const takeProfit = order(harness.instrument, { side: 'sell', type: 'limit', limitPriceTicks: 10_500, quantity: 4, reduceOnly: true });
+      const stopLoss = order(harness.instrument, { side: 'sell', type: 'stop', stopPriceTicks: 9_500, quantity: 4, reduceOnly: true });
+      harness.port.submit({ ...takeProfit, ocoWithClientOrderId: stopLoss.clientOrderId });
+      harness.port.submit({ ...stopLoss, ocoWithClientOrderId: takeProfit.clientOrderId });
+      await accepted(takeProfit.clientOrderId);
+      await accepted(stopLoss.clientOrderId);
+      // ...and grows them as the rest of the entry fills.
+      await harness.pushTrade(10_010, 6);
+      await filled(entry.clientOrderId, 10);
+      harness.port.modify(takeProfit.clientOrderId, { quantity: 10 });
+      harness.port.modify(stopLoss.clientOrderId, { quantity: 10 });
+      await harness.waitForReport((report) => report.type === 'modified' && report.clientOrderId === takeProfit.clientOrderId, 'take-profit grown');
+      await harness.waitForReport((report) => report.type === 'modified' && report.clientOrderId === stopLoss.clientOrderId, 'stop-loss grown');
+      await harness.pushTrade(10_600, 100);
+      await filled(takeProfit.clientOrderId, 10);
+      await harness.waitForReport((report) => report.type === 'cancelled' && report.clientOrderId === stopLoss.clientOrderId, 'stop-loss cancelled');
+      await harness.pushTrade(9_000, 100);
+      await harness.settle();
+      expect(filledQuantity(harness.reports(), stopLoss.clientOrderId)).toBe(0);
+    });
   });
 }
