@@ -129,6 +129,20 @@ describe('import', () => {
     }
   });
 
+  it('reads quoted CSV (through csv-parse) and CRLF line endings with the same row numbers', async () => {
+    const dir = path.join(root, 'quoted');
+    const quoted = path.join(root, 'QUOTED.csv');
+    await fs.writeFile(quoted, '"time","open","high","low","close","volume"\r\n"2024-01-02T14:30:00Z","10.5","10.75","10.25","10.5","100"\r\n\r\n"2024-01-02T14:31:00Z","10.5","10.4","10.6","10.5","1"\r\n');
+    const error = await expectSimError(importFiles({ catalogDir: dir, files: [quoted] }), 'DATA_BAD_ROWS');
+    expect(error.message).toContain('row 4 (high < low)');
+    const crlf = path.join(root, 'CRLF.csv');
+    await fs.writeFile(crlf, 'time;open;high;low;close;volume\r\n1704205800;10;11;9;10;5\r\n\r\n1704205860;10;9;11;10;5\r\n');
+    const plainError = await expectSimError(importFiles({ catalogDir: dir, files: [crlf] }), 'DATA_BAD_ROWS');
+    expect(plainError.message).toContain('row 4 (high < low)');
+    const report = await importFiles({ catalogDir: dir, files: [quoted, crlf], skipBad: true });
+    expect(report.files.map((file) => file.rowsImported)).toEqual([1, 1]);
+  });
+
   it('refuses a file with bad rows by row number and leaves the catalog exactly as it was; --skip-bad imports the rest', async () => {
     const dir = path.join(root, 'bad');
     const good = path.join(root, 'GOOD.csv');
