@@ -128,6 +128,8 @@ const SEEN_EXECUTIONS_MAX = 10_000;
 const RATE_LIMIT_RETRIES_MAX = 3;
 const CANCEL_ATTEMPTS_MAX = 3;
 const CATCH_UP_ATTEMPTS_MAX = 3;
+/** Finished orders are forgotten beyond this many tracked orders (oldest first); open ones never are. */
+const TRACKED_ORDERS_MAX = 20_000;
 
 export class AlpacaVenue implements ExecutionPort {
   readonly capabilities = ALPACA_CAPABILITIES;
@@ -323,6 +325,7 @@ export class AlpacaVenue implements ExecutionPort {
   private startTracking(request: OrderRequest, instrument: Instrument, wireClientOrderId: string): TrackedOrder {
     const order: TrackedOrder = { request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, quantityLots: request.quantity, filledLots: 0, venueFills: new Map(), cancelWanted: false, replaceCount: 0 };
     this.tracked.set(request.clientOrderId, order);
+    if (this.tracked.size > TRACKED_ORDERS_MAX) this.forgetFinished();
     return order;
   }
 
@@ -467,6 +470,18 @@ export class AlpacaVenue implements ExecutionPort {
     if (leg !== undefined && view.legs.length > 0) this.applyView(view.legs[0], undefined);
     for (const member of leg ? [order, leg] : [order]) {
       if (member.cancelWanted && member.phase === 'open') void this.track(this.sendCancel(member));
+    }
+  }
+
+  /** Drops the oldest finished orders (Map order is insertion order) until a tenth of the room is free again. */
+  private forgetFinished(): void {
+    const target = Math.floor(TRACKED_ORDERS_MAX * 0.9);
+    for (const [clientOrderId, order] of this.tracked) {
+      if (this.tracked.size <= target) break;
+      if (order.phase !== 'done') continue;
+      this.tracked.delete(clientOrderId);
+      for (const venueOrderId of order.venueFills.keys()) this.byVenueId.delete(venueOrderId);
+      if (order.venueOrderId !== null) this.byVenueId.delete(order.venueOrderId);
     }
   }
 
