@@ -1,4 +1,4 @@
-// Proves the leader lock against a real redis-server: two contenders, one leader; a SIGSTOPped server makes the leader step down within one TTL; an empty restart still yields a larger epoch; values read back with getBuffer.
+// Proves the leader lock against a real redis-server: two contenders, one leader; a SIGSTOPped server makes the leader step down within one TTL (also with a client that never times out); an empty restart still yields a larger epoch; values read back with getBuffer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { CryptoTokenSource, LeaderLock, RedisLockStore, RedisServerProcess, valueAsText } from '../adapters/leader-lock/index.ts';
@@ -78,6 +78,27 @@ describe('LeaderLock against a real redis-server', () => {
     await server.start();
     await pollUntil(() => lock.isLeader(), 5_000, 'the lock to lead again after the empty restart');
     expect(lock.epoch()).toBeGreaterThan(firstEpoch);
+    await lock.stop();
+  });
+
+  it('steps down within one TTL even with a default ioredis client that never times a command out', async () => {
+    // No commandTimeout: calls to a SIGSTOPped server just hang. The lock's own deadline must still hold.
+    const redis = new Redis({ port: server.port });
+    redis.on('error', () => undefined);
+    clients.push(redis);
+    const ttlMs = 600;
+    const events = { acquired: [] as number[], lost: [] as string[] };
+    const lock = makeLock(redis, 'lock:default-client', events, ttlMs);
+    lock.start();
+    await pollUntil(() => lock.isLeader(), 3_000, 'the lock to lead');
+    server.pause();
+    try {
+      const stepDownMs = await pollUntil(() => !lock.isLeader(), ttlMs * 2, 'the leader to step down');
+      expect(stepDownMs).toBeLessThanOrEqual(ttlMs + POLL_INTERVAL_MS * 2);
+    } finally {
+      server.resume();
+    }
+    await pollUntil(() => lock.isLeader(), 5_000, 'the lock to lead again once the server resumes');
     await lock.stop();
   });
 
