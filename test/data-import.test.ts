@@ -143,6 +143,29 @@ describe('import', () => {
     expect(report.files.map((file) => file.rowsImported)).toEqual([1, 1]);
   });
 
+  it('reads Binance trades and aggTrades tick files (no header; is_buyer_maker gives the side)', async () => {
+    const dir = path.join(root, 'binance-ticks');
+    const trades = path.join(root, 'ETHUSDT-trades-2024-01.csv');
+    await fs.writeFile(trades, '1,2281.87000000,0.05000000,114.09,1704067200000,True,True\n2,2281.88000000,0.10000000,228.19,1704067200500,False,True\n');
+    const aggregated = path.join(root, 'BNBUSDT-aggTrades-2024-01.csv');
+    await fs.writeFile(aggregated, '7,312.1,1.5,10,11,1704067200000,False,True\n');
+    await importFiles({ catalogDir: dir, files: [trades, aggregated], kind: 'ticks' });
+    const catalog = await openCatalog(dir);
+    try {
+      expect(catalog.instrument('ETHUSDT')).toEqual({ symbol: 'ETHUSDT', priceScale: 2, lotScale: 2, calendar: 'always-open' });
+      const rows: number[][] = [];
+      for await (const chunk of catalog.readTicks({ fromDate: '2024-01-01', toDate: '2024-01-01' })) {
+        for (let index = 0; index < chunk.length; index++) rows.push([chunk.symbolIndex[index], chunk.timeUs[index], chunk.price[index], chunk.size[index]]);
+      }
+      expect(rows).toEqual([[0, 1_704_067_200_000_000, 3121, 15], [1, 1_704_067_200_000_000, 228_187, 5], [1, 1_704_067_200_500_000, 228_188, 10]]);
+      const { connection } = await catalog.session();
+      const sides = (await connection.runAndReadAll(`SELECT side FROM read_parquet('${catalog.filePaths({ fromDate: '2024-01-01', toDate: '2024-01-01' }, 'ticks')[0]}') ORDER BY symbol, ts`)).getColumnsJson()[0];
+      expect(sides).toEqual(['buy', 'sell', 'buy']);
+    } finally {
+      await catalog.close();
+    }
+  });
+
   it('refuses a file with bad rows by row number and leaves the catalog exactly as it was; --skip-bad imports the rest', async () => {
     const dir = path.join(root, 'bad');
     const good = path.join(root, 'GOOD.csv');

@@ -163,6 +163,8 @@ interface Layout {
   readonly time: number;
   readonly symbol: number;
   readonly side: number;
+  /** The side column is Binance's is_buyer_maker: true means the seller was the aggressor. */
+  readonly sideFromBuyerMaker?: boolean;
   readonly fields: Record<string, number>;
   readonly requiredFieldCount: number;
 }
@@ -178,6 +180,12 @@ function detectLayout(file: string, first: readonly string[], options: ParseOpti
     const binance = first.length >= 11;
     const kind = options.kind ?? 'bars';
     if (kind === 'ticks') {
+      // Binance trades: id, price, qty, quote_qty, time, is_buyer_maker, is_best_match. Binance aggTrades:
+      // agg_id, price, qty, first_id, last_id, time, is_buyer_maker, is_best_match. Else: time, price, size.
+      if (first.length === 7 || first.length === 8) {
+        const time = first.length === 7 ? 4 : 5;
+        return { kind, calendar: 'always-open', hasHeader, time, symbol: -1, side: time + 1, sideFromBuyerMaker: true, fields: { price: 1, size: 2, bid: -1, ask: -1 }, requiredFieldCount: time + 2 };
+      }
       return { kind, calendar: 'always-open', hasHeader, time: 0, symbol: -1, side: -1, fields: { price: 1, size: 2, bid: -1, ask: -1 }, requiredFieldCount: 3 };
     }
     return {
@@ -258,7 +266,7 @@ export function parseMarketCsv(file: string, options: ParseOptions = {}): Parsed
     }
     const time = parseTimeUs(record[layout.time]);
     if (!Number.isFinite(time)) {
-      reject('malformed row', `expected a time, found "${record[layout.time]}"`);
+      reject('malformed row', `expected a time (epoch s/ms/µs/ns, or ISO 8601 / RFC 1123 text with a zone), found "${record[layout.time]}"`);
       continue;
     }
     let malformed = '';
@@ -331,7 +339,8 @@ export function parseMarketCsv(file: string, options: ParseOptions = {}): Parsed
       else if (LOT_FIELDS.has(field)) lotScale.set(symbol, Math.max(lotScale.get(symbol) ?? 0, Math.min(LOT_SCALE_MAX, decimalsOf(record[index]))));
     }
     symbols.push(symbol);
-    sides.push(layout.side >= 0 ? (record[layout.side].trim().toLowerCase() || null) : null);
+    const sideText = layout.side >= 0 ? record[layout.side].trim().toLowerCase() : '';
+    sides.push(layout.sideFromBuyerMaker ? (sideText === 'true' ? 'sell' : sideText === 'false' ? 'buy' : null) : (sideText || null));
     length++;
   }
   for (const symbol of symbols) {
