@@ -74,8 +74,16 @@ describe('import', () => {
       expect(catalog.dates('bars')).toHaveLength(252);
       expect(catalog.instrument('AZO')).toEqual({ symbol: 'AZO', priceScale: 6, lotScale: 0, calendar: 'us-equity' });
       let azoYear = 0;
-      for await (const chunk of catalog.readBars({ symbols: ['AZO'], fromDate: '2024-01-01', toDate: '2024-12-31' })) azoYear += chunk.length;
+      const chunkDays = new Set<number>();
+      for await (const chunk of catalog.readBars({ symbols: ['AZO'], fromDate: '2024-01-01', toDate: '2024-12-31' })) {
+        azoYear += chunk.length;
+        const day = Math.floor(chunk.startUs[0] / 86_400_000_000);
+        expect(Math.floor(chunk.startUs[chunk.length - 1] / 86_400_000_000)).toBe(day);
+        chunkDays.add(day);
+        for (let index = 1; index < chunk.length; index++) expect(chunk.startUs[index]).toBeGreaterThan(chunk.startUs[index - 1]);
+      }
       expect(azoYear).toBe(25_833);
+      expect(chunkDays.size).toBe(252);
       let azoDay = 0;
       let first: number[] = [];
       for await (const chunk of catalog.readBars({ symbols: ['AZO'], fromDate: '2024-03-15', toDate: '2024-03-15' })) {
