@@ -4,8 +4,9 @@ import { lockContentionScenario } from './lock-contention/index.ts';
 import { redisLossScenario } from './redis-loss/index.ts';
 import { ocoCrashScenario } from './oco-crash/index.ts';
 import { legacyStateScenario } from './legacy-state/index.ts';
+import { staleDataScenario } from './stale-data/index.ts';
 
-export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario, legacyStateScenario];
+export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario, legacyStateScenario, staleDataScenario];
 
 export function findScenario(name: string): Scenario<any> | undefined {
   return scenarios.find((scenario) => scenario.name === name);
