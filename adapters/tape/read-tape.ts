@@ -1,6 +1,7 @@
-// Reads a tape back: every complete record batch, in order. The IPC frames are walked first (continuation
-// token, metadata length, metadata, body length from the metadata), so a tail torn by a crash is found by
-// its size, reported, and left out, rather than failing the read or being half-read.
+// Reads a tape back: every complete record batch, in order. The IPC frames are walked first by reading only
+// their headers (continuation token, metadata length, metadata with the body length), so a tail torn by a
+// crash is found by its size, reported, and left out, rather than failing the read or being half-read. The
+// batches are then read one at a time, so a long tape never sits in memory whole.
 import { promises as fs } from 'node:fs';
 import { Message, MessageHeader, RecordBatchStreamReader } from 'apache-arrow';
 import { SimError } from '../../engine/errors.ts';
@@ -27,83 +28,129 @@ export interface Tape extends AsyncIterable<TickColumns> {
   readonly instruments: readonly Instrument[];
 }
 
+interface Range {
+  readonly start: number;
+  readonly end: number;
+  readonly rows: number;
+}
+
 interface Frames {
+  readonly schema: Range | undefined;
+  readonly batches: readonly Range[];
   readonly validEnd: number;
-  readonly batches: number;
   readonly closed: boolean;
 }
 
-function walkFrames(bytes: Uint8Array, file: string): Frames {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+async function readAt(handle: fs.FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
   let offset = 0;
-  let batches = 0;
-  let sawSchema = false;
+  while (offset < length) {
+    const { bytesRead } = await handle.read(buffer, offset, length - offset, position + offset);
+    if (bytesRead === 0) return buffer.subarray(0, offset);
+    offset += bytesRead;
+  }
+  return buffer;
+}
+
+async function walkFrames(handle: fs.FileHandle, size: number): Promise<Frames> {
+  let offset = 0;
+  let schema: Range | undefined;
+  const batches: Range[] = [];
   let validEnd = 0;
-  while (offset + 8 <= bytes.byteLength) {
+  while (offset + 8 <= size) {
+    const prefix = await readAt(handle, offset, 8);
+    const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
     let headerLength = 8;
-    let metadataLength = view.getInt32(offset + 4, true);
-    if (view.getUint32(offset, true) !== 0xffffffff) {
+    let metadataLength = view.getInt32(4, true);
+    if (view.getUint32(0, true) !== 0xffffffff) {
       // Legacy framing without the continuation token.
-      metadataLength = view.getInt32(offset, true);
+      metadataLength = view.getInt32(0, true);
       headerLength = 4;
     }
-    if (metadataLength === 0) return { validEnd: offset + headerLength, batches, closed: true };
+    if (metadataLength === 0) return { schema, batches, validEnd: offset + headerLength, closed: true };
     const metadataEnd = offset + headerLength + metadataLength;
-    if (metadataLength < 0 || metadataEnd > bytes.byteLength) break;
+    if (metadataLength < 0 || metadataEnd > size) break;
     let message: Message;
     try {
-      message = Message.decode(bytes.subarray(offset + headerLength, metadataEnd));
+      message = Message.decode(await readAt(handle, offset + headerLength, metadataLength));
     } catch {
       break;
     }
     const end = metadataEnd + Number(message.bodyLength);
-    if (end > bytes.byteLength) break;
-    if (message.headerType === MessageHeader.Schema) sawSchema = true;
-    else if (message.headerType === MessageHeader.RecordBatch) batches++;
+    if (end > size) break;
+    if (message.headerType === MessageHeader.Schema) schema = { start: offset, end, rows: 0 };
+    else if (message.headerType === MessageHeader.RecordBatch) batches.push({ start: offset, end, rows: Number((message.header() as { length: number }).length) });
     offset = end;
     validEnd = end;
   }
-  if (!sawSchema) throw new SimError('TAPE_NO_SCHEMA', `expected an Arrow IPC stream starting with a schema in ${file}, found ${bytes.byteLength} bytes without one`);
-  return { validEnd, batches, closed: false };
+  return { schema, batches, validEnd, closed: false };
 }
 
-/** Opens a tape: checks its frames, then reads every complete batch. */
+function toTicks(bytes: Uint8Array): TickColumns {
+  const reader = RecordBatchStreamReader.from(bytes);
+  const batch = reader.next().value;
+  if (!batch) throw new SimError('TAPE_BAD_BATCH', 'expected a record batch in a complete tape message, found none');
+  const column = (name: string): Float64Array => batch.getChild(name)!.toArray() as Float64Array;
+  return {
+    kind: 'ticks', length: batch.numRows, timeUs: column('timeUs'), symbolIndex: batch.getChild('symbolIndex')!.toArray() as Int32Array,
+    price: column('price'), size: column('size'), bid: column('bid'), ask: column('ask'),
+  };
+}
+
+/** Opens a tape: walks its frames (torn tail, counts, instruments); batches are read when iterated. */
 export async function openTape(file: string): Promise<Tape> {
-  let bytes: Uint8Array;
+  let handle: fs.FileHandle;
   try {
-    bytes = await fs.readFile(file);
+    handle = await fs.open(file, 'r');
   } catch (error) {
     throw new SimError('TAPE_UNREADABLE', `expected a readable tape at ${file}, found ${(error as NodeJS.ErrnoException).code ?? 'an error'}`);
   }
-  const frames = walkFrames(bytes, file);
-  const valid = bytes.subarray(0, frames.validEnd);
-  const reader = RecordBatchStreamReader.from(valid);
-  reader.open();
-  const instruments = instrumentsOfSchema(reader.schema, file);
-  const chunks: TickColumns[] = [];
-  let rows = 0;
-  for (const batch of reader) {
-    const column = (name: string): Float64Array => batch.getChild(name)!.toArray() as Float64Array;
-    chunks.push({
-      kind: 'ticks', length: batch.numRows, timeUs: column('timeUs'), symbolIndex: batch.getChild('symbolIndex')!.toArray() as Int32Array,
-      price: column('price'), size: column('size'), bid: column('bid'), ask: column('ask'),
-    });
-    rows += batch.numRows;
+  let frames: Frames;
+  let schemaBytes: Uint8Array;
+  let size: number;
+  let firstTimeUs: number | undefined;
+  let lastTimeUs: number | undefined;
+  try {
+    size = (await handle.stat()).size;
+    frames = await walkFrames(handle, size);
+    if (!frames.schema) throw new SimError('TAPE_NO_SCHEMA', `expected an Arrow IPC stream starting with a schema in ${file}, found ${size} bytes without one`);
+    schemaBytes = await readAt(handle, frames.schema.start, frames.schema.end - frames.schema.start);
+    const nonEmpty = frames.batches.filter((batch) => batch.rows > 0);
+    if (nonEmpty.length > 0) {
+      const readBatch = async (range: Range): Promise<TickColumns> => toTicks(concat(schemaBytes, await readAt(handle, range.start, range.end - range.start)));
+      firstTimeUs = (await readBatch(nonEmpty[0])).timeUs[0];
+      const last = await readBatch(nonEmpty[nonEmpty.length - 1]);
+      lastTimeUs = last.timeUs[last.length - 1];
+    }
+  } finally {
+    await handle.close();
   }
-  const firstChunk = chunks.find((chunk) => chunk.length > 0);
-  const lastChunk = [...chunks].reverse().find((chunk) => chunk.length > 0);
-  const tornBytes = frames.closed ? 0 : bytes.byteLength - frames.validEnd;
+  const instruments = instrumentsOfSchema(RecordBatchStreamReader.from(schemaBytes).open().schema, file);
+  const tornBytes = frames.closed ? 0 : size - frames.validEnd;
   const info: TapeInfo = {
-    file, bytes: bytes.byteLength, batches: chunks.length, rows, closed: frames.closed, tornBytes, tornTail: tornBytes > 0, instruments,
-    firstTimeUs: firstChunk?.timeUs[0], lastTimeUs: lastChunk ? lastChunk.timeUs[lastChunk.length - 1] : undefined,
+    file, bytes: size, batches: frames.batches.length, rows: frames.batches.reduce((sum, batch) => sum + batch.rows, 0), closed: frames.closed,
+    tornBytes, tornTail: tornBytes > 0, instruments, firstTimeUs, lastTimeUs,
   };
+  const batches = frames.batches;
   return {
     info,
     instruments,
     async *[Symbol.asyncIterator]() {
-      for (const chunk of chunks) yield chunk;
+      const reader = await fs.open(file, 'r');
+      try {
+        for (const range of batches) yield toTicks(concat(schemaBytes, await readAt(reader, range.start, range.end - range.start)));
+      } finally {
+        await reader.close();
+      }
     },
   };
+}
+
+function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const out = new Uint8Array(first.byteLength + second.byteLength);
+  out.set(first, 0);
+  out.set(second, first.byteLength);
+  return out;
 }
 
 /** Every complete batch of a tape as tick columns (prices in ticks, sizes in lots of the tape's instruments). */
