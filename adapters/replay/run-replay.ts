@@ -38,6 +38,8 @@ export interface ReplayOptions {
   /** Progress callback: fraction done in [0, 1]. */
   readonly onProgress?: (done: number, total: number) => void;
   readonly checkLedger?: boolean;
+  /** The run id in client order ids (default: the config hash's first 8 hex digits). */
+  readonly runId?: string;
 }
 
 /** Risk limits in user units (currency, instrument units, fractions), converted for the engine. */
@@ -95,7 +97,7 @@ export interface ReplayResult {
   readonly curve: { timeUs: Float64Array; equityCash: Float64Array; dayIndex: Int32Array };
 }
 
-function toRiskLimits(risk: RiskOptions, lotsPerUnit: number): RiskLimits {
+export function toRiskLimits(risk: RiskOptions, lotsPerUnit: number): RiskLimits {
   return {
     maxPositionLots: risk.maxPosition === undefined ? undefined : Math.round(risk.maxPosition * lotsPerUnit),
     maxGrossNotionalCash: risk.maxGrossNotional === undefined ? undefined : Math.round(risk.maxGrossNotional * CASH_UNITS_PER_CURRENCY),
@@ -169,7 +171,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       initialCash: options.initialCash, risk: options.risk, skipBad: options.skipBad,
     };
     const configHash = stableHash(config);
-    const runId = configHash.slice(0, 8);
+    const runId = options.runId ?? configHash.slice(0, 8);
     const engine = new Engine({
       runId, strategyId: definition.name, instruments, initialCash: options.initialCash,
       risk: toRiskLimits(options.risk, 10 ** (instruments[0]?.lotScale ?? 0)), checkLedger: options.checkLedger,

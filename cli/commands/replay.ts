@@ -7,6 +7,7 @@ import { DEFAULT_CATALOG_DIR } from '../../adapters/catalog/index.ts';
 import { runReplay, DEFAULT_RISK, type ReplayOptions, type ReplaySource } from '../../adapters/replay/run-replay.ts';
 import { writeArtefacts, buildReport } from '../../adapters/replay/write-artefacts.ts';
 import { openTapeSource } from '../../adapters/replay/tape-source.ts';
+import { replaySession } from '../../adapters/runtime/session-replay.ts';
 import { formatSummary } from '../format-summary.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 
@@ -37,6 +38,8 @@ interface ReplayArguments {
   'risk-per-trade'?: number;
   tape?: string;
   data: string;
+  session?: string;
+  'run-id'?: string;
   artefacts: boolean;
 }
 
@@ -73,12 +76,22 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
     .option('risk', { type: 'boolean', default: true, describe: 'apply the default risk limits (--no-risk to run without)' })
     .option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR, describe: 'catalog folder' })
     .option('data', { type: 'string', default: 'bars', choices: ['bars', 'ticks'], describe: 'catalog data to replay: 1-minute bars or trade ticks' })
+    .option('session', { type: 'string', describe: 'check a recorded paper/live session journal: replay it and compare the outgoing orders' })
+    .option('run-id', { type: 'string', describe: 'run id in client order ids (default: the config hash)' })
     .option('tape', { type: 'string', describe: 'replay a recorded tick tape (Arrow IPC) instead of the catalog' })
     .option('out', { type: 'string', describe: 'artefact folder (default runs/<strategy>-<dates>-<run id>)' })
     .option('artefacts', { type: 'boolean', default: true, describe: 'write artefacts (--no-artefacts to skip)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' })
     .option('skip-bad', { type: 'boolean', default: false, describe: 'skip bad bars (NaN, non-positive, high < low) instead of refusing' }) as unknown as Argv<ReplayArguments>,
   handler: async (args) => {
+    if (args.session) {
+      const result = replaySession(path.resolve(args.session));
+      if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else if (result.identical) process.stdout.write(`session ${result.file}: identical: ${result.intents} outgoing intents reproduced exactly from ${result.inboundRecords} inbound records (run ${result.runId}, ${result.strategy}); run digest ${result.runDigest}\n`);
+      else process.stdout.write(`session ${result.file}: DIFFERS at intent ${result.firstDifference!.index}:\n  recorded: ${result.firstDifference!.recorded ?? '(none)'}\n  replayed: ${result.firstDifference!.replayed ?? '(none)'}\n`);
+      if (!result.identical) process.exitCode = 1;
+      return;
+    }
     const source = await loadSource(args);
     let fromDate: string;
     let toDate: string;
@@ -92,7 +105,7 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
       fromDate = args.from;
       toDate = args.to;
     } else {
-      throw new SimError('BAD_OPTION', 'expected --date D, or --from A --to B, or --tape FILE; found none');
+      throw new SimError('BAD_OPTION', 'expected --date D, --from A --to B, --tape FILE or --session FILE; found none');
     }
     const symbols = (args.symbols ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
     const risk = !args.risk ? {} : {
@@ -108,7 +121,7 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
       catalogDir: path.resolve(args.catalog), fromDate, toDate, symbols, strategy: args.strategy, params: parseParamPairs(args.param ?? []),
       seed: args.seed, fill: args.fill as FillMode, intrabar: args.intrabar as IntrabarPolicy, feesBps: args['fees-bps'], feeMinimum: args['fee-minimum'],
       slippageBps: args['slippage-bps'], latencyMs: args['latency-ms'], latencyJitterMs: args['latency-jitter-ms'], maxVolumeShare: args['max-volume-share'],
-      initialCash: args.cash, risk, skipBad: args['skip-bad'], source, dataKind: args.data as 'bars' | 'ticks',
+      initialCash: args.cash, risk, skipBad: args['skip-bad'], source, dataKind: args.data as 'bars' | 'ticks', runId: args['run-id'],
       onProgress: bar ? (done, total) => {
         if (total < 5) return;
         if (!barStarted) { bar.start(total, 0); barStarted = true; }

@@ -1,14 +1,158 @@
-// Placeholder until paper and live trading land; both refuse with a clear message.
-import type { CommandModule } from 'yargs';
-import { SimError } from '../../engine/errors.ts';
+// `sim paper` and `sim live`: the same strategy classes as replay, driven in real time (or accelerated) against
+// the paper broker or a live broker adapter, journaled, with an optional Redis leader lock and health endpoint.
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { SimError, parseParamPairs, type FillMode } from '../../engine/index.ts';
+import { DEFAULT_CATALOG_DIR } from '../../adapters/catalog/index.ts';
+import { DEFAULT_RISK, stableHash } from '../../adapters/replay/run-replay.ts';
+import { RealTimeClock } from '../../adapters/real-time-clock.ts';
+import { HealthServer, RuntimeMetrics } from '../../adapters/health/index.ts';
+import { openFeed } from '../../adapters/runtime/feeds.ts';
+import { PaperBroker } from '../../adapters/runtime/paper-broker.ts';
+import { SessionRunner } from '../../adapters/runtime/session-runner.ts';
+import { driveSession } from '../../adapters/runtime/drive-session.ts';
+import type { RuntimeVenue } from '../../adapters/runtime/runtime-venue.ts';
+import { STRATEGIES } from '../../strategies/index.ts';
 
-export const paperCommand: CommandModule = {
+interface RuntimeArguments {
+  strategy: string;
+  param: string[];
+  symbols?: string[];
+  feed: string;
+  speed: number;
+  journal?: string;
+  'run-id'?: string;
+  cash: number;
+  seed: number;
+  fill: string;
+  'fees-bps': number;
+  'slippage-bps': number;
+  'latency-ms': number;
+  'max-volume-share': number;
+  risk: boolean;
+  catalog: string;
+  'health-port'?: number;
+  'max-records'?: number;
+  json: boolean;
+  venue?: string;
+  'confirm-live'?: boolean;
+}
+
+function common(yargs: Argv): Argv<RuntimeArguments> {
+  return yargs
+    .option('strategy', { type: 'string', default: 'sma-cross', describe: `strategy: ${STRATEGIES.map((s) => s.name).join(', ')}` })
+    .option('param', { type: 'string', array: true, default: [], describe: 'strategy parameter k=v (repeatable)' })
+    .option('symbols', { type: 'string', array: true, describe: 'symbols (catalog feeds)' })
+    .option('feed', { type: 'string', demandOption: true, describe: 'market data: tape:FILE, catalog:DATE[..DATE] or generate[:SEED]' })
+    .option('speed', { type: 'number', default: 1, describe: 'clock speed: 1 real time, 60 a minute per second, 0 as fast as possible' })
+    .option('journal', { type: 'string', describe: 'session journal (default runs/<mode>-<run id>.journal); an existing one is recovered' })
+    .option('run-id', { type: 'string', describe: 'run id in client order ids (default: a hash of the configuration)' })
+    .option('cash', { type: 'number', default: 100_000 })
+    .option('seed', { type: 'number', default: 1 })
+    .option('fill', { type: 'string', default: 'next-open', choices: ['next-open', 'close'] })
+    .option('fees-bps', { type: 'number', default: 0 })
+    .option('slippage-bps', { type: 'number', default: 0 })
+    .option('latency-ms', { type: 'number', default: 0 })
+    .option('max-volume-share', { type: 'number', default: 1 })
+    .option('risk', { type: 'boolean', default: true, describe: 'apply the default risk limits (--no-risk to run without)' })
+    .option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR })
+    .option('health-port', { type: 'number', describe: 'serve /health, /ready and /metrics on this port (0: any free port)' })
+    .option('max-records', { type: 'number', describe: 'stop after this many market records' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<RuntimeArguments>;
+}
+
+async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promise<void> {
+  const symbols = (args.symbols ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const feed = await openFeed(args.feed, { catalogDir: path.resolve(args.catalog), symbols });
+  const params = parseParamPairs(args.param ?? []);
+  const risk = args.risk ? DEFAULT_RISK : {};
+  const runId = args['run-id'] ?? stableHash({ mode, strategy: args.strategy, params, feed: args.feed, symbols: feed.instruments.map((i) => i.symbol), seed: args.seed }).slice(0, 8);
+  const journalPath = path.resolve(args.journal ?? path.join('runs', `${mode}-${runId}.journal`));
+  let clockUs = -Infinity;
+  const clockRef: { clock: RealTimeClock | null } = { clock: null };
+  const nowUs = (): number => (clockRef.clock ? clockRef.clock.nowUs() : clockUs);
+
+  let venue: RuntimeVenue;
+  if (mode === 'paper') {
+    venue = new PaperBroker(feed.instruments, {
+      fillMode: args.fill as FillMode, feeBps: args['fees-bps'], slippageBps: args['slippage-bps'],
+      latency: { kind: 'fixed', latencyUs: Math.round(args['latency-ms'] * 1000) }, maxVolumeShare: args['max-volume-share'],
+    }, args.seed);
+  } else {
+    if (args.venue !== 'alpaca') throw new SimError('LIVE_VENUE', `expected --venue alpaca, found ${args.venue ?? 'none'}`);
+    const keyId = process.env.APCA_API_KEY_ID;
+    const secret = process.env.APCA_API_SECRET_KEY;
+    if (!keyId || !secret) throw new SimError('LIVE_NO_CREDENTIALS', 'expected APCA_API_KEY_ID and APCA_API_SECRET_KEY in the environment, found them missing');
+    if (!args['confirm-live']) throw new SimError('LIVE_NOT_CONFIRMED', 'expected --confirm-live to send real orders, found it missing');
+    const { AlpacaRuntimeVenue } = await import('../../adapters/runtime/alpaca-runtime-venue.ts');
+    venue = new AlpacaRuntimeVenue({
+      keyId, secret, restUrl: process.env.APCA_API_BASE_URL ?? 'https://paper-api.alpaca.markets',
+      streamUrl: process.env.APCA_STREAM_URL ?? 'wss://paper-api.alpaca.markets/stream', instruments: feed.instruments, clock: { nowUs },
+    });
+  }
+
+  const { runner, summary } = await SessionRunner.open({
+    config: { runId, strategy: args.strategy, params, instruments: feed.instruments, initialCash: args.cash, risk, venue: mode === 'paper' ? 'paper' : 'alpaca' },
+    venue, journalPath, nowUs,
+    crashAfterRecord: process.env.SIM_CRASH_AFTER_RECORD ? Number(process.env.SIM_CRASH_AFTER_RECORD) : undefined,
+    onRecord: (record) => { if ('t' in record && record.t > clockUs) clockUs = record.t; },
+  });
+  if (summary.recovered) process.stderr.write(`sim: recovered ${summary.replayedRecords} journal records; resent ${summary.resent}, adopted ${summary.adopted}, cancelled ${summary.cancelledOrphans} orphan exits, protected ${summary.protectedPositions} positions\n`);
+
+  let health: HealthServer | null = null;
+  let metrics: RuntimeMetrics | undefined;
+  if (args['health-port'] !== undefined) {
+    metrics = new RuntimeMetrics({ clock: { nowUs: () => Date.now() * 1000 }, heartbeatAgeMsMax: { market: 120_000, loop: 120_000 } });
+    metrics.setLeader(true, 0);
+    metrics.setReconciled(runner.reconciled);
+    runner.engine.log.subscribe((event) => {
+      if (event.type === 'order.submitted') metrics!.recordOrder(String(event.fields.side));
+      else if (event.type === 'order.filled') metrics!.recordFill(String(event.fields.side));
+      else if (event.type === 'order.denied') metrics!.recordDenial(String(event.fields.code));
+      else if (event.type === 'order.rejected') metrics!.recordRejection(String(event.fields.code));
+      else if (event.type === 'kill-switch') metrics!.recordKillSwitch(String(event.fields.reason));
+    });
+    health = await HealthServer.start({ metrics, port: args['health-port'] });
+    process.stderr.write(`sim: health on http://127.0.0.1:${health.port}/ready\n`);
+  }
+
+  let resolveStop: (reason: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => { resolveStop = resolve; });
+  const onSignal = (signal: string) => () => resolveStop(signal);
+  process.once('SIGINT', onSignal('SIGINT'));
+  process.once('SIGTERM', onSignal('SIGTERM'));
+
+  let firstUs: number | undefined;
+  const records = feed.records;
+  const iterator = records[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (!first.done) firstUs = first.value.k === 'bar' ? first.value.st : first.value.t;
+  if (args.speed > 0 && firstUs !== undefined) clockRef.clock = RealTimeClock.accelerated(args.speed, firstUs);
+  const replayed = { name: feed.name, instruments: feed.instruments, records: (async function* () { if (!first.done) yield first.value; for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value; })() };
+  const result = await driveSession(runner, replayed, { speed: args.speed, clock: clockRef.clock, stopRequested, maxRecords: args['max-records'], metrics });
+  await health?.close();
+  const engine = runner.engine;
+  const report = {
+    mode, runId, journal: journalPath, records: result.records, stoppedBy: result.stoppedBy, orders: engine.log.count('order.submitted'),
+    fills: engine.log.count('order.filled'), denials: engine.log.count('order.denied'), closedTrades: engine.portfolio.closedTrades.length,
+    realizedPnl: engine.portfolio.realizedGrossCash / 1e6, equity: engine.portfolio.equityCashValue() / 1e6, runDigest: engine.log.digest(),
+  };
+  await runner.close();
+  process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n')}\n`);
+}
+
+export const paperCommand: CommandModule<object, RuntimeArguments> = {
   command: 'paper',
-  describe: 'paper trading (not built yet)',
-  handler: () => { throw new SimError('NOT_BUILT', 'expected a built "paper" command, found a placeholder'); },
+  describe: 'paper-trade a strategy against the simulated venue in (accelerated) real time, journaled',
+  builder: (yargs) => common(yargs),
+  handler: (args) => runSession('paper', args),
 };
-export const liveCommand: CommandModule = {
+
+export const liveCommand: CommandModule<object, RuntimeArguments> = {
   command: 'live',
-  describe: 'live trading (not built yet)',
-  handler: () => { throw new SimError('NOT_BUILT', 'expected a built "live" command, found a placeholder'); },
+  describe: 'trade a strategy against a live broker (needs credentials in the environment and --confirm-live)',
+  builder: (yargs) => common(yargs)
+    .option('venue', { type: 'string', choices: ['alpaca'], demandOption: true })
+    .option('confirm-live', { type: 'boolean', default: false, describe: 'required: confirms that real orders will be sent' }) as unknown as Argv<RuntimeArguments>,
+  handler: (args) => runSession('live', args),
 };

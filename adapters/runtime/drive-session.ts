@@ -1,0 +1,53 @@
+// Drives a session from a feed in (possibly accelerated) real time: each record is released when the clock
+// reaches its time, the engine's timers fire when due, heartbeats feed the health endpoint, and a stop request
+// (SIGINT/SIGTERM) ends the feed gracefully. With speed 0 the feed runs as fast as it can, in record time.
+import type { Clock } from '../../engine/index.ts';
+import type { RuntimeMetrics } from '../health/index.ts';
+import type { Feed } from './feeds.ts';
+import type { SessionRunner } from './session-runner.ts';
+
+export interface DriveOptions {
+  readonly speed: number;
+  /** Real-time clock (accelerated by `speed`), or null for speed 0. */
+  readonly clock: Clock | null;
+  readonly metrics?: RuntimeMetrics;
+  /** Resolves when the session should stop (a signal). */
+  readonly stopRequested: Promise<string>;
+  /** Stop after this many records (tests and demos). */
+  readonly maxRecords?: number;
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function driveSession(runner: SessionRunner, feed: Feed, options: DriveOptions): Promise<{ records: number; stoppedBy: string }> {
+  let stopReason: string | null = null;
+  void options.stopRequested.then((reason) => { stopReason = reason; });
+  let records = 0;
+  for await (const record of feed.records) {
+    if (stopReason !== null) break;
+    if (options.clock !== null && options.speed > 0) {
+      // Wait for the record's time, waking for engine timers on the way.
+      for (;;) {
+        const now = options.clock.nowUs();
+        runner.pushTimers(Math.min(now, record.t));
+        if (now >= record.t || stopReason !== null) break;
+        const waitUs = Math.min(record.t - now, Math.max(0, runner.engine.nextEventUs() - now));
+        await sleepMs(Math.min(250, Math.max(1, waitUs / 1000 / options.speed)));
+      }
+      if (stopReason !== null) break;
+    } else {
+      runner.pushTimers(record.t);
+    }
+    runner.pushMarket(record);
+    options.metrics?.recordHeartbeat('market');
+    options.metrics?.recordHeartbeat('loop');
+    records++;
+    if (options.maxRecords !== undefined && records >= options.maxRecords) break;
+    // Let venue reports (sockets, timers) in between records.
+    if (records % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await runner.stop(stopReason ?? 'feed ended');
+  return { records, stoppedBy: stopReason ?? 'feed ended' };
+}

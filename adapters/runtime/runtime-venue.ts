@@ -1,0 +1,35 @@
+// What the live runner needs from a broker beyond the execution port: reports delivered to it, and the
+// broker's own view of orders and positions for startup reconciliation. Implemented by the paper broker and by
+// the Alpaca adapter (through AlpacaRuntimeVenue).
+import type { ExecutionPort, ExecutionReport, OrderRequest, OrderStatus } from '../../engine/index.ts';
+import type { MarketRecord } from './session-records.ts';
+
+export interface VenueOrderState {
+  request: OrderRequest;
+  status: OrderStatus;
+  /** Filled quantity in lots. */
+  filledQuantity: number;
+}
+
+export interface VenuePosition {
+  readonly symbol: string;
+  /** Signed lots. */
+  readonly quantity: number;
+}
+
+export interface RuntimeVenue extends ExecutionPort {
+  /** Deliver every report to this callback, in the order the venue produced them. */
+  connect(onReport: (report: ExecutionReport) => void): void | Promise<void>;
+  /** The venue's state of one order by our client order id, or null when it never received it. */
+  lookupByClientOrderId(clientOrderId: string): Promise<VenueOrderState | { status: OrderStatus; filledQuantity: number } | null>;
+  fetchOpenOrders(): Promise<{ request?: OrderRequest; clientOrderId?: string; status: OrderStatus; filledQuantity: number }[]>;
+  fetchPositions(): Promise<VenuePosition[]>;
+  /**
+   * Take over an order sent by an earlier process of this session, so that its later reports reach us and what
+   * we missed is reported now. Brokers that report every order of the account need nothing here.
+   */
+  adopt?(request: OrderRequest): Promise<void>;
+  /** Paper brokers see the market before the engine does. */
+  onMarket?(record: MarketRecord): void;
+  close(): Promise<void>;
+}

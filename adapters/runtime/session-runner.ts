@@ -1,0 +1,327 @@
+// A paper or live session: the same engine and strategy as replay, driven by inbound records as they arrive.
+// Every inbound record is journaled (fsync'd, checksummed) before it is applied, and every outbound intent before
+// it is sent. Starting with an existing journal recovers: the journal's inbound records are re-applied to a fresh
+// engine (which regenerates the journaled intents exactly, or the start is refused), then the session reconciles
+// with the broker: orders the broker never received are sent (once: the broker said it has none by that client
+// order id), orders it has are adopted, orphan exits are cancelled, a position without a working protective stop
+// gets one, and positions that still differ from the broker's refuse the start, saying why.
+import {
+  SimError, type ExecutionReport, type Instrument, type Order, type StrategyDefinition, resolveParams,
+} from '../../engine/index.ts';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { findStrategy } from '../../strategies/index.ts';
+import { Journal } from '../journal/index.ts';
+import { toRiskLimits, type RiskOptions } from '../replay/run-replay.ts';
+import { SessionCore } from './session-core.ts';
+import {
+  SESSION_FORMAT_VERSION, intentKey, isInbound, isOutbound, type InboundRecord, type MarketRecord, type OutboundRecord, type SessionHeader,
+  type SessionRecord,
+} from './session-records.ts';
+import type { RuntimeVenue } from './runtime-venue.ts';
+
+export interface SessionConfig {
+  readonly runId: string;
+  readonly strategy: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+  readonly instruments: readonly Instrument[];
+  readonly initialCash: number;
+  readonly risk: RiskOptions;
+  readonly venue: string;
+}
+
+export interface SessionRunnerOptions {
+  readonly config: SessionConfig;
+  readonly venue: RuntimeVenue;
+  readonly journalPath: string;
+  readonly nowUs: () => number;
+  /** Initial leadership (single-process mode: leader at epoch 0). */
+  readonly leader?: { leader: boolean; epoch: number };
+  /** Test hook: SIGKILL this process right after the journal's Nth record (1-based, counting this process's appends). */
+  readonly crashAfterRecord?: number;
+  readonly onRecord?: (record: SessionRecord) => void;
+}
+
+export interface ReconcileSummary {
+  readonly recovered: boolean;
+  readonly replayedRecords: number;
+  readonly resent: number;
+  readonly adopted: number;
+  readonly cancelledOrphans: number;
+  readonly protectedPositions: number;
+}
+
+function headerOf(config: SessionConfig): SessionHeader {
+  return {
+    k: 'session', version: SESSION_FORMAT_VERSION, runId: config.runId, strategy: config.strategy, params: config.params,
+    instruments: config.instruments, initialCash: config.initialCash, risk: config.risk as Record<string, unknown>, venue: config.venue,
+  };
+}
+
+export function buildCore(header: SessionHeader, capabilities: RuntimeVenue['capabilities'], outbound: (record: OutboundRecord) => void, leader: { leader: boolean; epoch: number }): { core: SessionCore; definition: StrategyDefinition } {
+  const definition = findStrategy(header.strategy);
+  const params = resolveParams(definition, header.params);
+  const lotsPerUnit = 10 ** (header.instruments[0]?.lotScale ?? 0);
+  const core = new SessionCore({
+    runId: header.runId, strategyId: definition.name, instruments: header.instruments, initialCash: header.initialCash,
+    risk: toRiskLimits(header.risk as RiskOptions, lotsPerUnit),
+  }, definition.create(params), capabilities, outbound, leader);
+  return { core, definition };
+}
+
+/** Re-apply a journal's inbound records to a fresh core; return it with the regenerated and the journaled intents. */
+export function replayJournal(records: readonly SessionRecord[], capabilities: RuntimeVenue['capabilities']): {
+  header: SessionHeader; core: SessionCore; regenerated: OutboundRecord[]; journaled: OutboundRecord[];
+} {
+  const header = records[0];
+  if (!header || header.k !== 'session') throw new SimError('SESSION_NO_HEADER', `expected a session header as the first journal record, found ${header ? header.k : 'an empty journal'}`);
+  if (header.version !== SESSION_FORMAT_VERSION) throw new SimError('SESSION_VERSION', `expected session format ${SESSION_FORMAT_VERSION}, found ${header.version}`);
+  const regenerated: OutboundRecord[] = [];
+  const journaled: OutboundRecord[] = [];
+  const { core } = buildCore(header, capabilities, (record) => regenerated.push(record), { leader: true, epoch: 0 });
+  for (const record of records.slice(1)) {
+    if (isInbound(record)) core.apply(record);
+    else if (isOutbound(record) && !(record.k === 'submit' && record.resend) && !(record.k === 'cancel' && record.orphan)) journaled.push(record);
+  }
+  return { header, core, regenerated, journaled };
+}
+
+/** The first index where two intent sequences differ, or -1 when `prefix` is a prefix of `full`. */
+export function firstDifference(prefix: readonly OutboundRecord[], full: readonly OutboundRecord[]): number {
+  for (let i = 0; i < prefix.length; i++) {
+    if (i >= full.length || intentKey(prefix[i]) !== intentKey(full[i])) return i;
+  }
+  return -1;
+}
+
+export class SessionRunner {
+  readonly core: SessionCore;
+  readonly header: SessionHeader;
+  private readonly journal: Journal;
+  private readonly venue: RuntimeVenue;
+  private readonly options: SessionRunnerOptions;
+  private readonly inbox: InboundRecord[] = [];
+  private draining = false;
+  private appended = 0;
+  private stopped = false;
+  reconciled = false;
+  lastMarketUs = -Infinity;
+
+  private constructor(options: SessionRunnerOptions, core: SessionCore, header: SessionHeader, journal: Journal) {
+    this.options = options;
+    this.venue = options.venue;
+    this.core = core;
+    this.header = header;
+    this.journal = journal;
+  }
+
+  get engine() {
+    return this.core.engine;
+  }
+
+  /** Open a session: a new journal, or recovery from an existing one followed by reconciliation with the venue. */
+  static async open(options: SessionRunnerOptions): Promise<{ runner: SessionRunner; summary: ReconcileSummary }> {
+    const records = existsSync(options.journalPath) ? Journal.readAll<SessionRecord>(options.journalPath).records : [];
+    const header = headerOf(options.config);
+    let core: SessionCore;
+    let pending: OutboundRecord[] = [];
+    let recovered = false;
+    if (records.length > 0) {
+      const replay = replayJournal(records, options.venue.capabilities);
+      const journaledHeader = replay.header;
+      for (const key of ['runId', 'strategy', 'venue'] as const) {
+        if (journaledHeader[key] !== header[key]) {
+          throw new SimError('SESSION_CONFIG_CHANGED', `expected ${key} '${journaledHeader[key]}' as journaled in ${options.journalPath}, found '${header[key]}'`);
+        }
+      }
+      if (JSON.stringify(journaledHeader.params) !== JSON.stringify(resolveParams(findStrategy(header.strategy), header.params))
+        && JSON.stringify(journaledHeader.params) !== JSON.stringify(header.params)) {
+        throw new SimError('SESSION_CONFIG_CHANGED', `expected the journaled parameters ${JSON.stringify(journaledHeader.params)}, found ${JSON.stringify(header.params)}`);
+      }
+      const difference = firstDifference(replay.journaled, replay.regenerated);
+      if (difference >= 0) {
+        const expected = intentKey(replay.journaled[difference]);
+        const found = replay.regenerated[difference] ? intentKey(replay.regenerated[difference]) : 'nothing';
+        throw new SimError('SESSION_DIVERGED', `expected the journal to replay to its own intents, found intent ${difference + 1} differs: journaled '${expected}', regenerated '${found}'`);
+      }
+      core = replay.core;
+      pending = replay.regenerated.slice(replay.journaled.length);
+      recovered = true;
+    } else {
+      core = buildCore(header, options.venue.capabilities, () => {}, options.leader ?? { leader: true, epoch: 0 }).core;
+    }
+    mkdirSync(path.dirname(options.journalPath), { recursive: true });
+    // Group commit: market records are written at once (a killed process keeps them: they are in the OS) and
+    // fsync'd in batches; a broker report and every outbound intent are fsync'd before they are acted on.
+    const journal = Journal.open(options.journalPath, { durability: 'batched', batchRecordsMax: 4_096 });
+    const runner = new SessionRunner(options, core, recovered ? (records[0] as SessionHeader) : header, journal);
+    if (!recovered) runner.append(header);
+    core.redirect((record) => runner.sendOutbound(record));
+    await options.venue.connect((report) => runner.onVenueReport(report));
+    const summary = recovered ? await runner.reconcile(records.length, pending) : { recovered: false, replayedRecords: 0, resent: 0, adopted: 0, cancelledOrphans: 0, protectedPositions: 0 };
+    runner.reconciled = true;
+    return { runner, summary };
+  }
+
+  private append(record: SessionRecord): void {
+    this.journal.append(record);
+    if (record.k !== 'bar' && record.k !== 'tick' && record.k !== 'timer') this.journal.flush();
+    this.appended++;
+    this.options.onRecord?.(record);
+    if (this.options.crashAfterRecord !== undefined && this.appended === this.options.crashAfterRecord) {
+      // Test hook for crash recovery: die the hardest way right after this record is durable.
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }
+
+  private sendOutbound(record: OutboundRecord): void {
+    this.append(record);
+    switch (record.k) {
+      case 'submit': this.venue.submit(record.r); break;
+      case 'cancel': this.venue.cancel(record.id); break;
+      case 'modify': this.venue.modify(record.id, record.c); break;
+    }
+  }
+
+  private onVenueReport(report: ExecutionReport): void {
+    this.enqueue({ k: 'report', t: Math.max(this.options.nowUs(), this.engine.nowUs()), r: report });
+  }
+
+  /** A market record: the venue sees it first (paper), then the engine, in journal order. */
+  pushMarket(record: MarketRecord): void {
+    if (this.stopped) return;
+    this.venue.onMarket?.(record);
+    this.lastMarketUs = record.t;
+    this.enqueue(record);
+  }
+
+  /** Fire the engine's timers that are due by now. */
+  pushTimers(nowUs: number): void {
+    if (this.engine.nextEventUs() <= nowUs) this.enqueue({ k: 'timer', t: nowUs });
+  }
+
+  pushLeadership(leader: boolean, epoch: number, reason: string): void {
+    this.enqueue({ k: 'leader', t: Math.max(this.options.nowUs(), this.engine.nowUs()), leader, epoch, reason });
+  }
+
+  private enqueue(record: InboundRecord): void {
+    this.inbox.push(record);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let record = this.inbox.shift(); record !== undefined; record = this.inbox.shift()) {
+        this.append(record);
+        this.core.apply(record);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Graceful stop: no new entries, exits keep working, state is durable; then close. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopped) return;
+    this.enqueue({ k: 'stop', t: Math.max(this.options.nowUs(), this.engine.nowUs()), reason });
+    this.stopped = true;
+    this.journal.flush();
+  }
+
+  async close(): Promise<void> {
+    this.journal.close();
+    await this.venue.close();
+  }
+
+  private async reconcile(replayedRecords: number, pending: readonly OutboundRecord[]): Promise<ReconcileSummary> {
+    const engine = this.engine;
+    let resent = 0;
+    let adopted = 0;
+    let cancelledOrphans = 0;
+    let protectedPositions = 0;
+    // 1. Orders the engine believes sent and open: adopt what the broker has, resend what it never received.
+    for (const order of [...engine.openOrders()]) {
+      const state = await this.venue.lookupByClientOrderId(order.clientOrderId);
+      if (state === null) {
+        this.append({ k: 'submit', t: engine.nowUs(), r: order.request(), resend: true });
+        this.venue.submit(order.request());
+        resent++;
+      } else {
+        await this.venue.adopt?.(order.request());
+        adopted++;
+      }
+    }
+    // 2. Intents the engine regenerated that never reached the journal (the crash came first): send them now.
+    for (const record of pending) {
+      if (record.k === 'submit' && (await this.venue.lookupByClientOrderId(record.r.clientOrderId)) !== null) {
+        await this.venue.adopt?.(record.r);
+        adopted++;
+        continue;
+      }
+      this.sendOutbound(record);
+      resent++;
+    }
+    await this.settle();
+    // 3. Orphans: our orders open at the broker that the engine does not hold open (an exit left behind).
+    const prefix = `${this.header.runId}-`;
+    for (const open of await this.venue.fetchOpenOrders()) {
+      const id = open.request?.clientOrderId ?? open.clientOrderId ?? '';
+      if (!id.startsWith(prefix)) continue;
+      const order = engine.orders.get(id);
+      if (order && (order.isOpen || order.status === 'held')) continue;
+      this.append({ k: 'cancel', t: engine.nowUs(), id, orphan: true });
+      this.venue.cancel(id);
+      cancelledOrphans++;
+    }
+    await this.settle();
+    // 4. Every open position keeps a working protective stop.
+    for (let s = 0; s < engine.scales.length; s++) {
+      const position = engine.portfolio.position[s];
+      if (position === 0) continue;
+      if (this.protectionOf(s) >= Math.abs(position)) continue;
+      const stopTicks = this.lastStopPriceTicks(s);
+      if (stopTicks === undefined) {
+        throw new SimError('RECONCILE_UNPROTECTED', `expected a stop price to protect ${engine.scales[s].instrument.symbol} position ${position}, found no bracket stop in the session`);
+      }
+      this.enqueue({ k: 'protect', t: engine.nowUs(), s, stop: stopTicks, q: Math.abs(position) - this.protectionOf(s) });
+      protectedPositions++;
+    }
+    await this.settle();
+    // 5. Positions must now agree with the broker's.
+    const brokerPositions = new Map((await this.venue.fetchPositions()).map((p) => [p.symbol, p.quantity]));
+    for (let s = 0; s < engine.scales.length; s++) {
+      const symbol = engine.scales[s].instrument.symbol;
+      const ours = engine.portfolio.position[s];
+      const theirs = brokerPositions.get(symbol) ?? 0;
+      if (ours !== theirs) {
+        throw new SimError('RECONCILE_POSITION_MISMATCH', `expected the broker's position in ${symbol} to equal the session's after reconciliation, found broker ${theirs}, session ${ours}; refusing to trade`);
+      }
+    }
+    this.append({ k: 'reconciled', t: engine.nowUs(), resent, adopted, cancelledOrphans });
+    return { recovered: true, replayedRecords, resent, adopted, cancelledOrphans, protectedPositions };
+  }
+
+  /** Let the venue's reports arrive (bounded wait). */
+  private async settle(): Promise<void> {
+    const venue = this.venue as RuntimeVenue & { idle?: () => Promise<void>; catchUp?: () => Promise<void> };
+    if (venue.catchUp) await venue.catchUp();
+    if (venue.idle) await venue.idle();
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Working reduce-only stop quantity protecting symbol `s`, in lots. */
+  private protectionOf(s: number): number {
+    let total = 0;
+    for (const order of this.engine.openOrders()) {
+      if (order.symbolIndex === s && order.reduceOnly && (order.type === 'stop' || order.type === 'stop-limit' || order.type === 'trailing-stop')) total += order.remainingQuantity;
+    }
+    return total;
+  }
+
+  private lastStopPriceTicks(s: number): number | undefined {
+    let found: Order | undefined;
+    for (const order of this.engine.orders.values()) {
+      if (order.symbolIndex === s && order.role === 'stop-loss' && order.stopPriceTicks !== undefined) found = order;
+    }
+    return found?.stopPriceTicks;
+  }
+}
+
