@@ -5,8 +5,9 @@ import { redisLossScenario } from './redis-loss/index.ts';
 import { ocoCrashScenario } from './oco-crash/index.ts';
 import { legacyStateScenario } from './legacy-state/index.ts';
 import { staleDataScenario } from './stale-data/index.ts';
+import { positionScaleScenario } from './position-scale/index.ts';
 
-export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario, legacyStateScenario, staleDataScenario];
+export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario, legacyStateScenario, staleDataScenario, positionScaleScenario];
 
 export function findScenario(name: string): Scenario<any> | undefined {
   return scenarios.find((scenario) => scenario.name === name);

@@ -1,0 +1,45 @@
+// The position-scale scenario: the cost of a trailing-stop update must not grow with the number of open
+// positions (no scan over all positions per update).
+import type { Invariant } from '../framework/scenario.ts';
+import type { Scenario } from '../framework/scenario.ts';
+import { runPositionScale, type CostMeter, type ScaleTruth } from './model.ts';
+
+/** Sim mode: the cost is the number of order records an update touched. */
+function operationMeter(): CostMeter {
+  let total = 0;
+  return { begin: () => undefined, end: (operations) => { total += operations; }, total: () => total };
+}
+
+const invariants: readonly Invariant<ScaleTruth>[] = [
+  {
+    name: 'update-cost-within-2x',
+    describe: 'cost per stop update at 500 positions is within 2x of the cost at 45',
+    check: (_history, truth) => (truth.costPerUpdate[500] <= 2 * truth.costPerUpdate[45] ? [] : [{
+      invariant: 'update-cost-within-2x', message: `cost per update ${truth.costPerUpdate[500].toFixed(2)} at 500 positions vs ${truth.costPerUpdate[45].toFixed(2)} at 45`,
+    }]),
+  },
+  {
+    name: 'stops-correct',
+    describe: 'every trailing stop equals the best price reached minus the trail',
+    check: (_history, truth) => Object.entries(truth.wrongStops).filter(([, count]) => count > 0).map(([positions, count]) => ({ invariant: 'stops-correct', message: `${count} wrong stops with ${positions} positions` })),
+  },
+];
+
+export const positionScaleScenario: Scenario<ScaleTruth> = {
+  name: 'position-scale',
+  describe: 'trailing-stop updates with 1, 45 and 500 open positions',
+  variants: [
+    { name: 'scan', role: 'unfixed', describe: 'finds the stop order by scanning the list of all orders' },
+    { name: 'indexed', role: 'robust-fix', describe: 'finds the stop order in a map by position' },
+  ],
+  modes: ['sim', 'real'],
+  optionSpecs: [{ name: 'ticks', describe: 'ticks per position count', defaultValue: 200_000 }],
+  durationUs: () => 0,
+  faultSchedule: () => [],
+  runSim: (context) => runPositionScale(context, operationMeter),
+  async runReal(context) {
+    const { wallTimeMeter } = await import('../../adapters/chaos/wall-time-meter.ts');
+    return runPositionScale(context, wallTimeMeter);
+  },
+  invariants,
+};
