@@ -22,9 +22,7 @@ interface ChaosArguments {
   shrink: boolean;
   faults?: string;
   'duration-us'?: number;
-  load?: number;
-  layout?: string;
-  'time-scale'?: number;
+  [option: string]: unknown;
 }
 
 const SEEDS_MAX = 100_000;
@@ -44,13 +42,23 @@ export const chaosCommand: CommandModule<object, ChaosArguments> = {
     .option('shrink', { type: 'boolean', default: true, describe: 'shrink the fault schedule of a failing seed (sim mode)' })
     .option('faults', { type: 'string', describe: 'replay this fault schedule (JSON array) instead of the seeded one' })
     .option('duration-us', { type: 'number', describe: 'scenario time of the run in microseconds' })
-    .option('load', { type: 'number', describe: 'scenario load factor (lock-contention)' })
-    .option('layout', { type: 'string', describe: 'lock-contention: processes or threads' })
-    .option('time-scale', { type: 'number', describe: 'real mode: wall seconds per scenario second' }) as any,
+    .options(scenarioOptions()) as any,
   handler: async (argv) => {
     process.exitCode = await runChaos(argv);
   },
 };
+
+/** Every scenario's own options (--load, --layout, --time-scale, --ticks ...), typed by their defaults. */
+function scenarioOptions(): Record<string, { type: 'number' | 'string'; describe: string }> {
+  const options: Record<string, { type: 'number' | 'string'; describe: string }> = {};
+  for (const scenario of scenarios) {
+    for (const spec of scenario.optionSpecs) {
+      const describe = options[spec.name] ? `${options[spec.name].describe}; ${scenario.name}: ${spec.describe}` : `${scenario.name}: ${spec.describe} (default ${spec.defaultValue})`;
+      options[spec.name] = { type: typeof spec.defaultValue === 'number' ? 'number' : 'string', describe };
+    }
+  }
+  return options;
+}
 
 function quote(value: string): string {
   return /^[\w.,:=/-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;

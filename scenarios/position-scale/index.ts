@@ -7,7 +7,8 @@ import { runPositionScale, type CostMeter, type ScaleTruth } from './model.ts';
 /** Sim mode: the cost is the number of order records an update touched. */
 function operationMeter(): CostMeter {
   let total = 0;
-  return { begin: () => undefined, end: (operations) => { total += operations; }, total: () => total };
+  let sections = 0;
+  return { begin: () => undefined, end: (operations) => { total += operations; sections += 1; }, perSection: () => (sections === 0 ? 0 : total / sections) };
 }
 
 const invariants: readonly Invariant<ScaleTruth>[] = [
@@ -38,8 +39,8 @@ export const positionScaleScenario: Scenario<ScaleTruth> = {
   faultSchedule: () => [],
   runSim: (context) => runPositionScale(context, operationMeter),
   async runReal(context) {
-    const { wallTimeMeter } = await import('../../adapters/chaos/wall-time-meter.ts');
-    return runPositionScale(context, wallTimeMeter);
+    const { timeLookups } = await import('../../adapters/chaos/wall-time-meter.ts');
+    return runPositionScale(context, operationMeter, timeLookups);
   },
   invariants,
 };

@@ -16,7 +16,8 @@ export interface CostMeter {
   begin(): void;
   /** Ends a measured section; `operations` is what the section counted. */
   end(operations: number): void;
-  total(): number;
+  /** The cost of one section: the mean of counted operations (sim), the median wall time (real). */
+  perSection(): number;
 }
 
 export interface ScaleTruth {
@@ -26,10 +27,16 @@ export interface ScaleTruth {
   readonly wrongStops: Readonly<Record<number, number>>;
 }
 
-interface StopOrder { readonly positionId: number; stopTicks: number }
+export interface StopOrder { readonly positionId: number; stopTicks: number }
 interface Position { readonly id: number; readonly symbol: number; bestTicks: number }
 
-export function runPositionScale(context: RunContext, meterFor: () => CostMeter): RunRecord<ScaleTruth> {
+/**
+ * Real mode times the stop-order lookup of an update in batches (one clock read per batch, best of several
+ * rounds), because a single update is shorter than a clock read. Returns nanoseconds per lookup.
+ */
+export type LookupTimer = (lookup: (positionId: number) => StopOrder | undefined, positionIds: readonly number[]) => number;
+
+export function runPositionScale(context: RunContext, meterFor: () => CostMeter, lookupTimer?: LookupTimer): RunRecord<ScaleTruth> {
   const variant = context.variant as ScaleVariant;
   const history = new History(() => 0);
   const ticks = Number(context.options.ticks);
@@ -51,6 +58,15 @@ export function runPositionScale(context: RunContext, meterFor: () => CostMeter)
       orderList.push(order);
       orderMap.set(id, order);
     }
+    const lookup = (positionId: number): { order: StopOrder | undefined; operations: number } => {
+      if (variant === 'indexed') return { order: orderMap.get(positionId), operations: 1 };
+      let operations = 0;
+      for (const candidate of orderList) {
+        operations += 1;
+        if (candidate.positionId === positionId) return { order: candidate, operations };
+      }
+      return { order: undefined, operations };
+    };
     // Shuffle the order list so a scan's position in it is not the position id.
     for (let index = orderList.length - 1; index > 0; index -= 1) {
       const other = rng.int(index + 1);
@@ -66,23 +82,15 @@ export function runPositionScale(context: RunContext, meterFor: () => CostMeter)
         if (price <= position.bestTicks) continue;
         position.bestTicks = price;
         meter.begin();
-        let operations = 0;
-        let order: StopOrder | undefined;
-        if (variant === 'scan') {
-          for (const candidate of orderList) {
-            operations += 1;
-            if (candidate.positionId === position.id) { order = candidate; break; }
-          }
-        } else {
-          operations += 1;
-          order = orderMap.get(position.id);
-        }
-        order!.stopTicks = price - TRAIL_TICKS;
-        meter.end(operations);
+        const found = lookup(position.id);
+        found.order!.stopTicks = price - TRAIL_TICKS;
+        meter.end(found.operations);
         updates += 1;
       }
     }
-    costPerUpdate[count] = updates === 0 ? 0 : meter.total() / updates;
+    costPerUpdate[count] = lookupTimer
+      ? lookupTimer((positionId) => lookup(positionId).order, positions.map((position) => position.id))
+      : (updates === 0 ? 0 : meter.perSection());
     wrongStops[count] = positions.filter((position) => orderMap.get(position.id)!.stopTicks !== position.bestTicks - TRAIL_TICKS).length;
     metrics[`stopUpdates${count}`] = updates;
     metrics[`costPerUpdate${count}`] = Math.round(costPerUpdate[count] * 1000) / 1000;
