@@ -106,7 +106,7 @@ class RingHistory implements BarHistory {
   readonly volumeRing: Float64Array;
   readonly startRing: Float64Array;
 
-  constructor(private readonly capacity: number, private readonly ticksPerUnit: number) {
+  constructor(private readonly capacity: number, private readonly ticksPerUnit: number, private readonly lotsPerUnit: number) {
     this.openTicks = new Float64Array(capacity);
     this.highTicks = new Float64Array(capacity);
     this.lowTicks = new Float64Array(capacity);
@@ -147,7 +147,7 @@ class RingHistory implements BarHistory {
   low(ago = 0): number { const i = this.slot(ago); return i < 0 ? NaN : this.lowTicks[i] / this.ticksPerUnit; }
   close(ago = 0): number { const i = this.slot(ago); return i < 0 ? NaN : this.closeTicksRing[i] / this.ticksPerUnit; }
   closeTicks(ago = 0): number { const i = this.slot(ago); return i < 0 ? NaN : this.closeTicksRing[i]; }
-  volume(ago = 0): number { const i = this.slot(ago); return i < 0 ? NaN : this.volumeRing[i]; }
+  volume(ago = 0): number { const i = this.slot(ago); return i < 0 ? NaN : this.volumeRing[i] / this.lotsPerUnit; }
   startUs(ago = 0): number { const i = this.slot(ago); return i < 0 ? NaN : this.startRing[i]; }
 }
 
@@ -168,7 +168,7 @@ class BarCursor implements BarView {
   get high(): number { return this.chunk.high[this.index] / this.scales[this.chunk.symbolIndex[this.index]].ticksPerUnit; }
   get low(): number { return this.chunk.low[this.index] / this.scales[this.chunk.symbolIndex[this.index]].ticksPerUnit; }
   get close(): number { return this.chunk.close[this.index] / this.scales[this.chunk.symbolIndex[this.index]].ticksPerUnit; }
-  get volume(): number { return this.chunk.volume[this.index]; }
+  get volume(): number { return this.chunk.volume[this.index] / this.scales[this.chunk.symbolIndex[this.index]].lotsPerUnit; }
 }
 
 /** A reusable view of one order for callbacks: valid during the callback only (use ctx.order for a snapshot). */
@@ -274,7 +274,7 @@ export class Engine implements ExecutionSink {
     this.risk = new RiskEngine(config.risk);
     const capacity = config.historyCapacity ?? strategy.historyBars;
     this.historyEnabled = capacity > 0;
-    this.histories = this.scales.map((s) => new RingHistory(Math.max(1, capacity), s.ticksPerUnit));
+    this.histories = this.scales.map((s) => new RingHistory(Math.max(1, capacity), s.ticksPerUnit, s.lotsPerUnit));
     this.dailyLossLimitCash = config.risk.dailyLossLimitCash ?? Infinity;
     this.calendar = calendarFor(config.instruments[0].calendar);
     this.barCursor = new BarCursor(this.scales);
@@ -440,7 +440,7 @@ export class Engine implements ExecutionSink {
 
   private addToTickBar(s: number, timeUs: number, priceTicks: number, sizeLots: number): void {
     const bars = this.tickBars;
-    const volume = sizeLots / this.scales[s].lotsPerUnit;
+    const volume = sizeLots;
     if (Number.isNaN(bars.startUs[s])) {
       const startUs = timeUs - (((timeUs % this.tickBarIntervalUs) + this.tickBarIntervalUs) % this.tickBarIntervalUs);
       bars.startUs[s] = startUs;

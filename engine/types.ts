@@ -40,6 +40,7 @@ export interface BarColumns {
   readonly high: Float64Array;
   readonly low: Float64Array;
   readonly close: Float64Array;
+  /** Traded quantity in lots. */
   readonly volume: Float64Array;
 }
 

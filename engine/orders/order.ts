@@ -35,6 +35,7 @@ export class Order {
   readonly role: OrderRole;
   readonly tag: string | undefined;
   readonly createdUs: number;
+  private sent: OrderRequest | undefined;
   /** Total quantity in lots (changes only by an acknowledged modify). */
   quantity: number;
   filledQuantity = 0;
@@ -86,6 +87,8 @@ export class Order {
     this.takeProfitClientOrderId = undefined;
     this.venueOrderId = undefined;
     this.reason = undefined;
+    // The request the order was created from is what gets sent, unless the order changes before sending.
+    this.sent = request as OrderRequest;
   }
 
   get remainingQuantity(): number {
@@ -111,7 +114,6 @@ export class Order {
     this.updatedUs = timeUs;
   }
 
-  private sent: OrderRequest | undefined;
 
   /** The request as it is sent now: built once, rebuilt only after the order changed before sending. */
   request(): OrderRequest {

@@ -19,6 +19,7 @@ export interface BarView {
   readonly high: number;
   readonly low: number;
   readonly close: number;
+  /** Traded quantity in instrument units. */
   readonly volume: number;
   readonly openTicks: number;
   readonly highTicks: number;

@@ -113,7 +113,9 @@ export class SimulatedVenue implements ExecutionPort {
   /** Last traded price per symbol in ticks. */
   readonly lastPriceTicks: Float64Array;
   private readonly book: VenueOrder[][];
+  /** Working orders by client order id; finished ones leave, their ids stay in `seenClientIds`. */
   private readonly byClientId = new Map<string, VenueOrder>();
+  private readonly seenClientIds = new Set<string>();
   private readonly symbolIndexBySymbol = new Map<string, number>();
   private readonly calendars: TradingCalendar[];
   private readonly latencyRng: SeededRng;
@@ -210,7 +212,7 @@ export class SimulatedVenue implements ExecutionPort {
   private arrive(request: OrderRequest): void {
     const now = this.now();
     const reject = (code: string, reason: string): void => this.emit({ type: 'rejected', clientOrderId: request.clientOrderId, code, reason, timeUs: now });
-    if (this.byClientId.has(request.clientOrderId)) return reject('DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`);
+    if (this.seenClientIds.has(request.clientOrderId)) return reject('DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`);
     const symbolIndex = this.symbolIndexBySymbol.get(request.symbol);
     if (symbolIndex === undefined) return reject('UNKNOWN_SYMBOL', `expected a listed symbol, found ${request.symbol}`);
     if (this.options.fenceEpochs) {
@@ -226,6 +228,7 @@ export class SimulatedVenue implements ExecutionPort {
 
     const order = new VenueOrder(request, `V${++this.nextPriority}`, symbolIndex, request.side === 'buy' ? 1 : -1, this.nextPriority);
     this.byClientId.set(request.clientOrderId, order);
+    this.seenClientIds.add(request.clientOrderId);
     order.stage = Stage.Working;
     if (order.type === 'trailing-stop') {
       const last = this.lastPriceTicks[symbolIndex];
@@ -262,6 +265,7 @@ export class SimulatedVenue implements ExecutionPort {
 
   private remove(order: VenueOrder): void {
     order.stage = Stage.Done;
+    this.byClientId.delete(order.request.clientOrderId);
     const list = this.book[order.symbolIndex];
     const at = list.indexOf(order);
     if (at >= 0) list.splice(at, 1);
@@ -329,7 +333,7 @@ export class SimulatedVenue implements ExecutionPort {
 
   /**
    * Match the working orders of one symbol against one bar. Called by the engine with the clock at the
-   * bar's start, before strategies see the bar. `volume` is in instrument units.
+   * bar's start, before strategies see the bar. `volume` is in lots, like tick sizes.
    */
   onBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
     // Small enough to inline into the engine's loop: most bars meet an empty book.
@@ -349,7 +353,7 @@ export class SimulatedVenue implements ExecutionPort {
     path[1] = lowFirst ? low : high;
     path[2] = lowFirst ? high : low;
     path[3] = close;
-    let capacity = Math.floor(volume * this.scales[symbolIndex].lotsPerUnit * this.options.maxVolumeShare);
+    let capacity = Math.floor(volume * this.options.maxVolumeShare);
     this.lastPriceTicks[symbolIndex] = open;
     // Trailing stops start from the open when they had no reference price.
     for (let i = 0; i < book.length; i++) this.initTrailing(book[i], open);
