@@ -5,13 +5,13 @@
 import type { LockStore, TimerPort } from '../../adapters/leader-lock/lock-store.ts';
 import type { LeadershipPort } from '../../adapters/leader-lock/leader-lock.ts';
 import type { History } from '../framework/history.ts';
-import { leadershipFor, type BrokerRequest, type RedisTiming, type RedisVariant } from './workload.ts';
+import { leadershipFor, type BrokerReply, type BrokerRequest, type RedisTiming, type RedisVariant } from './workload.ts';
 
 export interface RunnerPorts {
   readonly timers: TimerPort;
   readonly store: LockStore;
   readonly history: History;
-  send(request: BrokerRequest): Promise<{ accepted: boolean; reason: string }>;
+  send(request: BrokerRequest): Promise<BrokerReply>;
   /** Ground truth: the next tenure number, in acquisition order across all runners. */
   nextTenure(): number;
   /** Called between the decision and the send: where a GC pause or SIGSTOP of the runner bites. */
@@ -23,6 +23,8 @@ export class Runner {
   private tenure = 0;
   private ready = false;
   private stopped = false;
+  /** Fenced runner: the newest bar already traded, learned from the broker when taking over. */
+  private lastTradedBar = -1;
 
   constructor(readonly name: string, private readonly variant: RedisVariant, private readonly timing: RedisTiming, private readonly ports: RunnerPorts) {
     this.leadership = leadershipFor(variant, ports.store, ports.timers, name, timing, {
@@ -52,9 +54,12 @@ export class Runner {
     const tenure = this.tenure;
     this.ports.history.note(this.name, 'lead-start', { runner: this.name, tenure, epoch });
     if (this.variant !== 'fenced') { this.ready = true; return; }
-    // Announce the new epoch before trading, so the fence refuses the previous leader from now on.
-    void this.request({ kind: 'hello', runner: this.name, tenure, epoch, clientOrderId: `hello-${this.name}-${tenure}`, group: '' }).then((accepted) => {
-      if (accepted && this.tenure === tenure && this.leadership.isLeader()) this.ready = true;
+    // Announce the new epoch before trading, so the fence refuses the previous leader from now on, and
+    // learn the newest bar the previous leader got through, so this one does not trade it again.
+    void this.request({ kind: 'hello', runner: this.name, tenure, epoch, clientOrderId: `hello-${this.name}-${tenure}`, group: '' }).then((reply) => {
+      if (!reply.accepted || this.tenure !== tenure || !this.leadership.isLeader()) return;
+      this.lastTradedBar = Math.max(this.lastTradedBar, reply.lastBar);
+      this.ready = true;
     });
   }
 
@@ -63,11 +68,11 @@ export class Runner {
     this.ready = false;
   }
 
-  private async request(request: BrokerRequest): Promise<boolean> {
+  private async request(request: BrokerRequest): Promise<BrokerReply> {
     const entry = this.ports.history.invoke(this.name, 'submit', request);
     const reply = await this.ports.send(request);
     this.ports.history.complete(entry, reply.accepted ? 'ok' : 'failed', null, reply.accepted ? null : reply.reason);
-    return reply.accepted;
+    return reply;
   }
 
   private tradeTick(): void {
@@ -75,6 +80,10 @@ export class Runner {
     this.ports.timers.setTimer(this.timing.tradeEveryMs, () => this.tradeTick());
     if (!this.isLeader()) return;
     const bar = Math.floor(this.ports.timers.nowMs() / this.timing.tradeEveryMs);
+    if (this.variant === 'fenced') {
+      if (bar <= this.lastTradedBar) return;
+      this.lastTradedBar = bar;
+    }
     const tenure = this.tenure;
     const epoch = this.leadership.epoch();
     this.ports.history.note(this.name, 'decide', { runner: this.name, tenure, bar });
@@ -92,7 +101,7 @@ export class Runner {
     // Leg by leg, each after the previous one's reply; a runner that lost the lock stops between legs.
     for (const kind of ['entry', 'stop', 'target'] as const) {
       if (kind !== 'entry' && !this.stopped && !this.leadership.isLeader()) return;
-      if (!(await this.request({ ...base, kind, clientOrderId: `${group}-${kind}` }))) return;
+      if (!(await this.request({ ...base, kind, clientOrderId: `${group}-${kind}` })).accepted) return;
     }
   }
 }

@@ -36,6 +36,12 @@ export interface BrokerRequest {
   readonly group: string;
 }
 
+export interface BrokerReply {
+  readonly accepted: boolean;
+  readonly reason: string;
+  readonly lastBar: number;
+}
+
 export interface AcceptedOrder {
   readonly clientOrderId: string;
   readonly runner: string;
@@ -54,10 +60,16 @@ export class PaperBroker {
     this.fence = fenced ? new EpochFence() : null;
   }
 
-  receive(request: BrokerRequest, timeUs: number): { accepted: boolean; reason: string } {
-    if (this.fence && !this.fence.accept(request.epoch)) return { accepted: false, reason: `stale epoch ${request.epoch} < ${this.fence.newest()}` };
-    if (request.kind !== 'hello') this.accepted.push({ clientOrderId: request.clientOrderId, runner: request.runner, tenure: request.tenure, kind: request.kind, group: request.group, timeUs });
-    return { accepted: true, reason: 'ok' };
+  private lastBar = -1;
+
+  /** A hello's reply carries the newest bar traded, so a new leader reconciles before trading. */
+  receive(request: BrokerRequest, timeUs: number): BrokerReply {
+    if (this.fence && !this.fence.accept(request.epoch)) return { accepted: false, reason: `stale epoch ${request.epoch} < ${this.fence.newest()}`, lastBar: this.lastBar };
+    if (request.kind !== 'hello') {
+      this.accepted.push({ clientOrderId: request.clientOrderId, runner: request.runner, tenure: request.tenure, kind: request.kind, group: request.group, timeUs });
+      this.lastBar = Math.max(this.lastBar, Number(request.group.slice(1)));
+    }
+    return { accepted: true, reason: 'ok', lastBar: this.lastBar };
   }
 }
 

@@ -7,7 +7,7 @@ import { RedisLockStore } from '../../leader-lock/redis-lock-store.ts';
 import { RealTimeClock } from '../../real-time-clock.ts';
 import { History } from '../../../scenarios/framework/history.ts';
 import { Runner } from '../../../scenarios/redis-loss/runner.ts';
-import { REAL_TIMING, type BrokerRequest, type RedisVariant } from '../../../scenarios/redis-loss/workload.ts';
+import { REAL_TIMING, type BrokerReply, type BrokerRequest, type RedisVariant } from '../../../scenarios/redis-loss/workload.ts';
 
 interface RunnerWorkerData {
   readonly name: string;
@@ -25,7 +25,7 @@ const history = new History(() => Math.round((absoluteMs() - data.startAbsoluteM
 const redis = new Redis({ port: data.port, host: '127.0.0.1', retryStrategy: () => 50, maxRetriesPerRequest: 20 });
 redis.on('error', () => undefined);
 const counter = new Int32Array(data.tenureCounter);
-const pending = new Map<number, (reply: { accepted: boolean; reason: string }) => void>();
+const pending = new Map<number, (reply: BrokerReply) => void>();
 let nextRequestId = 1;
 let armedPauseMs = 0;
 
@@ -48,7 +48,7 @@ const runner = new Runner(data.name, data.variant, REAL_TIMING, {
   },
 });
 
-port.on('message', (message: { type: string; requestId?: number; reply?: { accepted: boolean; reason: string }; durationMs?: number }) => {
+port.on('message', (message: { type: string; requestId?: number; reply?: BrokerReply; durationMs?: number }) => {
   if (message.type === 'reply') {
     const resolve = pending.get(message.requestId!);
     pending.delete(message.requestId!);
