@@ -3,7 +3,7 @@
 // trace only with --verbose.
 import yargs from 'yargs';
 import { isSimError } from '../engine/errors.ts';
-import { commands } from './commands/index.ts';
+import { loadCommands } from './commands/index.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
@@ -20,7 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       })
       .help()
       .version(false);
-    for (const command of commands) parser = parser.command(command as any);
+    for (const command of await loadCommands(argv)) parser = parser.command(command as any);
     const parsed = await parser.parseAsync();
     const code = (parsed as { exitCode?: number }).exitCode;
     if (typeof code === 'number') exitCode = code;
