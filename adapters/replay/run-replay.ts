@@ -24,6 +24,8 @@ export interface ReplayOptions {
   readonly feesBps: number;
   readonly feeMinimum: number;
   readonly slippageBps: number;
+  /** Adverse slippage in ticks on market and stop fills (added to the bps part). */
+  readonly slippageTicks?: number;
   readonly latencyMs: number;
   /** Extra latency drawn uniformly from [0, latencyJitterMs] with the seed. */
   readonly latencyJitterMs: number;
@@ -127,7 +129,7 @@ function validateOptions(options: ReplayOptions): void {
   const from = parseDate(options.fromDate, '--from date');
   const to = parseDate(options.toDate, '--to date');
   if (to < from) throw new SimError('BAD_DATE_RANGE', `expected --from on or before --to, found ${options.fromDate} after ${options.toDate}`);
-  const nonNegative: [string, number][] = [['--fees-bps', options.feesBps], ['--fee-minimum', options.feeMinimum], ['--slippage-bps', options.slippageBps], ['--latency-ms', options.latencyMs], ['--latency-jitter-ms', options.latencyJitterMs]];
+  const nonNegative: [string, number][] = [['--slippage-ticks', options.slippageTicks ?? 0], ['--fees-bps', options.feesBps], ['--fee-minimum', options.feeMinimum], ['--slippage-bps', options.slippageBps], ['--latency-ms', options.latencyMs], ['--latency-jitter-ms', options.latencyJitterMs]];
   for (const [name, value] of nonNegative) {
     if (!(Number.isFinite(value) && value >= 0)) throw new SimError('BAD_OPTION', `expected ${name} to be a number >= 0, found ${value}`);
   }
@@ -166,7 +168,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     const config = {
       strategy: definition.name, params, symbols: instruments.map((i) => i.symbol), from: options.fromDate, to: options.toDate,
       source: options.source ? { kind: options.source.kind } : { kind: 'catalog', data: options.dataKind ?? 'bars' }, seed: options.seed, fill: options.fill,
-      intrabar: options.intrabar, feesBps: options.feesBps, feeMinimum: options.feeMinimum, slippageBps: options.slippageBps,
+      intrabar: options.intrabar, feesBps: options.feesBps, feeMinimum: options.feeMinimum, slippageBps: options.slippageBps, slippageTicks: options.slippageTicks,
       latencyMs: options.latencyMs, latencyJitterMs: options.latencyJitterMs, maxVolumeShare: options.maxVolumeShare,
       initialCash: options.initialCash, risk: options.risk, skipBad: options.skipBad,
     };
@@ -178,7 +180,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     }, definition.create(params));
     const venue = new SimulatedVenue(engine.scales, {
       fillMode: options.fill, intrabarPolicy: options.intrabar, feeBps: options.feesBps,
-      feeMinimumCash: Math.round(options.feeMinimum * CASH_UNITS_PER_CURRENCY), slippageBps: options.slippageBps,
+      feeMinimumCash: Math.round(options.feeMinimum * CASH_UNITS_PER_CURRENCY), slippageBps: options.slippageBps, slippageTicks: options.slippageTicks ?? 0,
       latency: options.latencyJitterMs > 0
         ? { kind: 'uniform', minUs: Math.round(options.latencyMs * 1000), maxUs: Math.round((options.latencyMs + options.latencyJitterMs) * 1000) }
         : { kind: 'fixed', latencyUs: Math.round(options.latencyMs * 1000) },

@@ -24,6 +24,7 @@ interface ReplayArguments {
   'fees-bps': number;
   'fee-minimum': number;
   'slippage-bps': number;
+  'slippage-ticks': number;
   'latency-ms': number;
   'latency-jitter-ms': number;
   'max-volume-share': number;
@@ -66,6 +67,7 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
     .option('fees-bps', { type: 'number', default: 0, describe: 'fee in basis points of notional' })
     .option('fee-minimum', { type: 'number', default: 0, describe: 'minimum fee per order, in currency' })
     .option('slippage-bps', { type: 'number', default: 0, describe: 'adverse slippage on market and stop fills, in bps' })
+    .option('slippage-ticks', { type: 'number', default: 0, describe: 'adverse slippage on market and stop fills, in ticks' })
     .option('latency-ms', { type: 'number', default: 0, describe: 'submit-to-venue latency in milliseconds' })
     .option('latency-jitter-ms', { type: 'number', default: 0, describe: 'extra latency drawn uniformly from [0, jitter] with the seed' })
     .option('max-volume-share', { type: 'number', default: 1, describe: 'largest share of a bar\'s volume one symbol\'s orders may fill' })
@@ -120,7 +122,7 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
     const options: ReplayOptions = {
       catalogDir: path.resolve(args.catalog), fromDate, toDate, symbols, strategy: args.strategy, params: parseParamPairs(args.param ?? []),
       seed: args.seed, fill: args.fill as FillMode, intrabar: args.intrabar as IntrabarPolicy, feesBps: args['fees-bps'], feeMinimum: args['fee-minimum'],
-      slippageBps: args['slippage-bps'], latencyMs: args['latency-ms'], latencyJitterMs: args['latency-jitter-ms'], maxVolumeShare: args['max-volume-share'],
+      slippageBps: args['slippage-bps'], slippageTicks: args['slippage-ticks'], latencyMs: args['latency-ms'], latencyJitterMs: args['latency-jitter-ms'], maxVolumeShare: args['max-volume-share'],
       initialCash: args.cash, risk, skipBad: args['skip-bad'], source, dataKind: args.data as 'bars' | 'ticks', runId: args['run-id'],
       onProgress: bar ? (done, total) => {
         if (total < 5) return;

@@ -176,6 +176,30 @@ describe('resting orders', () => {
   });
 });
 
+describe('modify and plain OCO', () => {
+  it('moves a resting limit with modify, and the venue fills it at the new price', () => {
+    let id = '';
+    const { engine } = run([[100, 100, 100, 100], [100, 100, 98, 99], [99, 99, 96, 97]], (ctx, _bar, i) => {
+      if (i === 0) id = ctx.limit('TEST', 'buy', 3, 95);
+      if (i === 1) ctx.modify(id, { price: 97.5, quantity: 4 });
+    });
+    expect(engine.log.events.find((e) => e.type === 'order.modified')?.fields).toMatchObject({ quantity: 4, limit: 9_750 });
+    expect(fillsOf(engine)).toEqual([expect.objectContaining({ quantity: 4, price: 9_750 })]);
+  });
+
+  it('cancels the other leg of a plain OCO pair when one fills', () => {
+    let legs: [string, string] = ['', ''];
+    const { engine } = run([[100, 100, 100, 100], [100, 100, 100, 100], [100, 104, 99.5, 103]], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 5);
+      if (i === 1) legs = ctx.oco({ type: 'limit', price: 103 }, { type: 'stop', price: 97 }, 'TEST', 'sell', 5, { reduceOnly: true });
+    });
+    expect(engine.orders.get(legs[0])!.status).toBe('filled');
+    expect(engine.orders.get(legs[1])!.status).toBe('cancelled');
+    expect(engine.orders.get(legs[1])!.reason).toBe('oco');
+    expect(engine.portfolio.position[0]).toBe(0);
+  });
+});
+
 describe('strategy context', () => {
   it('refuses history reads from a strategy that declared no history', async () => {
     const { Engine, SimulatedVenue, SeededRng, Strategy } = await import('../index.ts');
