@@ -148,6 +148,7 @@ export class AlpacaVenue implements ExecutionPort {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
   private newestEpoch = 0;
+  private tradeUpdateCount = 0;
   /** Set by a reconnect; the catch-up runs once the venue acknowledges `listen`, so no event falls in between. */
   private catchUpPending = false;
 
@@ -253,9 +254,59 @@ export class AlpacaVenue implements ExecutionPort {
   // ----------------------------------------------------------------------------------------------------
   // Reconciliation
 
-  async lookupByClientOrderId(clientOrderId: string): Promise<VenueOrderSnapshot | null> {
-    const view = await this.lookup(this.tracked.get(clientOrderId)?.wireClientOrderId ?? clientOrderId);
-    return view === null ? null : this.snapshotOf(view);
+  /**
+   * The venue's state of one of our orders. With `request`, an OCO stop member (whose wire id is the venue's
+   * own, not ours) is found as the leg of its take-profit sibling, which carries our id.
+   */
+  async lookupByClientOrderId(clientOrderId: string, request?: OrderRequest): Promise<VenueOrderSnapshot | null> {
+    const tracked = this.tracked.get(clientOrderId);
+    if (tracked !== undefined && tracked.wireClientOrderId !== '') {
+      const view = await this.lookup(tracked.wireClientOrderId);
+      return view === null ? null : this.snapshotOf(view);
+    }
+    const view = await this.lookupWire(clientOrderId, request);
+    if (view === null) return null;
+    return { ...this.snapshotOf(view), clientOrderId };
+  }
+
+  /**
+   * Take over an order an earlier process of this session placed: track it under our client order id, bind its
+   * venue id so its stream events reach us, and report what `known` (the session's own view) has not seen yet.
+   * Returns false when the venue does not have it.
+   */
+  async adopt(request: OrderRequest, known: { accepted: boolean; filledQuantity: number; filledNotionalTickLots: number }): Promise<boolean> {
+    if (this.tracked.has(request.clientOrderId)) return true;
+    const instrument = this.instruments.get(request.symbol);
+    if (instrument === undefined) throw new SimError('VENUE_UNKNOWN_SYMBOL', `expected a configured instrument, found ${request.symbol}`);
+    const view = await this.lookupWire(request.clientOrderId, request);
+    if (view === null) return false;
+    if (this.tracked.has(request.clientOrderId)) return true;
+    const order = this.startTracking(request, instrument, view.clientOrderId);
+    order.phase = 'open';
+    order.accepted = known.accepted;
+    order.filledLots = known.filledQuantity;
+    // What the session already counted is assumed to be this venue order's (no replace happened in between).
+    order.venueFills.set(view.id, { lots: known.filledQuantity, notional: known.filledNotionalTickLots });
+    if (request.epoch > this.newestEpoch) this.newestEpoch = request.epoch;
+    this.bindVenueId(order, view.id);
+    this.applyView(view, undefined);
+    if (order.cancelWanted && order.phase === 'open') void this.track(this.sendCancel(order));
+    return true;
+  }
+
+  /** Stream events received so far (tests wait for a known number to arrive). */
+  get tradeUpdatesReceived(): number {
+    return this.tradeUpdateCount;
+  }
+
+  /** Looks an order up by our id; an OCO stop member through its take-profit sibling's legs. */
+  private async lookupWire(clientOrderId: string, request?: OrderRequest): Promise<OrderView | null> {
+    const isOcoStopMember = request !== undefined && request.ocoWithClientOrderId !== undefined && (request.type === 'stop' || request.type === 'stop-limit');
+    if (!isOcoStopMember) return this.lookup(clientOrderId);
+    const parent = await this.lookup(request.ocoWithClientOrderId!);
+    if (parent === null) return null;
+    const leg = parent.legs.find((candidate) => candidate.type === wireType(request.type));
+    return leg ?? null;
   }
 
   /** Open orders at the venue (bracket and OCO legs flattened), in our units. */
@@ -384,7 +435,7 @@ export class AlpacaVenue implements ExecutionPort {
         try {
           await this.bucket.take();
           const created = toView(await this.orders.postOrder({ postOrderRequest: toSdkOrderRequest(body()) }));
-          this.adopt(order, created, leg);
+          this.takeOver(order, created, leg);
           return;
         } catch (error) {
           const status = httpStatus(error);
@@ -426,7 +477,7 @@ export class AlpacaVenue implements ExecutionPort {
       try {
         const found = await this.lookup(order.wireClientOrderId);
         if (found !== null) {
-          this.adopt(order, found, leg ?? this.ocoLegOf(order));
+          this.takeOver(order, found, leg ?? this.ocoLegOf(order));
           return 'found';
         }
         misses += 1;
@@ -457,7 +508,7 @@ export class AlpacaVenue implements ExecutionPort {
   }
 
   /** The venue has the order: learn its ids, report acceptance, and catch up on what already happened. */
-  private adopt(order: TrackedOrder, view: OrderView, leg?: TrackedOrder): void {
+  private takeOver(order: TrackedOrder, view: OrderView, leg?: TrackedOrder): void {
     this.bindVenueId(order, view.id);
     if (leg !== undefined && view.legs.length > 0) {
       leg.wireClientOrderId = view.legs[0].clientOrderId;
@@ -572,6 +623,7 @@ export class AlpacaVenue implements ExecutionPort {
 
   private onTradeUpdate(update: { event: string; order: unknown; executionId?: string; price?: string; qty?: string }): void {
     if (this.closed) return;
+    this.tradeUpdateCount += 1;
     const view = toView(update.order as trading.Order);
     if (update.executionId !== undefined && (update.event === 'fill' || update.event === 'partial_fill')) {
       if (this.seenExecutions.has(update.executionId)) return;

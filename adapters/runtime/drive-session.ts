@@ -1,7 +1,7 @@
 // Drives a session from a feed in (possibly accelerated) real time: each record is released when the clock
 // reaches its time, the engine's timers fire when due, heartbeats feed the health endpoint, and a stop request
 // (SIGINT/SIGTERM) ends the feed gracefully. With speed 0 the feed runs as fast as it can, in record time.
-import type { Clock } from '../../engine/index.ts';
+import { SimError, type Clock } from '../../engine/index.ts';
 import type { RuntimeMetrics } from '../health/index.ts';
 import type { Feed } from './feeds.ts';
 import type { SessionRunner } from './session-runner.ts';
@@ -25,8 +25,18 @@ export async function driveSession(runner: SessionRunner, feed: Feed, options: D
   let stopReason: string | null = null;
   void options.stopRequested.then((reason) => { stopReason = reason; });
   let records = 0;
+  // A recovered session's journal already holds the feed's first records (the feed restarts from its
+  // beginning): they are skipped, not applied twice.
+  let skip = runner.marketRecordsJournaled;
   for await (const record of feed.records) {
     if (stopReason !== null) break;
+    if (skip > 0) {
+      skip--;
+      if (skip === 0 && record.t !== runner.lastMarketUs) {
+        throw new SimError('FEED_DIVERGED', `expected the feed's record ${runner.marketRecordsJournaled} at ${runner.lastMarketUs} us as journaled, found ${record.t} us`);
+      }
+      continue;
+    }
     if (options.clock !== null && options.speed > 0) {
       // Wait for the record's time, waking for engine timers on the way.
       for (;;) {
@@ -40,7 +50,8 @@ export async function driveSession(runner: SessionRunner, feed: Feed, options: D
     } else {
       runner.pushTimers(record.t);
     }
-    runner.pushMarket(record);
+    const seen = runner.pushMarket(record);
+    if (seen) await seen;
     options.metrics?.recordHeartbeat('market');
     options.metrics?.recordHeartbeat('loop');
     records++;

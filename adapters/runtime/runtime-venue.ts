@@ -11,6 +11,14 @@ export interface VenueOrderState {
   filledQuantity: number;
 }
 
+/** What the session already knows of an order it adopts. */
+export interface AdoptedOrderState {
+  readonly accepted: boolean;
+  /** Lots. */
+  readonly filledQuantity: number;
+  readonly filledNotionalTickLots: number;
+}
+
 export interface VenuePosition {
   readonly symbol: string;
   /** Signed lots. */
@@ -21,15 +29,19 @@ export interface RuntimeVenue extends ExecutionPort {
   /** Deliver every report to this callback, in the order the venue produced them. */
   connect(onReport: (report: ExecutionReport) => void): void | Promise<void>;
   /** The venue's state of one order by our client order id, or null when it never received it. */
-  lookupByClientOrderId(clientOrderId: string): Promise<VenueOrderState | { status: OrderStatus; filledQuantity: number } | null>;
+  lookupByClientOrderId(clientOrderId: string, request?: OrderRequest): Promise<VenueOrderState | { status: OrderStatus; filledQuantity: number } | null>;
   fetchOpenOrders(): Promise<{ request?: OrderRequest; clientOrderId?: string; status: OrderStatus; filledQuantity: number }[]>;
   fetchPositions(): Promise<VenuePosition[]>;
   /**
    * Take over an order sent by an earlier process of this session, so that its later reports reach us and what
-   * we missed is reported now. Brokers that report every order of the account need nothing here.
+   * we missed (beyond `known`, the session's own view) is reported now. Brokers that report every order of the
+   * account need nothing here.
    */
-  adopt?(request: OrderRequest): Promise<void>;
-  /** Paper brokers see the market before the engine does. */
-  onMarket?(record: MarketRecord): void;
+  adopt?(request: OrderRequest, known: AdoptedOrderState): Promise<boolean | void>;
+  /**
+   * The venue sees the market before the engine does (paper), or a test venue is told of it. A returned promise
+   * is awaited before the engine sees the record.
+   */
+  onMarket?(record: MarketRecord): void | Promise<void>;
   close(): Promise<void>;
 }

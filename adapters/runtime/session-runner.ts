@@ -40,6 +40,8 @@ export interface SessionRunnerOptions {
   /** Test hook: SIGKILL this process right after the journal's Nth record (1-based, counting this process's appends). */
   readonly crashAfterRecord?: number;
   readonly onRecord?: (record: SessionRecord) => void;
+  /** Strategy lookup by name (default: the shipped strategies). */
+  readonly resolveStrategy?: StrategyResolver;
 }
 
 export interface ReconcileSummary {
@@ -58,8 +60,11 @@ function headerOf(config: SessionConfig): SessionHeader {
   };
 }
 
-export function buildCore(header: SessionHeader, capabilities: RuntimeVenue['capabilities'], outbound: (record: OutboundRecord) => void, leader: { leader: boolean; epoch: number }): { core: SessionCore; definition: StrategyDefinition } {
-  const definition = findStrategy(header.strategy);
+/** Finds a strategy by name: the shipped ones by default; tests may add their own (in their own process). */
+export type StrategyResolver = (name: string) => StrategyDefinition;
+
+export function buildCore(header: SessionHeader, capabilities: RuntimeVenue['capabilities'], outbound: (record: OutboundRecord) => void, leader: { leader: boolean; epoch: number }, resolveStrategy: StrategyResolver = findStrategy): { core: SessionCore; definition: StrategyDefinition } {
+  const definition = resolveStrategy(header.strategy);
   const params = resolveParams(definition, header.params);
   const lotsPerUnit = 10 ** (header.instruments[0]?.lotScale ?? 0);
   const core = new SessionCore({
@@ -70,7 +75,7 @@ export function buildCore(header: SessionHeader, capabilities: RuntimeVenue['cap
 }
 
 /** Re-apply a journal's inbound records to a fresh core; return it with the regenerated and the journaled intents. */
-export function replayJournal(records: readonly SessionRecord[], capabilities: RuntimeVenue['capabilities']): {
+export function replayJournal(records: readonly SessionRecord[], capabilities: RuntimeVenue['capabilities'], resolveStrategy: StrategyResolver = findStrategy): {
   header: SessionHeader; core: SessionCore; regenerated: OutboundRecord[]; journaled: OutboundRecord[];
 } {
   const header = records[0];
@@ -78,7 +83,7 @@ export function replayJournal(records: readonly SessionRecord[], capabilities: R
   if (header.version !== SESSION_FORMAT_VERSION) throw new SimError('SESSION_VERSION', `expected session format ${SESSION_FORMAT_VERSION}, found ${header.version}`);
   const regenerated: OutboundRecord[] = [];
   const journaled: OutboundRecord[] = [];
-  const { core } = buildCore(header, capabilities, (record) => regenerated.push(record), { leader: true, epoch: 0 });
+  const { core } = buildCore(header, capabilities, (record) => regenerated.push(record), { leader: true, epoch: 0 }, resolveStrategy);
   for (const record of records.slice(1)) {
     if (isInbound(record)) core.apply(record);
     else if (isOutbound(record) && !(record.k === 'submit' && record.resend) && !(record.k === 'cancel' && record.orphan)) journaled.push(record);
@@ -106,6 +111,8 @@ export class SessionRunner {
   private stopped = false;
   reconciled = false;
   lastMarketUs = -Infinity;
+  /** Market records the journal held when this process opened it: a restarted feed skips that many. */
+  marketRecordsJournaled = 0;
 
   private constructor(options: SessionRunnerOptions, core: SessionCore, header: SessionHeader, journal: Journal) {
     this.options = options;
@@ -127,14 +134,14 @@ export class SessionRunner {
     let pending: OutboundRecord[] = [];
     let recovered = false;
     if (records.length > 0) {
-      const replay = replayJournal(records, options.venue.capabilities);
+      const replay = replayJournal(records, options.venue.capabilities, options.resolveStrategy);
       const journaledHeader = replay.header;
       for (const key of ['runId', 'strategy', 'venue'] as const) {
         if (journaledHeader[key] !== header[key]) {
           throw new SimError('SESSION_CONFIG_CHANGED', `expected ${key} '${journaledHeader[key]}' as journaled in ${options.journalPath}, found '${header[key]}'`);
         }
       }
-      if (JSON.stringify(journaledHeader.params) !== JSON.stringify(resolveParams(findStrategy(header.strategy), header.params))
+      if (JSON.stringify(journaledHeader.params) !== JSON.stringify(resolveParams((options.resolveStrategy ?? findStrategy)(header.strategy), header.params))
         && JSON.stringify(journaledHeader.params) !== JSON.stringify(header.params)) {
         throw new SimError('SESSION_CONFIG_CHANGED', `expected the journaled parameters ${JSON.stringify(journaledHeader.params)}, found ${JSON.stringify(header.params)}`);
       }
@@ -148,13 +155,19 @@ export class SessionRunner {
       pending = replay.regenerated.slice(replay.journaled.length);
       recovered = true;
     } else {
-      core = buildCore(header, options.venue.capabilities, () => {}, options.leader ?? { leader: true, epoch: 0 }).core;
+      core = buildCore(header, options.venue.capabilities, () => {}, options.leader ?? { leader: true, epoch: 0 }, options.resolveStrategy).core;
     }
     mkdirSync(path.dirname(options.journalPath), { recursive: true });
     // Group commit: market records are written at once (a killed process keeps them: they are in the OS) and
     // fsync'd in batches; a broker report and every outbound intent are fsync'd before they are acted on.
     const journal = Journal.open(options.journalPath, { durability: 'batched', batchRecordsMax: 4_096 });
     const runner = new SessionRunner(options, core, recovered ? (records[0] as SessionHeader) : header, journal);
+    for (const record of records) {
+      if (record.k === 'bar' || record.k === 'tick') {
+        runner.marketRecordsJournaled++;
+        runner.lastMarketUs = record.t;
+      }
+    }
     if (!recovered) runner.append(header);
     core.redirect((record) => runner.sendOutbound(record));
     await options.venue.connect((report) => runner.onVenueReport(report));
@@ -176,6 +189,10 @@ export class SessionRunner {
 
   private sendOutbound(record: OutboundRecord): void {
     this.append(record);
+    this.sendToVenue(record);
+  }
+
+  private sendToVenue(record: OutboundRecord): void {
     switch (record.k) {
       case 'submit': this.venue.submit(record.r); break;
       case 'cancel': this.venue.cancel(record.id); break;
@@ -187,10 +204,19 @@ export class SessionRunner {
     this.enqueue({ k: 'report', t: Math.max(this.options.nowUs(), this.engine.nowUs()), r: report });
   }
 
-  /** A market record: the venue sees it first (paper), then the engine, in journal order. */
-  pushMarket(record: MarketRecord): void {
+  /**
+   * A market record: the venue sees it first (paper), then the engine, in journal order. When the venue needs
+   * time to see it (a test fake told over HTTP), the returned promise resolves once the engine has it too.
+   */
+  pushMarket(record: MarketRecord): void | Promise<void> {
     if (this.stopped) return;
-    this.venue.onMarket?.(record);
+    const seen = this.venue.onMarket?.(record);
+    if (seen instanceof Promise) return seen.then(() => this.enqueueMarket(record));
+    this.enqueueMarket(record);
+  }
+
+  private enqueueMarket(record: MarketRecord): void {
+    if (this.stopped) return;
     this.lastMarketUs = record.t;
     this.enqueue(record);
   }
@@ -237,28 +263,44 @@ export class SessionRunner {
     let adopted = 0;
     let cancelledOrphans = 0;
     let protectedPositions = 0;
-    // 1. Orders the engine believes sent and open: adopt what the broker has, resend what it never received.
+    // 1. Orders the engine believes sent and open (their submit is journaled): adopt what the broker has, and
+    //    resend, once, what it never received (it said so when asked by client order id).
+    const pendingIds = new Set(pending.flatMap((record) => (record.k === 'submit' ? [record.r.clientOrderId] : [])));
+    const resend: Order[] = [];
     for (const order of [...engine.openOrders()]) {
-      const state = await this.venue.lookupByClientOrderId(order.clientOrderId);
+      if (pendingIds.has(order.clientOrderId)) continue;
+      const request = order.request();
+      const state = await this.venue.lookupByClientOrderId(order.clientOrderId, request);
       if (state === null) {
-        this.append({ k: 'submit', t: engine.nowUs(), r: order.request(), resend: true });
-        this.venue.submit(order.request());
-        resent++;
+        resend.push(order);
       } else {
-        await this.venue.adopt?.(order.request());
+        await this.venue.adopt?.(request, { accepted: order.status !== 'submitted', filledQuantity: order.filledQuantity, filledNotionalTickLots: order.filledNotionalTickLots });
         adopted++;
       }
     }
-    // 2. Intents the engine regenerated that never reached the journal (the crash came first): send them now.
+    // 2. Intents the engine regenerated that never reached the journal (the crash came first): send the ones the
+    //    broker lacks. Everything goes out in one step, after the lookups, so the two legs of an OCO pair (one
+    //    journaled, one not) reach the venue together.
+    const send: OutboundRecord[] = [];
     for (const record of pending) {
-      if (record.k === 'submit' && (await this.venue.lookupByClientOrderId(record.r.clientOrderId)) !== null) {
-        await this.venue.adopt?.(record.r);
-        adopted++;
-        continue;
+      if (record.k === 'submit') {
+        const order = engine.orders.get(record.r.clientOrderId);
+        if ((await this.venue.lookupByClientOrderId(record.r.clientOrderId, record.r)) !== null) {
+          await this.venue.adopt?.(record.r, { accepted: order !== undefined && order.status !== 'submitted', filledQuantity: order?.filledQuantity ?? 0, filledNotionalTickLots: order?.filledNotionalTickLots ?? 0 });
+          adopted++;
+          continue;
+        }
       }
-      this.sendOutbound(record);
+      send.push(record);
+    }
+    for (const order of resend) {
+      this.append({ k: 'submit', t: engine.nowUs(), r: order.request(), resend: true });
       resent++;
     }
+    for (const record of send) this.append(record);
+    for (const order of resend) this.venue.submit(order.request());
+    for (const record of send) this.sendToVenue(record);
+    resent += send.length;
     await this.settle();
     // 3. Orphans: our orders open at the broker that the engine does not hold open (an exit left behind).
     const prefix = `${this.header.runId}-`;

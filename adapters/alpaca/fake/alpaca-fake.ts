@@ -64,6 +64,8 @@ interface StreamClient { socket: WebSocket; authenticated: boolean; listening: b
 
 const QUANTITY_DECIMALS = 9;
 const STREAM_PATH = '/stream';
+/** Test-only endpoint: push a trade print over HTTP (see postTestTrade). */
+export const TEST_TRADES_PATH = '/__sim/trades';
 /** Bound on the backlog of held-back (reordered) events. */
 const HELD_EVENTS_MAX = 1;
 
@@ -73,7 +75,7 @@ export class AlpacaFake {
   readonly keyId: string;
   readonly secret: string;
   /** Counters for tests: requests served, 429s, events sent, faults fired. */
-  readonly stats = { requests: 0, rateLimited: 0, eventsSent: 0, lostResponses: 0, serverErrors: 0, duplicates: 0, reorders: 0, disconnects: 0 };
+  readonly stats = { requests: 0, rateLimited: 0, eventsSent: 0, lostResponses: 0, serverErrors: 0, duplicates: 0, reorders: 0, disconnects: 0, duplicateClientOrderIds: 0 };
   private readonly server: Server;
   private readonly streams: WebSocketServer;
   private readonly random: SeededRandom;
@@ -246,6 +248,7 @@ export class AlpacaFake {
     const path = url.pathname;
     const method = request.method ?? 'GET';
     const orderPath = /^\/v2\/orders\/([^/]+)$/.exec(path);
+    if (path === TEST_TRADES_PATH && method === 'POST') return this.postTestTrade(response, body);
     if (path === '/v2/orders' && method === 'POST') return this.postOrder(response, body);
     if (path === '/v2/orders' && method === 'GET') return this.listOrders(response, url.searchParams);
     if (path === '/v2/orders' && method === 'DELETE') return this.cancelAll(response);
@@ -272,6 +275,27 @@ export class AlpacaFake {
     sendJson(response, 404, { code: 40410000, message: `endpoint not found: ${method} ${path}` });
   }
 
+  /**
+   * Test-only (not an Alpaca endpoint; the server listens on loopback only): a trade print pushed by a process
+   * that does not hold this object, e.g. a runner child process echoing its feed. Answers once the print's
+   * trade_updates are on the wire, with how many there were, so the caller can wait for them to arrive.
+   */
+  private postTestTrade(response: ServerResponse, body: string): void {
+    let trade: { symbol?: unknown; price?: unknown; size?: unknown; timeUs?: unknown };
+    try {
+      trade = JSON.parse(body) as typeof trade;
+    } catch {
+      return sendJson(response, 400, { code: 40010000, message: 'request body format is invalid' });
+    }
+    if (typeof trade.symbol !== 'string' || (typeof trade.price !== 'string' && typeof trade.price !== 'number') || typeof trade.size !== 'number') {
+      return sendJson(response, 422, { code: 40010000, message: `expected { symbol, price, size }, found ${body.slice(0, 200)}` });
+    }
+    const before = this.stats.eventsSent;
+    this.pushTrade(trade.symbol, trade.price, trade.size, typeof trade.timeUs === 'number' ? trade.timeUs : undefined);
+    // Events go out on setImmediate; answer after them so they are written before this response.
+    setImmediate(() => setImmediate(() => sendJson(response, 200, { events: this.stats.eventsSent - before })));
+  }
+
   private postOrder(response: ServerResponse, body: string): void {
     let request: AlpacaOrderRequestWire;
     try {
@@ -283,7 +307,10 @@ export class AlpacaFake {
     if (problem !== null) return sendJson(response, 422, { code: 40010000, message: problem });
     const clientOrderId = request.client_order_id ?? this.random.uuid();
     if (clientOrderId.length > 128) return sendJson(response, 422, { code: 40010000, message: 'client_order_id must be no more than 128 characters' });
-    if (this.byClientOrderId.has(clientOrderId)) return sendJson(response, 422, { code: 40010001, message: 'client_order_id must be unique' });
+    if (this.byClientOrderId.has(clientOrderId)) {
+      this.stats.duplicateClientOrderIds += 1;
+      return sendJson(response, 422, { code: 40010001, message: 'client_order_id must be unique' });
+    }
     const orderClass: AlpacaOrderClass = request.order_class ?? 'simple';
     if (request.side === 'buy' && orderClass !== 'oco') {
       const price = Number(request.limit_price ?? request.stop_price ?? this.lastPrice.get(request.symbol) ?? 0);

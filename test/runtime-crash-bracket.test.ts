@@ -1,0 +1,89 @@
+// Proves that a live session SIGKILLed right after any journal record of a bracket's lifecycle and started again on the same journal sends no order twice, leaves no exit without a position, keeps an open position protected, and ends where an uninterrupted session ends.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
+import { Journal } from '../adapters/journal/index.ts';
+import type { SessionRecord } from '../adapters/runtime/session-records.ts';
+import { bundleChild, runChild } from './support/child-process-bundle.ts';
+
+interface ReconciledLine { phase: 'reconciled'; position: number; brokerPosition: number; brokerOpen: { side: string; type: string; quantity: number; status: string }[] }
+interface DoneLine { phase: 'done'; position: number; openOrders: string[] }
+
+let directory: string;
+let child: string;
+beforeAll(async () => {
+  directory = mkdtempSync(path.join(os.tmpdir(), 'sim-crash-bracket-'));
+  child = await bundleChild('test/support/bracket-session-child.ts');
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+const CHILD_LIMIT_MS = 20_000;
+
+async function session(fake: AlpacaFake, journalPath: string, crashAfterRecord?: number) {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH, APCA_API_KEY_ID: fake.keyId, APCA_API_SECRET_KEY: fake.secret, APCA_API_BASE_URL: fake.restUrl,
+    APCA_STREAM_URL: fake.streamUrl, SIM_JOURNAL: journalPath,
+  };
+  if (crashAfterRecord !== undefined) env.SIM_CRASH_AFTER_RECORD = String(crashAfterRecord);
+  const result = await runChild(child, [], env, CHILD_LIMIT_MS);
+  const lines = result.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as ReconciledLine | DoneLine);
+  return { ...result, reconciled: lines.find((line): line is ReconciledLine => line.phase === 'reconciled'), done: lines.find((line): line is DoneLine => line.phase === 'done') };
+}
+
+/** What the fake ends with, comparable across runs (the OCO stop leg's wire id is the fake's own uuid). */
+function brokerState(fake: AlpacaFake): string[] {
+  return fake.allOrders().map((order) => `${order.client_order_id.startsWith('CRASH-') ? order.client_order_id : 'leg'} ${order.side} ${order.type} ${order.qty} ${order.status} filled=${order.filled_qty}`);
+}
+
+describe('crash in the middle of a bracket', () => {
+  it('recovers at every journal boundary without duplicates or orphans, the position protected', async () => {
+    const baselineFake = await AlpacaFake.start({ seed: 1 });
+    const baselineJournal = path.join(directory, 'baseline.journal');
+    let baseline: { records: SessionRecord[]; state: string[] };
+    try {
+      const run = await session(baselineFake, baselineJournal);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.done).toEqual({ phase: 'done', position: 0, openOrders: [] });
+      baseline = { records: Journal.readAll<SessionRecord>(baselineJournal).records, state: brokerState(baselineFake) };
+    } finally {
+      await baselineFake.close();
+    }
+    // The lifecycle: bracket sent, entry accepted and filled, OCO exits sent and accepted, take-profit filled, stop cancelled.
+    expect(baseline.state).toEqual([
+      'CRASH-test-bracket-once-3 buy market 10 filled filled=10',
+      'CRASH-test-bracket-once-2 sell limit 10 filled filled=10',
+      'leg sell stop 10 canceled filled=0',
+    ]);
+    const recordCount = baseline.records.length;
+    expect(recordCount).toBeGreaterThanOrEqual(12);
+
+    for (let k = 1; k <= recordCount; k++) {
+      const fake = await AlpacaFake.start({ seed: 1 });
+      const journalPath = path.join(directory, `crash-${k}.journal`);
+      const where = `crash after record ${k} (${baseline.records[k - 1].k})`;
+      try {
+        const crashed = await session(fake, journalPath, k);
+        expect(crashed.signal, `${where}: ${crashed.stderr}`).toBe('SIGKILL');
+        const recovered = await session(fake, journalPath);
+        expect(recovered.code, `${where}: ${recovered.stderr}`).toBe(0);
+        const reconciled = recovered.reconciled!;
+        // Right after reconciliation: the session agrees with the broker, and the broker's exits match its position.
+        expect(reconciled.position, where).toBe(reconciled.brokerPosition);
+        const openExits = reconciled.brokerOpen.filter((order) => order.side === 'sell');
+        if (reconciled.brokerPosition === 0) expect(openExits, `${where}: an exit without a position`).toEqual([]);
+        else {
+          const stops = openExits.filter((order) => order.type === 'stop' && order.status !== 'held');
+          expect(stops.reduce((sum, order) => sum + order.quantity, 0), `${where}: the position's working stop`).toBe(reconciled.brokerPosition);
+        }
+        // In the end: nothing sent twice, nothing left open, the same broker state as without the crash.
+        expect(fake.stats.duplicateClientOrderIds, where).toBe(0);
+        expect(recovered.done, where).toEqual({ phase: 'done', position: 0, openOrders: [] });
+        expect(brokerState(fake), where).toEqual(baseline.state);
+      } finally {
+        await fake.close();
+      }
+    }
+  }, 120_000);
+});

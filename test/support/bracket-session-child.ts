@@ -1,0 +1,62 @@
+// A runner process for crash tests: a live session against an AlpacaFake (URLs and keys from the environment),
+// with a test-only strategy that opens one bracket on its first tick, fed four fixed ticks that are echoed to the
+// fake in step. Prints one JSON line after reconciliation (what the broker holds then) and one when done.
+// SIM_CRASH_AFTER_RECORD=N kills it right after its Nth journal append, as the CLI's hook does.
+import { Strategy, type StrategyContext, type StrategyDefinition, type TickView, type Instrument } from '../../engine/index.ts';
+import { AlpacaRuntimeVenue } from '../../adapters/runtime/alpaca-runtime-venue.ts';
+import { SessionRunner } from '../../adapters/runtime/session-runner.ts';
+import type { MarketRecord } from '../../adapters/runtime/session-records.ts';
+
+/** Buys one bracket (stop 99.00, target 103.00) on the first tick it sees; nothing else. */
+class BracketOnce extends Strategy {
+  private placed = false;
+  override onTick(ctx: StrategyContext, tick: TickView): void {
+    if (this.placed) return;
+    this.placed = true;
+    ctx.bracket({ symbol: tick.symbol, side: 'buy', quantity: 10, entry: { type: 'market' }, stopLoss: 99, takeProfit: 103 });
+  }
+}
+
+const bracketOnce: StrategyDefinition = { name: 'test-bracket-once', describe: 'test only: one bracket on the first tick', params: {}, create: () => new BracketOnce() };
+
+export const CHILD_INSTRUMENT: Instrument = { symbol: 'AAPL', priceScale: 2, lotScale: 0, calendar: 'us-equity' };
+const startUs = Date.UTC(2024, 0, 2, 15, 0, 0) * 1_000;
+/** 100.00 (bracket sent), 100.50 (entry fills, exits go out), 101.00, 103.50 (take-profit fills, stop cancelled). */
+export const CHILD_TICKS: readonly MarketRecord[] = [10_000, 10_050, 10_100, 10_350].map((p, i) => ({ k: 'tick', t: startUs + i * 1_000_000, s: 0, p, q: 100, b: null, a: null }));
+
+function environment(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`expected ${name} in the environment, found it missing`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  let clockUs = startUs;
+  const venue = new AlpacaRuntimeVenue({
+    keyId: environment('APCA_API_KEY_ID'), secret: environment('APCA_API_SECRET_KEY'), restUrl: environment('APCA_API_BASE_URL'),
+    streamUrl: environment('APCA_STREAM_URL'), instruments: [CHILD_INSTRUMENT], clock: { nowUs: () => clockUs }, marketEchoUrl: environment('APCA_API_BASE_URL'),
+  });
+  const { runner, summary } = await SessionRunner.open({
+    config: { runId: 'CRASH', strategy: bracketOnce.name, params: {}, instruments: [CHILD_INSTRUMENT], initialCash: 100_000, risk: {}, venue: 'alpaca' },
+    venue, journalPath: environment('SIM_JOURNAL'), nowUs: () => clockUs, resolveStrategy: () => bracketOnce,
+    crashAfterRecord: process.env.SIM_CRASH_AFTER_RECORD ? Number(process.env.SIM_CRASH_AFTER_RECORD) : undefined,
+    onRecord: (record) => { if ('t' in record && record.t > clockUs) clockUs = record.t; },
+  });
+  const brokerOpen = await venue.fetchOpenOrders();
+  const brokerPositions = await venue.fetchPositions();
+  process.stdout.write(`${JSON.stringify({
+    phase: 'reconciled', summary, position: runner.engine.portfolio.position[0], brokerPosition: brokerPositions[0]?.quantity ?? 0,
+    brokerOpen: brokerOpen.map((o) => ({ side: o.side, type: o.type, quantity: o.quantity, status: o.status })),
+  })}\n`);
+  for (let i = runner.marketRecordsJournaled; i < CHILD_TICKS.length; i++) await runner.pushMarket(CHILD_TICKS[i]);
+  await runner.stop('feed ended');
+  await venue.idle();
+  const engine = runner.engine;
+  process.stdout.write(`${JSON.stringify({ phase: 'done', position: engine.portfolio.position[0], openOrders: [...engine.openOrders()].map((o) => o.clientOrderId) })}\n`);
+  await runner.close();
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});
