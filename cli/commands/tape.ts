@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { SimError } from '../../engine/errors.ts';
-import { DEFAULT_CATALOG_DIR } from '../../adapters/catalog/index.ts';
+import { DEFAULT_CATALOG_DIR, openCatalog } from '../../adapters/catalog/index.ts';
 import { isoOfUs } from '../../adapters/catalog/open-catalog.ts';
 import { generateTicks, generatedInstruments, type GeneratedTickChunk } from '../../adapters/catalog/generate-ticks.ts';
 import { TapeRecorder, openTape, tapeToCatalog, type TapeInfo } from '../../adapters/tape/index.ts';
@@ -18,7 +18,11 @@ const recordCommand: CommandModule<any, any> = {
   describe: 'record a tick tape from a source (generate: the seeded synthetic ticks of `sim data generate`)',
   builder: (yargs) => yargs
     .option('out', { type: 'string', demandOption: true, describe: 'tape file to write' })
-    .option('source', { choices: ['generate'], default: 'generate' })
+    .option('source', { choices: ['generate', 'catalog'], default: 'generate', describe: 'generate: seeded synthetic ticks; catalog: the catalog\'s ticks for --from/--to (as a replay of recorded data)' })
+    .option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR, describe: 'catalog folder (source catalog)' })
+    .option('from', { type: 'string', describe: 'first date (source catalog)' })
+    .option('to', { type: 'string', describe: 'last date (source catalog; default --from)' })
+    .option('symbol', { type: 'string', array: true, describe: 'symbols (source catalog; default all)' })
     .option('symbols', { type: 'number', default: 5 })
     .option('days', { type: 'number', default: 1 })
     .option('seed', { type: 'number', default: 1 })
@@ -28,7 +32,30 @@ const recordCommand: CommandModule<any, any> = {
     .option('fsync-ms', { type: 'number', default: 0, describe: '0: fsync every batch; else at most every N ms' })
     .option('json', { type: 'boolean', default: false }),
   handler: async (argv) => {
-    if (argv.source !== 'generate') throw new SimError('TAPE_UNKNOWN_SOURCE', `expected --source generate, found ${argv.source}`);
+    if (argv.source === 'catalog') {
+      if (!argv.from) throw new SimError('TAPE_SOURCE_DATES', 'expected --from (and optionally --to) with --source catalog, found none');
+      const catalog = await openCatalog(path.resolve(argv.catalog));
+      try {
+        const symbols = argv.symbol && argv.symbol.length > 0 ? [...new Set<string>(argv.symbol)].sort() : catalog.symbols();
+        const query = { symbols, fromDate: argv.from, toDate: argv.to ?? argv.from };
+        catalog.dataDigest(query, 'ticks');
+        const recorder = TapeRecorder.create(path.resolve(argv.out), symbols.map((symbol) => catalog.instrument(symbol)), { fsyncEveryMs: argv.fsyncMs });
+        for await (const chunk of catalog.readTicks(query)) {
+          // Re-batch to --batch-rows so a tape's batches look like a live recorder's, whatever the catalog's chunking.
+          for (let start = 0; start < chunk.length; start += argv.batchRows) {
+            const end = Math.min(chunk.length, start + argv.batchRows);
+            const slice = (column: Float64Array | undefined) => column?.subarray(start, end);
+            recorder.append({ kind: 'ticks', length: end - start, symbolIndex: chunk.symbolIndex.subarray(start, end), timeUs: slice(chunk.timeUs)!, price: slice(chunk.price)!, size: slice(chunk.size)!, bid: slice(chunk.bid), ask: slice(chunk.ask) });
+            if (argv.paceMs > 0) await sleep(argv.paceMs);
+          }
+        }
+        recorder.close();
+        print(argv.json, { file: recorder.file, batches: recorder.batches, rows: recorder.rows }, () => `recorded ${recorder.rows} ticks in ${recorder.batches} batches to ${recorder.file}`);
+      } finally {
+        await catalog.close();
+      }
+      return;
+    }
     const recorder = TapeRecorder.create(path.resolve(argv.out), generatedInstruments(argv.symbols), { fsyncEveryMs: argv.fsyncMs });
     const pending: GeneratedTickChunk[] = [];
     generateTicks({ symbols: argv.symbols, days: argv.days, seed: argv.seed, ticksPerSecond: argv.ticksPerSec, chunkRows: argv.batchRows }, (chunk) => {
