@@ -38,6 +38,19 @@ export interface AlpacaVenueOptions {
   lookupSettleMs?: number;
   /** Operating problems that are not a report about one order (stream errors, outcomes still unknown). */
   onProblem?: (error: SimError) => void;
+  /**
+   * Carry the fencing epoch on the wire as a suffix of client_order_id (`<id>.e<epoch>`), for a broker that
+   * fences on it (the AlpacaFake does). Real Alpaca does not fence: it just sees a longer id, so across
+   * processes only the leader lock keeps a deposed leader from trading. Replacements are not stamped.
+   */
+  epochOnWire?: boolean;
+}
+
+const EPOCH_SUFFIX = /\.e\d+$/;
+
+/** Our client order id from a wire id that may carry an epoch suffix. */
+export function clientOrderIdOfWire(wireClientOrderId: string): string {
+  return wireClientOrderId.replace(EPOCH_SUFFIX, '');
 }
 
 /** An order as the venue sees it, in our units, for startup reconciliation. */
@@ -221,7 +234,7 @@ export class AlpacaVenue implements ExecutionPort {
       void this.track(this.placeDuplicate(request, instrument));
       return;
     }
-    const order = this.startTracking(request, instrument, request.clientOrderId);
+    const order = this.startTracking(request, instrument, this.wireIdOf(request));
     void this.track(this.place(order, () => this.simpleOrderBody(request, instrument)));
   }
 
@@ -294,6 +307,30 @@ export class AlpacaVenue implements ExecutionPort {
     return true;
   }
 
+  /** The client_order_id this request goes out under (with the epoch suffix when configured). */
+  private wireIdOf(request: OrderRequest): string {
+    return this.options.epochOnWire ? `${request.clientOrderId}.e${request.epoch}` : request.clientOrderId;
+  }
+
+  /**
+   * Cancels an order by the venue's id that this process does not track (an orphan an earlier process or another
+   * runner left open). Cancel is idempotent at the venue, so a bounded retry after an unknown outcome is safe.
+   */
+  async cancelUntracked(venueOrderId: string): Promise<void> {
+    for (let attempt = 1; attempt <= CANCEL_ATTEMPTS_MAX; attempt += 1) {
+      try {
+        await this.bucket.take();
+        await this.orders.deleteOrderByOrderID({ orderId: venueOrderId });
+        return;
+      } catch (error) {
+        const status = httpStatus(error);
+        if (status !== null && status < 500 && status !== 429) return; // already closed or gone: nothing to cancel
+        if (attempt === CANCEL_ATTEMPTS_MAX) throw venueError(error, `cancel of untracked order ${venueOrderId}`);
+        await delay(retryAfterMs(error) ?? 50 * attempt);
+      }
+    }
+  }
+
   /** Stream events received so far (tests wait for a known number to arrive). */
   get tradeUpdatesReceived(): number {
     return this.tradeUpdateCount;
@@ -302,8 +339,9 @@ export class AlpacaVenue implements ExecutionPort {
   /** Looks an order up by our id; an OCO stop member through its take-profit sibling's legs. */
   private async lookupWire(clientOrderId: string, request?: OrderRequest): Promise<OrderView | null> {
     const isOcoStopMember = request !== undefined && request.ocoWithClientOrderId !== undefined && (request.type === 'stop' || request.type === 'stop-limit');
-    if (!isOcoStopMember) return this.lookup(clientOrderId);
-    const parent = await this.lookup(request.ocoWithClientOrderId!);
+    if (!isOcoStopMember) return this.lookup(request === undefined ? clientOrderId : this.wireIdOf(request));
+    // Both legs of a pair are released in one step, under one epoch.
+    const parent = await this.lookup(this.wireIdOf({ ...request, clientOrderId: request.ocoWithClientOrderId! }));
     if (parent === null) return null;
     const leg = parent.legs.find((candidate) => candidate.type === wireType(request.type));
     return leg ?? null;
@@ -383,7 +421,7 @@ export class AlpacaVenue implements ExecutionPort {
   private simpleOrderBody(request: OrderRequest, instrument: Instrument): AlpacaOrderRequestWire {
     const body: AlpacaOrderRequestWire = {
       symbol: request.symbol, qty: scaledToDecimal(request.quantity, instrument.lotScale), side: request.side,
-      type: wireType(request.type), time_in_force: request.timeInForce, client_order_id: request.clientOrderId,
+      type: wireType(request.type), time_in_force: request.timeInForce, client_order_id: this.wireIdOf(request),
     };
     if (request.limitPriceTicks !== undefined) body.limit_price = scaledToDecimal(request.limitPriceTicks, instrument.priceScale);
     if (request.stopPriceTicks !== undefined) body.stop_price = scaledToDecimal(request.stopPriceTicks, instrument.priceScale);
@@ -412,11 +450,11 @@ export class AlpacaVenue implements ExecutionPort {
       for (const leg of pair) this.reject(leg.clientOrderId, 'VENUE_OCO_UNSUPPORTED', `expected an OCO pair of one limit and one stop(-limit) with the same side and quantity, found ${sibling.type}/${request.type}`);
       return;
     }
-    const parent = this.startTracking(takeProfit, instrument, takeProfit.clientOrderId);
+    const parent = this.startTracking(takeProfit, instrument, this.wireIdOf(takeProfit));
     const leg = this.startTracking(stopLoss, instrument, '');
     const body: AlpacaOrderRequestWire = {
       symbol: takeProfit.symbol, qty: scaledToDecimal(takeProfit.quantity, instrument.lotScale), side: takeProfit.side, type: 'limit',
-      time_in_force: takeProfit.timeInForce, client_order_id: takeProfit.clientOrderId, order_class: 'oco',
+      time_in_force: takeProfit.timeInForce, client_order_id: this.wireIdOf(takeProfit), order_class: 'oco',
       take_profit: { limit_price: scaledToDecimal(takeProfit.limitPriceTicks!, instrument.priceScale) },
       stop_loss: { stop_price: scaledToDecimal(stopLoss.stopPriceTicks!, instrument.priceScale) },
     };
@@ -649,7 +687,7 @@ export class AlpacaVenue implements ExecutionPort {
 
   /** Brings our view of one order up to the venue's snapshot, emitting only what is new. */
   private applyView(view: OrderView, execution: { executionId: string; price?: string; qty?: string } | undefined): void {
-    const clientOrderId = this.byVenueId.get(view.id) ?? (view.replaces !== null ? this.byVenueId.get(view.replaces) : undefined) ?? (this.tracked.has(view.clientOrderId) ? view.clientOrderId : undefined);
+    const clientOrderId = this.byVenueId.get(view.id) ?? (view.replaces !== null ? this.byVenueId.get(view.replaces) : undefined) ?? (this.tracked.has(clientOrderIdOfWire(view.clientOrderId)) ? clientOrderIdOfWire(view.clientOrderId) : undefined);
     if (clientOrderId === undefined) return; // not ours (another session or a manual order)
     const order = this.tracked.get(clientOrderId)!;
     const replaced = view.status === 'replaced' || view.replacedBy !== null;
@@ -700,7 +738,7 @@ export class AlpacaVenue implements ExecutionPort {
   // Plumbing
 
   private snapshotOf(view: OrderView): VenueOrderSnapshot {
-    const clientOrderId = this.byVenueId.get(view.id) ?? view.clientOrderId;
+    const clientOrderId = this.byVenueId.get(view.id) ?? clientOrderIdOfWire(view.clientOrderId);
     const instrument = this.instruments.get(view.symbol);
     if (instrument === undefined) throw new SimError('VENUE_UNKNOWN_SYMBOL', `expected a configured instrument, found ${view.symbol}`);
     const snapshot: VenueOrderSnapshot = {
@@ -815,6 +853,7 @@ function retryAfterMs(error: unknown): number | null {
 function rejectionCode(error: unknown, status: number): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 40010001 || /client_order_id must be unique/.test(errorMessage(error))) return 'DUPLICATE_CLIENT_ORDER_ID';
+  if (code === 40310100 || /fenced/.test(errorMessage(error))) return 'STALE_EPOCH';
   if (status === 429) return 'VENUE_RATE_LIMITED';
   if (status === 401 || status === 403 && /not authorized/.test(errorMessage(error))) return 'VENUE_UNAUTHORIZED';
   if (status === 404) return 'UNKNOWN_ORDER';

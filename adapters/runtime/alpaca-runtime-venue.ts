@@ -20,6 +20,8 @@ export interface AlpacaRuntimeVenueOptions {
   readonly clock: Clock;
   /** Test only: an AlpacaFake's REST base on loopback; every market record is echoed to it as a trade print. */
   readonly marketEchoUrl?: string;
+  /** Stamp the fencing epoch on wire client order ids (see AlpacaVenueOptions.epochOnWire). */
+  readonly epochOnWire?: boolean;
 }
 
 /** Bound on waiting for the stream events of one echoed print. */
@@ -59,6 +61,7 @@ export class AlpacaRuntimeVenue implements RuntimeVenue {
   lookupByClientOrderId(clientOrderId: string, request?: OrderRequest) { return this.venue.lookupByClientOrderId(clientOrderId, request); }
   adopt(request: OrderRequest, known: AdoptedOrderState): Promise<boolean> { return this.venue.adopt(request, known); }
   fetchOpenOrders() { return this.venue.fetchOpenOrders(); }
+  cancelOrphan(venueOrderId: string): Promise<void> { return this.venue.cancelUntracked(venueOrderId); }
   async fetchPositions(): Promise<VenuePosition[]> { return (await this.venue.fetchPositions()).map((p) => ({ symbol: p.symbol, quantity: p.quantity })); }
   catchUp(): Promise<void> { return this.venue.catchUp(); }
   idle(): Promise<void> { return this.venue.idle(); }

@@ -30,7 +30,9 @@ export interface RuntimeVenue extends ExecutionPort {
   connect(onReport: (report: ExecutionReport) => void): void | Promise<void>;
   /** The venue's state of one order by our client order id, or null when it never received it. */
   lookupByClientOrderId(clientOrderId: string, request?: OrderRequest): Promise<VenueOrderState | { status: OrderStatus; filledQuantity: number } | null>;
-  fetchOpenOrders(): Promise<{ request?: OrderRequest; clientOrderId?: string; status: OrderStatus; filledQuantity: number }[]>;
+  fetchOpenOrders(): Promise<{ request?: OrderRequest; clientOrderId?: string; venueOrderId?: string; status: OrderStatus; filledQuantity: number }[]>;
+  /** Cancel an open order this process never sent or adopted (an orphan), by the venue's id. */
+  cancelOrphan?(venueOrderId: string): Promise<void>;
   fetchPositions(): Promise<VenuePosition[]>;
   /**
    * Take over an order sent by an earlier process of this session, so that its later reports reach us and what

@@ -35,8 +35,17 @@ export interface SessionRunnerOptions {
   readonly venue: RuntimeVenue;
   readonly journalPath: string;
   readonly nowUs: () => number;
-  /** Initial leadership (single-process mode: leader at epoch 0). */
+  /**
+   * Initial leadership (single-process mode: leader at epoch 0). `{ leader: false }` starts on standby: no
+   * reconciliation and no orders until `onAcquired(epoch)`, which reconciles before trading resumes.
+   */
   readonly leader?: { leader: boolean; epoch: number };
+  /**
+   * The lock's own local judgement (e.g. LeaderLock.isLeader: lease deadline not passed). Checked before each
+   * inbound record while leading: a lease that lapsed unnoticed (the process was paused) is journaled as lost
+   * before anything else is applied, so nothing is sent under it.
+   */
+  readonly leadershipCheck?: () => boolean;
   /** Test hook: SIGKILL this process right after the journal's Nth record (1-based, counting this process's appends). */
   readonly crashAfterRecord?: number;
   readonly onRecord?: (record: SessionRecord) => void;
@@ -113,6 +122,10 @@ export class SessionRunner {
   lastMarketUs = -Infinity;
   /** Market records the journal held when this process opened it: a restarted feed skips that many. */
   marketRecordsJournaled = 0;
+  private standbyRecordPending = false;
+  private replayedAtOpen = 0;
+  private pendingAtOpen: OutboundRecord[] = [];
+  private reconciling: Promise<void> | null = null;
 
   private constructor(options: SessionRunnerOptions, core: SessionCore, header: SessionHeader, journal: Journal) {
     this.options = options;
@@ -171,7 +184,15 @@ export class SessionRunner {
     if (!recovered) runner.append(header);
     core.redirect((record) => runner.sendOutbound(record));
     await options.venue.connect((report) => runner.onVenueReport(report));
-    const summary = recovered ? await runner.reconcile(records.length, pending) : { recovered: false, replayedRecords: 0, resent: 0, adopted: 0, cancelledOrphans: 0, protectedPositions: 0 };
+    const notReconciled = { recovered, replayedRecords: records.length, resent: 0, adopted: 0, cancelledOrphans: 0, protectedPositions: 0 };
+    if (options.leader !== undefined && !options.leader.leader) {
+      // Standby: the journal says so before anything else this process applies; reconciliation waits for the lock.
+      runner.standbyRecordPending = true;
+      runner.replayedAtOpen = records.length;
+      runner.pendingAtOpen = pending;
+      return { runner, summary: notReconciled };
+    }
+    const summary = recovered ? await runner.reconcile(records.length, pending) : { ...notReconciled, replayedRecords: 0 };
     runner.reconciled = true;
     return { runner, summary };
   }
@@ -210,6 +231,8 @@ export class SessionRunner {
    */
   pushMarket(record: MarketRecord): void | Promise<void> {
     if (this.stopped) return;
+    // Trading waits while a new tenure reconciles.
+    if (this.reconciling !== null) return this.reconciling.then(() => this.pushMarket(record));
     const seen = this.venue.onMarket?.(record);
     if (seen instanceof Promise) return seen.then(() => this.enqueueMarket(record));
     this.enqueueMarket(record);
@@ -230,18 +253,56 @@ export class SessionRunner {
     this.enqueue({ k: 'leader', t: Math.max(this.options.nowUs(), this.engine.nowUs()), leader, epoch, reason });
   }
 
+  /**
+   * The lock was acquired: lead under `epoch`, then reconcile with the broker (a new tenure trusts nothing from
+   * before) while market records wait. Rejects (and the session must not trade) when positions disagree.
+   */
+  async onAcquired(epoch: number): Promise<ReconcileSummary> {
+    const work = (async () => {
+      this.pushLeadership(true, epoch, 'lock acquired');
+      const summary = await this.reconcile(this.replayedAtOpen, this.pendingAtOpen);
+      this.pendingAtOpen = [];
+      this.reconciled = true;
+      return summary;
+    })();
+    this.reconciling = work.then(() => undefined, () => undefined);
+    try {
+      return await work;
+    } finally {
+      this.reconciling = null;
+    }
+  }
+
+  /** The lock was lost: stop sending at once (journaled), and count as not reconciled until the next tenure. */
+  onLost(reason: string): void {
+    this.reconciled = false;
+    if (this.core.leader) this.pushLeadership(false, this.engine.epoch, reason);
+  }
+
   private enqueue(record: InboundRecord): void {
     this.inbox.push(record);
     if (this.draining) return;
     this.draining = true;
     try {
       for (let record = this.inbox.shift(); record !== undefined; record = this.inbox.shift()) {
-        this.append(record);
-        this.core.apply(record);
+        const t = record.k === 'bar' ? record.st : record.t;
+        if (this.standbyRecordPending) {
+          this.standbyRecordPending = false;
+          this.applyNow({ k: 'leader', t, leader: false, epoch: this.engine.epoch, reason: 'standby until the lock is held' });
+        } else if (this.core.leader && record.k !== 'leader' && this.options.leadershipCheck !== undefined && !this.options.leadershipCheck()) {
+          this.reconciled = false;
+          this.applyNow({ k: 'leader', t: Math.max(t, this.engine.nowUs()), leader: false, epoch: this.engine.epoch, reason: 'lease lapsed (checked before applying)' });
+        }
+        this.applyNow(record);
       }
     } finally {
       this.draining = false;
     }
+  }
+
+  private applyNow(record: InboundRecord): void {
+    this.append(record);
+    this.core.apply(record);
   }
 
   /** Graceful stop: no new entries, exits keep working, state is durable; then close. */
@@ -293,13 +354,16 @@ export class SessionRunner {
       }
       send.push(record);
     }
-    for (const order of resend) {
-      this.append({ k: 'submit', t: engine.nowUs(), r: order.request(), resend: true });
+    // What goes out now goes out under the current tenure's epoch (a broker fence refuses older ones).
+    const requests = resend.map((order) => ({ ...order.request(), epoch: engine.epoch }));
+    const stamped = send.map((record) => (record.k === 'submit' ? { ...record, r: { ...record.r, epoch: engine.epoch } } : record));
+    for (const request of requests) {
+      this.append({ k: 'submit', t: engine.nowUs(), r: request, resend: true });
       resent++;
     }
-    for (const record of send) this.append(record);
-    for (const order of resend) this.venue.submit(order.request());
-    for (const record of send) this.sendToVenue(record);
+    for (const record of stamped) this.append(record);
+    for (const request of requests) this.venue.submit(request);
+    for (const record of stamped) this.sendToVenue(record);
     resent += send.length;
     await this.settle();
     // 3. Orphans: our orders open at the broker that the engine does not hold open (an exit left behind).
@@ -310,7 +374,10 @@ export class SessionRunner {
       const order = engine.orders.get(id);
       if (order && (order.isOpen || order.status === 'held')) continue;
       this.append({ k: 'cancel', t: engine.nowUs(), id, orphan: true });
-      this.venue.cancel(id);
+      // An order the venue adapter does not track (left by an earlier process or another runner) is cancelled by
+      // the venue's id; reports about it would reach no engine order anyway.
+      if (open.venueOrderId !== undefined && this.venue.cancelOrphan !== undefined && order?.venueOrderId !== open.venueOrderId) await this.venue.cancelOrphan(open.venueOrderId);
+      else this.venue.cancel(id);
       cancelledOrphans++;
     }
     await this.settle();

@@ -11,6 +11,7 @@ import { openFeed } from '../../adapters/runtime/feeds.ts';
 import { PaperBroker } from '../../adapters/runtime/paper-broker.ts';
 import { SessionRunner } from '../../adapters/runtime/session-runner.ts';
 import { driveSession } from '../../adapters/runtime/drive-session.ts';
+import { SessionLeadership } from '../../adapters/runtime/session-leadership.ts';
 import type { RuntimeVenue } from '../../adapters/runtime/runtime-venue.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 
@@ -36,6 +37,9 @@ interface RuntimeArguments {
   json: boolean;
   venue?: string;
   'confirm-live'?: boolean;
+  redis?: string;
+  'lock-key'?: string;
+  'lock-ttl-ms': number;
 }
 
 function common(yargs: Argv): Argv<RuntimeArguments> {
@@ -58,6 +62,9 @@ function common(yargs: Argv): Argv<RuntimeArguments> {
     .option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR })
     .option('health-port', { type: 'number', describe: 'serve /health, /ready and /metrics on this port (0: any free port)' })
     .option('max-records', { type: 'number', describe: 'stop after this many market records' })
+    .option('redis', { type: 'string', describe: 'leader lock on this Redis (redis://host:port): stand by until the lock is held; each runner of a pair needs its own --journal' })
+    .option('lock-key', { type: 'string', describe: 'leader lock key (default sim:leader:<run id>)' })
+    .option('lock-ttl-ms', { type: 'number', default: 5_000, describe: 'leader lease time to live' })
     .option('json', { type: 'boolean', default: false }) as unknown as Argv<RuntimeArguments>;
 }
 
@@ -88,23 +95,44 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
     venue = new AlpacaRuntimeVenue({
       keyId, secret, restUrl: process.env.APCA_API_BASE_URL ?? 'https://paper-api.alpaca.markets',
       streamUrl: process.env.APCA_STREAM_URL ?? 'wss://paper-api.alpaca.markets/stream', instruments: feed.instruments, clock: { nowUs },
+      // Test harness only: the fake's loopback endpoint hears the feed (refused for any other host).
+      marketEchoUrl: process.env.SIM_ALPACA_MARKET_ECHO === '1' ? process.env.APCA_API_BASE_URL : undefined,
+      // With a leader lock the epoch rides on the wire (a fencing broker checks it; Alpaca itself ignores it).
+      epochOnWire: args.redis !== undefined,
     });
   }
+
+  let metrics: RuntimeMetrics | undefined;
+  if (args['health-port'] !== undefined) {
+    metrics = new RuntimeMetrics({ clock: { nowUs: () => Date.now() * 1000 }, heartbeatAgeMsMax: { market: 120_000, loop: 120_000 } });
+  }
+  let resolveStop: (reason: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => { resolveStop = resolve; });
+  let fatal: Error | null = null;
+  const runnerRef: { runner: SessionRunner | null } = { runner: null };
+  const leadership = args.redis === undefined ? null : SessionLeadership.create(() => runnerRef.runner!, {
+    redisUrl: args.redis, key: args['lock-key'] ?? `sim:leader:${runId}`, ttlMs: args['lock-ttl-ms'], metrics,
+    log: (line) => process.stderr.write(`${line}\n`),
+    onFatal: (error) => { fatal = error; process.stderr.write(`sim: ${error.message}\n`); resolveStop('reconciliation refused'); },
+  });
 
   const { runner, summary } = await SessionRunner.open({
     config: { runId, strategy: args.strategy, params, instruments: feed.instruments, initialCash: args.cash, risk, venue: mode === 'paper' ? 'paper' : 'alpaca' },
     venue, journalPath, nowUs,
+    leader: leadership === null ? undefined : { leader: false, epoch: 0 },
+    leadershipCheck: leadership === null ? undefined : () => leadership.isLeader(),
     crashAfterRecord: process.env.SIM_CRASH_AFTER_RECORD ? Number(process.env.SIM_CRASH_AFTER_RECORD) : undefined,
     onRecord: (record) => { if ('t' in record && record.t > clockUs) clockUs = record.t; },
   });
   if (summary.recovered) process.stderr.write(`sim: recovered ${summary.replayedRecords} journal records; resent ${summary.resent}, adopted ${summary.adopted}, cancelled ${summary.cancelledOrphans} orphan exits, protected ${summary.protectedPositions} positions\n`);
 
+  runnerRef.runner = runner;
   let health: HealthServer | null = null;
-  let metrics: RuntimeMetrics | undefined;
-  if (args['health-port'] !== undefined) {
-    metrics = new RuntimeMetrics({ clock: { nowUs: () => Date.now() * 1000 }, heartbeatAgeMsMax: { market: 120_000, loop: 120_000 } });
-    metrics.setLeader(true, 0);
-    metrics.setReconciled(runner.reconciled);
+  if (metrics !== undefined) {
+    if (leadership === null) {
+      metrics.setLeader(true, 0);
+      metrics.setReconciled(runner.reconciled);
+    }
     runner.engine.log.subscribe((event) => {
       if (event.type === 'order.submitted') metrics!.recordOrder(String(event.fields.side));
       else if (event.type === 'order.filled') metrics!.recordFill(String(event.fields.side));
@@ -116,8 +144,7 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
     process.stderr.write(`sim: health on http://127.0.0.1:${health.port}/ready\n`);
   }
 
-  let resolveStop: (reason: string) => void = () => {};
-  const stopRequested = new Promise<string>((resolve) => { resolveStop = resolve; });
+  leadership?.start();
   const onSignal = (signal: string) => () => resolveStop(signal);
   process.once('SIGINT', onSignal('SIGINT'));
   process.once('SIGTERM', onSignal('SIGTERM'));
@@ -130,6 +157,7 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
   if (args.speed > 0 && firstUs !== undefined) clockRef.clock = RealTimeClock.accelerated(args.speed, firstUs);
   const replayed = { name: feed.name, instruments: feed.instruments, records: (async function* () { if (!first.done) yield first.value; for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value; })() };
   const result = await driveSession(runner, replayed, { speed: args.speed, clock: clockRef.clock, stopRequested, maxRecords: args['max-records'], metrics });
+  await leadership?.stop();
   await health?.close();
   const engine = runner.engine;
   const report = {
@@ -138,6 +166,7 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
     realizedPnl: engine.portfolio.realizedGrossCash / 1e6, equity: engine.portfolio.equityCashValue() / 1e6, runDigest: engine.log.digest(),
   };
   await runner.close();
+  if (fatal !== null) throw fatal;
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n')}\n`);
 }
 

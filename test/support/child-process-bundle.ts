@@ -53,3 +53,31 @@ export function runChild(file: string, args: readonly string[], env: NodeJS.Proc
     });
   });
 }
+
+export interface RunningChild {
+  readonly pid: number;
+  stdout(): string;
+  stderr(): string;
+  signal(signal: NodeJS.Signals): void;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node file` and returns at once; output accumulates for polling. */
+export function startChild(file: string, env: NodeJS.ProcessEnv): RunningChild {
+  const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return { pid: child.pid!, stdout: () => stdout, stderr: () => stderr, signal: (signal) => { child.kill(signal); }, exited };
+}
+
+/** Polls `condition` every 20 ms until it holds, failing with `what` past `limitMs`. */
+export async function pollUntil(condition: () => boolean | Promise<boolean>, limitMs: number, what: string): Promise<void> {
+  for (let waitedMs = 0; waitedMs <= limitMs; waitedMs += 20) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`expected ${what} within ${limitMs} ms, found it did not happen`);
+}

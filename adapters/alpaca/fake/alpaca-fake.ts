@@ -15,6 +15,7 @@ import type {
 import { ALPACA_TERMINAL_STATUSES } from '../alpaca-wire.ts';
 import { DefaultAlpacaMatcher, type AlpacaMatcher, type MatcherOrder } from './default-matcher.ts';
 import { SeededRandom } from './seeded-random.ts';
+import { EpochFence } from '../../leader-lock/epoch-fence.ts';
 
 export interface AlpacaFakeFaults {
   /** POST /v2/orders: the order is accepted, then the connection is dropped before the response. */
@@ -75,7 +76,7 @@ export class AlpacaFake {
   readonly keyId: string;
   readonly secret: string;
   /** Counters for tests: requests served, 429s, events sent, faults fired. */
-  readonly stats = { requests: 0, rateLimited: 0, eventsSent: 0, lostResponses: 0, serverErrors: 0, duplicates: 0, reorders: 0, disconnects: 0, duplicateClientOrderIds: 0 };
+  readonly stats = { requests: 0, rateLimited: 0, eventsSent: 0, lostResponses: 0, serverErrors: 0, duplicates: 0, reorders: 0, disconnects: 0, duplicateClientOrderIds: 0, fencedRejections: 0 };
   private readonly server: Server;
   private readonly streams: WebSocketServer;
   private readonly random: SeededRandom;
@@ -93,6 +94,7 @@ export class AlpacaFake {
   private readonly requestTimesMs: number[] = [];
   private readonly injected: AlpacaFakeInjectedFault[] = [];
   private held: AlpacaTradeUpdateWire[] = [];
+  private readonly fence = new EpochFence();
   private cash: number;
   private sequence = 0;
   private marketOpen: boolean;
@@ -310,6 +312,12 @@ export class AlpacaFake {
     if (this.byClientOrderId.has(clientOrderId)) {
       this.stats.duplicateClientOrderIds += 1;
       return sendJson(response, 422, { code: 40010001, message: 'client_order_id must be unique' });
+    }
+    // Fencing (the fake's, not Alpaca's): an epoch suffix older than the newest seen is refused.
+    const epochSuffix = /\.e(\d+)$/.exec(clientOrderId);
+    if (epochSuffix !== null && !this.fence.accept(Number(epochSuffix[1]))) {
+      this.stats.fencedRejections += 1;
+      return sendJson(response, 403, { code: 40310100, message: `fenced: expected epoch >= ${this.fence.newest()}, found ${epochSuffix[1]}` });
     }
     const orderClass: AlpacaOrderClass = request.order_class ?? 'simple';
     if (request.side === 'buy' && orderClass !== 'oco') {
