@@ -11,7 +11,7 @@ export interface VariantReport {
   readonly examples: string[];
   readonly details?: Readonly<Record<string, unknown>>;
   readonly replay?: string;
-  readonly shrunk?: { faults: Fault[]; durationUs: number; runs: number; replay: string };
+  readonly shrunk?: { invariant: string; faults: Fault[]; durationUs: number; runs: number; replay: string };
 }
 
 export interface ChaosReport {
@@ -34,7 +34,7 @@ export function variantReport(summary: VariantSummary, replay: string | undefine
     examples: summary.examples,
     ...(summary.details ? { details: summary.details } : {}),
     ...(replay ? { replay } : {}),
-    ...(shrunk && shrunkReplay ? { shrunk: { faults: shrunk.faults, durationUs: shrunk.durationUs, runs: shrunk.runs, replay: shrunkReplay } } : {}),
+    ...(shrunk && shrunkReplay ? { shrunk: { invariant: shrunk.invariant, faults: shrunk.faults, durationUs: shrunk.durationUs, runs: shrunk.runs, replay: shrunkReplay } } : {}),
   };
 }
 
@@ -65,7 +65,7 @@ export function formatReport(report: ChaosReport): string {
     lines.push(`${variant.name} (${variant.verdict})${variant.seedsViolating ? ` on seeds ${variant.seedsViolating.join(', ')}` : ''}:`);
     for (const example of variant.examples) lines.push(`  ${example}`);
     if (variant.replay) lines.push(`  replay: ${variant.replay}`);
-    if (variant.shrunk) lines.push(`  shrunk to ${variant.shrunk.faults.length} fault(s) in ${Math.round(variant.shrunk.durationUs / 1e6)} s (${variant.shrunk.runs} runs): ${variant.shrunk.replay}`);
+    if (variant.shrunk) lines.push(`  shrunk (still violates ${variant.shrunk.invariant}) to ${variant.shrunk.faults.length} fault(s) in ${Math.round(variant.shrunk.durationUs / 1e6)} s (${variant.shrunk.runs} runs): ${variant.shrunk.replay}`);
   }
   return lines.join('\n');
 }

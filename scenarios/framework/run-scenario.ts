@@ -169,6 +169,8 @@ export function exitCodeFor(summaries: readonly VariantSummary[]): number {
 }
 
 export interface ShrinkResult {
+  /** The invariant the shrunk schedule still violates. */
+  readonly invariant: string;
   readonly variant: string;
   readonly seed: number;
   readonly faults: Fault[];
@@ -180,19 +182,21 @@ const SHRINK_RUNS_MAX = 300;
 const SETTLE_US = 120_000_000;
 
 /**
- * Shrinks the fault schedule of a failing seed (sim mode) to a smaller one that still fails the same way:
- * drop faults one at a time, shorten them, move them earlier, and cut the run to the last fault plus a
- * settle window. Bounded by SHRINK_RUNS_MAX runs.
+ * Shrinks the fault schedule of a failing seed (sim mode) to a smaller one that still fails the same way --
+ * the first invariant (in the scenario's order) that the original run violated is still violated: drop
+ * faults one at a time, cut the run to the last fault plus a settle window, shift the schedule earlier,
+ * shorten faults, pull them together. Bounded by SHRINK_RUNS_MAX runs.
  */
 export async function shrinkFailure(scenario: Scenario<any>, request: SeedRunRequest, variant: string, original: SeedResult): Promise<ShrinkResult> {
   let runs = 0;
   const durationFull = request.durationUs ?? scenario.durationUs('sim', request.short, request.options);
+  const originalVariant = original.variants.find((candidate) => candidate.name === variant)!;
+  const target = scenario.invariants.map((invariant) => invariant.name).find((name) => (originalVariant.violations[name] ?? 0) > 0);
   const fails = async (faults: Fault[], durationUs: number): Promise<boolean> => {
-    if (runs >= SHRINK_RUNS_MAX) return false;
+    if (runs >= SHRINK_RUNS_MAX || target === undefined) return false;
     runs += 1;
     const result = await runSeedSim(scenario, { ...request, variants: [variant], faults, durationUs });
-    const verdict = result.variants[0].verdict;
-    return verdict === 'reproduced' || verdict === 'fails';
+    return (result.variants[0].violations[target] ?? 0) > 0;
   };
   let faults = [...original.faults];
   let durationUs = durationFull;
@@ -236,5 +240,5 @@ export async function shrinkFailure(scenario: Scenario<any>, request: SeedRunReq
     if (await fails(candidate, durationUs)) faults = candidate;
   }
   faults.sort((a, b) => a.atUs - b.atUs);
-  return { variant, seed: request.seed, faults, durationUs, runs };
+  return { variant, seed: request.seed, faults, durationUs, runs, invariant: target ?? '' };
 }
