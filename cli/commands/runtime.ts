@@ -128,44 +128,50 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
 
   runnerRef.runner = runner;
   let health: HealthServer | null = null;
-  if (metrics !== undefined) {
-    if (leadership === null) {
-      metrics.setLeader(true, 0);
-      metrics.setReconciled(runner.reconciled);
+  let report: Record<string, string | number>;
+  // Whatever happens from here, the venue's stream, the lock and the health server are closed, or the process
+  // would stay alive on their handles after an error.
+  try {
+    if (metrics !== undefined) {
+      if (leadership === null) {
+        metrics.setLeader(true, 0);
+        metrics.setReconciled(runner.reconciled);
+      }
+      runner.engine.log.subscribe((event) => {
+        if (event.type === 'order.submitted') metrics!.recordOrder(String(event.fields.side));
+        else if (event.type === 'order.filled') metrics!.recordFill(String(event.fields.side));
+        else if (event.type === 'order.denied') metrics!.recordDenial(String(event.fields.code));
+        else if (event.type === 'order.rejected') metrics!.recordRejection(String(event.fields.code));
+        else if (event.type === 'kill-switch') metrics!.recordKillSwitch(String(event.fields.reason));
+      });
+      health = await HealthServer.start({ metrics, port: args['health-port'] });
+      process.stderr.write(`sim: health on http://127.0.0.1:${health.port}/ready\n`);
     }
-    runner.engine.log.subscribe((event) => {
-      if (event.type === 'order.submitted') metrics!.recordOrder(String(event.fields.side));
-      else if (event.type === 'order.filled') metrics!.recordFill(String(event.fields.side));
-      else if (event.type === 'order.denied') metrics!.recordDenial(String(event.fields.code));
-      else if (event.type === 'order.rejected') metrics!.recordRejection(String(event.fields.code));
-      else if (event.type === 'kill-switch') metrics!.recordKillSwitch(String(event.fields.reason));
-    });
-    health = await HealthServer.start({ metrics, port: args['health-port'] });
-    process.stderr.write(`sim: health on http://127.0.0.1:${health.port}/ready\n`);
+
+    leadership?.start();
+    const onSignal = (signal: string) => () => resolveStop(signal);
+    process.once('SIGINT', onSignal('SIGINT'));
+    process.once('SIGTERM', onSignal('SIGTERM'));
+
+    let firstUs: number | undefined;
+    const records = feed.records;
+    const iterator = records[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (!first.done) firstUs = first.value.k === 'bar' ? first.value.st : first.value.t;
+    if (args.speed > 0 && firstUs !== undefined) clockRef.clock = RealTimeClock.accelerated(args.speed, firstUs);
+    const replayed = { name: feed.name, instruments: feed.instruments, records: (async function* () { if (!first.done) yield first.value; for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value; })() };
+    const result = await driveSession(runner, replayed, { speed: args.speed, clock: clockRef.clock, stopRequested, maxRecords: args['max-records'], metrics });
+    const engine = runner.engine;
+    report = {
+      mode, runId, journal: journalPath, records: result.records, stoppedBy: result.stoppedBy, orders: engine.log.count('order.submitted'),
+      fills: engine.log.count('order.filled'), denials: engine.log.count('order.denied'), closedTrades: engine.portfolio.closedTrades.length,
+      realizedPnl: engine.portfolio.realizedGrossCash / 1e6, equity: engine.portfolio.equityCashValue() / 1e6, runDigest: engine.log.digest(),
+    };
+  } finally {
+    await leadership?.stop();
+    await health?.close();
+    await runner.close();
   }
-
-  leadership?.start();
-  const onSignal = (signal: string) => () => resolveStop(signal);
-  process.once('SIGINT', onSignal('SIGINT'));
-  process.once('SIGTERM', onSignal('SIGTERM'));
-
-  let firstUs: number | undefined;
-  const records = feed.records;
-  const iterator = records[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (!first.done) firstUs = first.value.k === 'bar' ? first.value.st : first.value.t;
-  if (args.speed > 0 && firstUs !== undefined) clockRef.clock = RealTimeClock.accelerated(args.speed, firstUs);
-  const replayed = { name: feed.name, instruments: feed.instruments, records: (async function* () { if (!first.done) yield first.value; for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value; })() };
-  const result = await driveSession(runner, replayed, { speed: args.speed, clock: clockRef.clock, stopRequested, maxRecords: args['max-records'], metrics });
-  await leadership?.stop();
-  await health?.close();
-  const engine = runner.engine;
-  const report = {
-    mode, runId, journal: journalPath, records: result.records, stoppedBy: result.stoppedBy, orders: engine.log.count('order.submitted'),
-    fills: engine.log.count('order.filled'), denials: engine.log.count('order.denied'), closedTrades: engine.portfolio.closedTrades.length,
-    realizedPnl: engine.portfolio.realizedGrossCash / 1e6, equity: engine.portfolio.equityCashValue() / 1e6, runDigest: engine.log.digest(),
-  };
-  await runner.close();
   if (fatal !== null) throw fatal;
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n')}\n`);
 }

@@ -226,6 +226,8 @@ export class AlpacaFake {
       sendJson(response, 401, { code: 40110000, message: 'request is not authorized' });
       return;
     }
+    // The test endpoint is not Alpaca's: it neither counts against nor is refused by the request budget.
+    if (request.method === 'POST' && (request.url ?? '').split('?')[0] === TEST_TRADES_PATH) return this.postTestTrade(response, body);
     const nowMs = Date.now();
     while (this.requestTimesMs.length > 0 && this.requestTimesMs[0] <= nowMs - this.rateWindowMs) this.requestTimesMs.shift();
     const resetSeconds = Math.ceil(((this.requestTimesMs[0] ?? nowMs) + this.rateWindowMs) / 1_000);
@@ -250,7 +252,6 @@ export class AlpacaFake {
     const path = url.pathname;
     const method = request.method ?? 'GET';
     const orderPath = /^\/v2\/orders\/([^/]+)$/.exec(path);
-    if (path === TEST_TRADES_PATH && method === 'POST') return this.postTestTrade(response, body);
     if (path === '/v2/orders' && method === 'POST') return this.postOrder(response, body);
     if (path === '/v2/orders' && method === 'GET') return this.listOrders(response, url.searchParams);
     if (path === '/v2/orders' && method === 'DELETE') return this.cancelAll(response);
