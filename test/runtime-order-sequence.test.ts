@@ -10,11 +10,15 @@ import { runReplay } from '../adapters/replay/run-replay.ts';
 import { openTapeSource } from '../adapters/replay/tape-source.ts';
 import { Journal } from '../adapters/journal/index.ts';
 import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
-import type { SessionRecord } from '../adapters/runtime/session-records.ts';
+import { intentKey, isOutbound, type SessionRecord } from '../adapters/runtime/session-records.ts';
 import type { TickColumns } from '../engine/index.ts';
 
 const TAPE_MINUTES = 100;
-const PARAMS = ['--strategy', 'sma-cross', '--param', 'fast=3', '--param', 'slow=8', '--run-id', 'SEQ', '--no-risk'];
+/** Market orders only (sma-cross), and brackets whose exits carry prices and go to Alpaca as OCO orders (orb). */
+const CASES = [
+  { strategy: 'sma-cross', params: { fast: 3, slow: 8 } },
+  { strategy: 'orb', params: { rangeMinutes: 15 } },
+] as const;
 let directory: string;
 let tape: string;
 const repository = path.resolve(import.meta.dirname, '..');
@@ -58,20 +62,34 @@ function journaledOrders(journalPath: string): string[] {
     : []);
 }
 
+/** Every outbound intent a session journaled, as `intentKey` renders it (prices and quantities included). */
+function journaledIntents(journalPath: string): string[] {
+  return Journal.readAll<SessionRecord>(journalPath).records.flatMap((record) => (isOutbound(record) ? [intentKey(record)] : []));
+}
+
 describe('one order sequence three ways', () => {
-  it('replay, accelerated paper and a session against the Alpaca fake send the same orders', async () => {
+  it.each(CASES)('$strategy: replay, accelerated paper and a session against the Alpaca fake send the same orders', async ({ strategy, params }) => {
+    const PARAMS = ['--strategy', strategy, ...Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`]), '--run-id', 'SEQ', '--no-risk'];
     const replay = await runReplay({
-      catalogDir: directory, fromDate: '2024-01-02', toDate: '2024-01-02', strategy: 'sma-cross', params: { fast: 3, slow: 8 }, seed: 1, fill: 'next-open',
+      catalogDir: directory, fromDate: '2024-01-02', toDate: '2024-01-02', strategy, params, seed: 1, fill: 'next-open',
       intrabar: 'stop-first', feesBps: 0, feeMinimum: 0, slippageBps: 0, latencyMs: 0, latencyJitterMs: 0, maxVolumeShare: 1, initialCash: 100_000,
       risk: {}, skipBad: false, source: await openTapeSource(tape), runId: 'SEQ',
     });
-    const replayed = replay.engine.log.events.filter((event) => event.type === 'order.submitted')
-      .map((event) => `${event.fields.id} ${event.fields.symbol} ${event.fields.side} ${event.fields.type} ${event.fields.quantity} limit=${event.fields.limit ?? '-'} stop=${event.fields.stop ?? '-'}`);
+    // What replay sent, in order: orders submitted at once, and held bracket exits when released (sized then).
+    const held = new Map<unknown, Record<string, unknown>>();
+    const replayed: string[] = [];
+    for (const event of replay.engine.log.events) {
+      const fields = event.type === 'order.released' ? { ...held.get(event.fields.id), quantity: event.fields.quantity } : event.fields;
+      if (event.type === 'order.held') held.set(event.fields.id, event.fields);
+      if (event.type === 'order.submitted' || event.type === 'order.released') {
+        replayed.push(`${fields.id} ${fields.symbol} ${fields.side} ${fields.type} ${fields.quantity} limit=${fields.limit ?? '-'} stop=${fields.stop ?? '-'}`);
+      }
+    }
     expect(replayed.length).toBeGreaterThanOrEqual(4);
 
-    const paperJournal = path.join(directory, 'paper.journal');
+    const paperJournal = path.join(directory, `${strategy}-paper.journal`);
     const fake = await AlpacaFake.start({ seed: 2, cash: '10000000' });
-    const liveJournal = path.join(directory, 'live.journal');
+    const liveJournal = path.join(directory, `${strategy}-live.journal`);
     try {
       // 100 minutes of tape at 1200x: about 5 s of wall time, the engine's timers fired by the real clock.
       const paperRun = sim(['paper', '--feed', `tape:${tape}`, '--speed', '1200', '--journal', paperJournal, '--json', ...PARAMS], { PATH: process.env.PATH }, 60_000);
@@ -87,8 +105,12 @@ describe('one order sequence three ways', () => {
     }
     expect(journaledOrders(paperJournal)).toEqual(replayed);
     expect(journaledOrders(liveJournal)).toEqual(replayed);
-    // The fake received exactly those orders, each once, and filled them.
-    const atBroker = fake.allOrders().map((order) => `${order.client_order_id} ${order.side} ${order.qty} ${order.status}`);
-    expect(atBroker).toEqual(replayed.map((line) => { const [id, , side, , quantity] = line.split(' '); return `${id} ${side} ${quantity} filled`; }));
+    // Modifies (bracket exits grown with the entry's fills) and cancels agree between paper and live too.
+    expect(journaledIntents(liveJournal)).toEqual(journaledIntents(paperJournal));
+    // The fake received each order once: every client order id we sent (an OCO stop leg rides on its take-profit).
+    expect(fake.stats.duplicateClientOrderIds).toBe(0);
+    const atBroker = fake.allOrders().map((order) => order.client_order_id).filter((id) => id.startsWith('SEQ-') && !/\.r\d+$/.test(id)).sort();
+    const sent = Journal.readAll<SessionRecord>(liveJournal).records.flatMap((record) => (record.k === 'submit' && !(record.r.type === 'stop' && record.r.ocoWithClientOrderId) ? [record.r.clientOrderId] : [])).sort();
+    expect(atBroker).toEqual(sent);
   }, 90_000);
 });

@@ -27,8 +27,6 @@ export interface AlpacaRuntimeVenueOptions {
 /** Bound on waiting for the stream events of one echoed print. */
 const ECHO_EVENTS_WAIT_MS_MAX = 3_000;
 const ECHO_POLL_MS = 2;
-/** Echoed prints carry ample size: the fake fills whole orders, as the paper broker does at full volume share. */
-const ECHO_LIQUIDITY = 1e9;
 
 export class AlpacaRuntimeVenue implements RuntimeVenue {
   private readonly venue: AlpacaVenue;
@@ -76,12 +74,14 @@ export class AlpacaRuntimeVenue implements RuntimeVenue {
     const instrument = this.options.instruments[record.s];
     const scale = 10 ** instrument.priceScale;
     const price = record.k === 'tick' ? record.p : record.c;
+    // The print's own size (a bar's volume): the fake's matcher shares it among orders, as the paper broker does.
+    const size = record.k === 'tick' ? record.q / 10 ** instrument.lotScale : record.v;
     await this.venue.idle();
     const before = this.venue.tradeUpdatesReceived;
     const response = await fetch(`${this.options.marketEchoUrl}${TEST_TRADES_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'APCA-API-KEY-ID': this.options.keyId, 'APCA-API-SECRET-KEY': this.options.secret },
-      body: JSON.stringify({ symbol: instrument.symbol, price: (price / scale).toFixed(instrument.priceScale), size: ECHO_LIQUIDITY, timeUs: record.t }),
+      body: JSON.stringify({ symbol: instrument.symbol, price: (price / scale).toFixed(instrument.priceScale), size, timeUs: record.t }),
     });
     if (!response.ok) throw new SimError('VENUE_ECHO_FAILED', `expected 200 from the fake's trade endpoint, found ${response.status}: ${await response.text()}`);
     const { events } = (await response.json()) as { events: number };
