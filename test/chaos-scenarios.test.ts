@@ -6,7 +6,7 @@ import { runChaos } from '../cli/commands/chaos.ts';
 
 const cases: { name: string; unfixed: string; robust: string; realOptions: Record<string, number> }[] = [
   { name: 'stale-data', unfixed: 'naive', robust: 'exchange-gate', realOptions: { 'time-scale': 0.02 } },
-  { name: 'oco-crash', unfixed: 'naive', robust: 'reconcile', realOptions: { 'time-scale': 0.01 } },
+  { name: 'oco-crash', unfixed: 'naive', robust: 'reconcile', realOptions: { 'time-scale': 0.05 } },
   { name: 'legacy-state', unfixed: 'naive', robust: 'migrate', realOptions: { 'time-scale': 0.0005 } },
   { name: 'position-scale', unfixed: 'scan', robust: 'indexed', realOptions: { ticks: 100_000 } },
 ];

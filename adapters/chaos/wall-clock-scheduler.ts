@@ -3,10 +3,13 @@
 import type { EventScheduler, TimerHandle } from '../../scenarios/framework/virtual-scheduler.ts';
 
 export class WallClockScheduler implements EventScheduler {
-  private readonly startMs = performance.now();
+  private readonly startMs: number;
   private readonly handles = new Set<ReturnType<typeof setTimeout>>();
 
-  constructor(private readonly timeScale: number) {}
+  /** `originAbsoluteMs` (performance.timeOrigin + performance.now() of some process) shares a zero across processes. */
+  constructor(private readonly timeScale: number, originAbsoluteMs?: number) {
+    this.startMs = originAbsoluteMs === undefined ? performance.now() : originAbsoluteMs - performance.timeOrigin;
+  }
 
   nowUs(): number {
     return Math.round(((performance.now() - this.startMs) * 1000) / this.timeScale);

@@ -19,16 +19,23 @@ export const ocoCrashScenario: Scenario<OcoTruth> = {
     { name: 'reconcile', role: 'robust-fix', describe: 'looks every order up at the venue by client order id, protects and cancels as needed' },
   ],
   modes: ['sim', 'real'],
-  optionSpecs: [{ name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.02 }],
-  durationUs: (mode, short) => (mode === 'real' ? (short ? 6 : 10) * US_PER_MINUTE : (short ? 20 : 390) * US_PER_MINUTE),
+  optionSpecs: [
+    { name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.05 },
+    { name: 'crash', describe: 'real mode: process (SIGKILL a runner process) or memory (drop the runner in one process)', defaultValue: 'process' },
+  ],
+  durationUs: (mode, short) => (mode === 'real' ? (short ? 4 : 8) * US_PER_MINUTE : (short ? 20 : 390) * US_PER_MINUTE),
   faultSchedule: (rng, durationUs) => ocoFaultSchedule(rng, durationUs),
   runSim(context) {
     const journal = memoryJournal();
     return runOcoCrash(context, { scheduler: new VirtualScheduler(0), journal: () => journal, reopenJournal: () => journal });
   },
   async runReal(context) {
-    const { runOcoCrashReal } = await import('../../adapters/chaos/oco-crash-real.ts');
-    return runOcoCrashReal(context);
+    if (context.options.crash === 'memory') {
+      const { runOcoCrashReal } = await import('../../adapters/chaos/oco-crash/journal-only-real.ts');
+      return runOcoCrashReal(context);
+    }
+    const { runOcoCrashProcesses } = await import('../../adapters/chaos/oco-crash/process-real.ts');
+    return runOcoCrashProcesses(context);
   },
   invariants: ocoInvariants,
 };

@@ -18,8 +18,9 @@ export const PRICE_TICK_US = 100_000;
 export const BRACKET_EVERY_US = 20 * US_PER_SECOND;
 export const EXIT_DISTANCE_TICKS = 15;
 export const LATENCY_US = 20_000;
-/** A position may go without a working stop for at most this long (covers the longest restart delay). */
-export const UNPROTECTED_US_MAX = 15 * US_PER_SECOND;
+/** A position may go without a working stop for at most this long: the longest restart delay (10 s), plus
+ * a real process's start-up at the real-mode time scale. */
+export const UNPROTECTED_US_MAX = 20 * US_PER_SECOND;
 
 export interface JournalPort {
   append(record: JournalRecord): void;
@@ -33,7 +34,7 @@ export type JournalRecord =
   | { type: 'exit-filled'; bracket: number; leg: 'stop' | 'target' }
   | { type: 'closed'; bracket: number };
 
-interface VenueOrder {
+export interface VenueOrder {
   readonly clientOrderId: string;
   readonly bracket: number;
   readonly leg: 'entry' | 'stop' | 'target';
@@ -53,8 +54,21 @@ export interface OcoTruth {
   readonly endUs: number;
 }
 
+export interface VenueReport { type: 'ack' | 'fill' | 'cancelled'; order: VenueOrder; priceTicks: number }
+
+/** What the runner sees of the venue: the venue itself in one process, a proxy over IPC across processes. */
+export interface VenuePort {
+  submit(order: Omit<VenueOrder, 'status'>): void;
+  cancel(clientOrderId: string): void;
+  /** Lookup by client order id (in a separate process: from the snapshot taken when the runner started). */
+  lookup(clientOrderId: string): VenueOrder | undefined;
+  readonly position: number;
+  readonly priceTicks: number;
+  listener: ((report: VenueReport) => void) | null;
+}
+
 /** The venue: persists across runner crashes, matches orders against a seeded price walk. */
-class Venue {
+export class Venue implements VenuePort {
   readonly orders = new Map<string, VenueOrder>();
   /** Working orders only: the price loop must not walk the whole order history on every tick. */
   private readonly working = new Set<VenueOrder>();
@@ -63,7 +77,7 @@ class Venue {
   readonly exposure: OcoTruth['exposure'][number][] = [];
   position = 0;
   priceTicks = 10_000;
-  listener: ((report: { type: 'ack' | 'fill' | 'cancelled'; order: VenueOrder; priceTicks: number }) => void) | null = null;
+  listener: ((report: VenueReport) => void) | null = null;
 
   constructor(private readonly scheduler: EventScheduler) {}
 
@@ -128,7 +142,7 @@ interface Bracket {
 }
 
 /** One life of the runner (until it crashes). */
-class Runner {
+export class Runner {
   private alive = true;
   private bracket: Bracket | null = null;
   position = 0;
@@ -136,7 +150,7 @@ class Runner {
   constructor(
     private readonly variant: OcoVariant,
     private readonly scheduler: EventScheduler,
-    private readonly venue: Venue,
+    private readonly venue: VenuePort,
     private readonly journal: JournalPort,
     private readonly history: History,
     private readonly crashAt: { boundary: Boundary | null; onCrash: () => void },
@@ -235,7 +249,7 @@ class Runner {
     this.journal.append({ type: 'exits-submitted', bracket: bracket.number });
   }
 
-  private onReport(report: { type: 'ack' | 'fill' | 'cancelled'; order: VenueOrder; priceTicks: number }): void {
+  private onReport(report: VenueReport): void {
     const bracket = this.bracket;
     const { order } = report;
     if (report.type !== 'fill') return;
@@ -260,6 +274,11 @@ class Runner {
   }
 }
 
+/** The crash boundary armed at `nowUs`: the first pending fault that has started. */
+export function armedFault(pending: readonly Fault[], nowUs: number): Fault | undefined {
+  return pending.find((fault) => fault.atUs <= nowUs);
+}
+
 export interface OcoDriver {
   readonly scheduler: EventScheduler;
   readonly journal: () => JournalPort;
@@ -279,7 +298,7 @@ export async function runOcoCrash(context: RunContext, driver: OcoDriver): Promi
   let runner: Runner;
   const armed: { boundary: Boundary | null; onCrash: () => void } = { boundary: null, onCrash: () => undefined };
   const arm = () => {
-    const next = pending.find((fault) => fault.atUs <= scheduler.nowUs());
+    const next = armedFault(pending, scheduler.nowUs());
     armed.boundary = next ? (next.kind as Boundary) : null;
     armed.onCrash = () => {
       const fault = next!;

@@ -1,14 +1,14 @@
-// Real mode of oco-crash: wall-clock timers (compressed) and a real journal file (adapters/journal, fsync on
-// every append). A crash drops the runner with everything in memory and closes the file descriptor; the
-// restart reopens the journal from disk, so only what was durably written survives. (The runner is not a
-// separate process here: the venue would have to move out of process too.)
+// Real mode of oco-crash with `--crash memory`: wall-clock timers (compressed) and a real journal file
+// (adapters/journal, fsync on every append). A crash drops the runner with everything in memory and closes
+// the file descriptor; the restart reopens the journal from disk. The default, `--crash process`, kills a
+// real runner process instead (process-real.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal } from '../journal/journal.ts';
-import type { RunContext, RunRecord } from '../../scenarios/framework/scenario.ts';
-import { runOcoCrash, type JournalPort, type JournalRecord, type OcoTruth } from '../../scenarios/oco-crash/model.ts';
-import { WallClockScheduler } from './wall-clock-scheduler.ts';
+import { Journal } from '../../journal/journal.ts';
+import type { RunContext, RunRecord } from '../../../scenarios/framework/scenario.ts';
+import { runOcoCrash, type JournalPort, type JournalRecord, type OcoTruth } from '../../../scenarios/oco-crash/model.ts';
+import { WallClockScheduler } from '../wall-clock-scheduler.ts';
 
 export async function runOcoCrashReal(context: RunContext): Promise<RunRecord<OcoTruth>> {
   const directory = mkdtempSync(join(tmpdir(), 'sim-oco-'));
