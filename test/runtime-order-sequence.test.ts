@@ -13,7 +13,7 @@ import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
 import { intentKey, isOutbound, type SessionRecord } from '../adapters/runtime/session-records.ts';
 import type { TickColumns } from '../engine/index.ts';
 
-const TAPE_MINUTES = 100;
+const TAPE_MINUTES = 60;
 /** Market orders only (sma-cross), and brackets whose exits carry prices and go to Alpaca as OCO orders (orb). */
 const CASES = [
   { strategy: 'sma-cross', params: { fast: 3, slow: 8 } },
@@ -91,7 +91,7 @@ describe('one order sequence three ways', () => {
     const fake = await AlpacaFake.start({ seed: 2, cash: '10000000' });
     const liveJournal = path.join(directory, `${strategy}-live.journal`);
     try {
-      // 100 minutes of tape at 1200x: about 5 s of wall time, the engine's timers fired by the real clock.
+      // 60 minutes of tape at 1200x: about 3 s of wall time, the engine's timers fired by the real clock.
       const paperRun = sim(['paper', '--feed', `tape:${tape}`, '--speed', '1200', '--journal', paperJournal, '--json', ...PARAMS], { PATH: process.env.PATH }, 60_000);
       const liveRun = sim(['live', '--venue', 'alpaca', '--confirm-live', '--feed', `tape:${tape}`, '--speed', '0', '--journal', liveJournal, '--json', ...PARAMS], {
         PATH: process.env.PATH, APCA_API_KEY_ID: fake.keyId, APCA_API_SECRET_KEY: fake.secret, APCA_API_BASE_URL: fake.restUrl, APCA_STREAM_URL: fake.streamUrl,

@@ -141,6 +141,8 @@ const SEEN_EXECUTIONS_MAX = 10_000;
 const RATE_LIMIT_RETRIES_MAX = 3;
 const CANCEL_ATTEMPTS_MAX = 3;
 const CATCH_UP_ATTEMPTS_MAX = 3;
+/** Bound on following replaced_by links when adopting an order. */
+const REPLACE_CHAIN_MAX = 1_000;
 /** Finished orders are forgotten beyond this many tracked orders (oldest first); open ones never are. */
 const TRACKED_ORDERS_MAX = 20_000;
 
@@ -269,7 +271,8 @@ export class AlpacaVenue implements ExecutionPort {
 
   /**
    * The venue's state of one of our orders. With `request`, an OCO stop member (whose wire id is the venue's
-   * own, not ours) is found as the leg of its take-profit sibling, which carries our id.
+   * own, not ours) is found as the leg of its take-profit sibling, which carries our id; a replaced order is
+   * followed to its current replacement.
    */
   async lookupByClientOrderId(clientOrderId: string, request?: OrderRequest): Promise<VenueOrderSnapshot | null> {
     const tracked = this.tracked.get(clientOrderId);
@@ -277,32 +280,70 @@ export class AlpacaVenue implements ExecutionPort {
       const view = await this.lookup(tracked.wireClientOrderId);
       return view === null ? null : this.snapshotOf(view);
     }
-    const view = await this.lookupWire(clientOrderId, request);
-    if (view === null) return null;
-    return { ...this.snapshotOf(view), clientOrderId };
+    const chain = await this.lookupChain(clientOrderId, request);
+    if (chain === null) return null;
+    return { ...this.snapshotOf(chain.current), clientOrderId };
   }
 
   /**
    * Take over an order an earlier process of this session placed: track it under our client order id, bind its
-   * venue id so its stream events reach us, and report what `known` (the session's own view) has not seen yet.
-   * Returns false when the venue does not have it.
+   * venue id so its stream events reach us, and report what `known` (the session's own view) has not seen yet:
+   * acceptance, a replace (as `modified`), fills. Returns false when the venue does not have it.
    */
-  async adopt(request: OrderRequest, known: { accepted: boolean; filledQuantity: number; filledNotionalTickLots: number }): Promise<boolean> {
+  async adopt(request: OrderRequest, known: { accepted: boolean; quantity?: number; filledQuantity: number; filledNotionalTickLots: number }): Promise<boolean> {
     if (this.tracked.has(request.clientOrderId)) return true;
     const instrument = this.instruments.get(request.symbol);
     if (instrument === undefined) throw new SimError('VENUE_UNKNOWN_SYMBOL', `expected a configured instrument, found ${request.symbol}`);
-    const view = await this.lookupWire(request.clientOrderId, request);
-    if (view === null) return false;
+    const chain = await this.lookupChain(request.clientOrderId, request);
+    if (chain === null) return false;
     if (this.tracked.has(request.clientOrderId)) return true;
-    const order = this.startTracking(request, instrument, view.clientOrderId);
+    const { current, ancestors } = chain;
+    const clientOrderId = request.clientOrderId;
+    const order = this.startTracking(request, instrument, current.clientOrderId);
     order.phase = 'open';
     order.accepted = known.accepted;
-    order.filledLots = known.filledQuantity;
-    // What the session already counted is assumed to be this venue order's (no replace happened in between).
-    order.venueFills.set(view.id, { lots: known.filledQuantity, notional: known.filledNotionalTickLots });
+    order.replaceCount = ancestors.length;
     if (request.epoch > this.newestEpoch) this.newestEpoch = request.epoch;
-    this.bindVenueId(order, view.id);
-    this.applyView(view, undefined);
+    // Fills on replaced venue orders: counted as the session's as far as it knows them, the rest reported now.
+    let ancestorLots = 0;
+    let ancestorNotional = 0;
+    for (const ancestor of ancestors) {
+      const lots = decimalToScaled(ancestor.filledQty, instrument.lotScale, 'nearest', `filled_qty of ${ancestor.id}`);
+      const averageTicks = decimalToScaled(ancestor.filledAvgPrice ?? '0', instrument.priceScale + 6, 'nearest', `filled_avg_price of ${ancestor.id}`) / 1e6;
+      order.venueFills.set(ancestor.id, { lots, notional: Math.round(averageTicks * lots) });
+      this.byVenueId.set(ancestor.id, clientOrderId);
+      ancestorLots += lots;
+      ancestorNotional += Math.round(averageTicks * lots);
+    }
+    const now = this.options.clock.nowUs();
+    if (!order.accepted && ancestors.length > 0) {
+      order.accepted = true;
+      this.emit({ type: 'accepted', clientOrderId, venueOrderId: current.id, timeUs: now });
+    }
+    if (known.filledQuantity < ancestorLots) {
+      const quantity = ancestorLots - known.filledQuantity;
+      const priceTicks = Math.round((ancestorNotional - known.filledNotionalTickLots) / quantity);
+      this.emit({ type: 'fill', clientOrderId, fillId: `${ancestors[ancestors.length - 1].id}:adopted:${ancestorLots}`, symbol: request.symbol, side: request.side, quantity, priceTicks, feeCash: 0, liquidity: request.type === 'limit' ? 'maker' : 'taker', timeUs: now });
+      order.venueFills.set(current.id, { lots: 0, notional: 0 });
+    } else {
+      order.venueFills.set(current.id, { lots: known.filledQuantity - ancestorLots, notional: known.filledNotionalTickLots - ancestorNotional });
+    }
+    order.filledLots = Math.max(known.filledQuantity, ancestorLots);
+    // A replace the session asked for but never heard back about: the venue's current terms are reported.
+    const currentLots = decimalToScaled(current.qty ?? '0', instrument.lotScale, 'nearest', `qty of ${current.id}`);
+    const totalLots = ancestors.length > 0 ? currentLots + ancestorLots : currentLots;
+    order.quantityLots = totalLots;
+    if (ancestors.length > 0) {
+      const changes: OrderChanges = {};
+      if (known.quantity !== undefined && totalLots !== known.quantity) (changes as { quantity?: number }).quantity = totalLots;
+      const limitTicks = current.limitPrice === null ? undefined : decimalToScaled(current.limitPrice, instrument.priceScale, 'nearest', `limit_price of ${current.id}`);
+      const stopTicks = current.stopPrice === null ? undefined : decimalToScaled(current.stopPrice, instrument.priceScale, 'nearest', `stop_price of ${current.id}`);
+      if (limitTicks !== undefined && limitTicks !== request.limitPriceTicks) (changes as { limitPriceTicks?: number }).limitPriceTicks = limitTicks;
+      if (stopTicks !== undefined && stopTicks !== request.stopPriceTicks) (changes as { stopPriceTicks?: number }).stopPriceTicks = stopTicks;
+      if (Object.keys(changes).length > 0) this.emit({ type: 'modified', clientOrderId, changes, timeUs: now });
+    }
+    this.bindVenueId(order, current.id);
+    this.applyView(current, undefined);
     if (order.cancelWanted && order.phase === 'open') void this.track(this.sendCancel(order));
     return true;
   }
@@ -336,15 +377,36 @@ export class AlpacaVenue implements ExecutionPort {
     return this.tradeUpdateCount;
   }
 
-  /** Looks an order up by our id; an OCO stop member through its take-profit sibling's legs. */
-  private async lookupWire(clientOrderId: string, request?: OrderRequest): Promise<OrderView | null> {
+  /**
+   * Looks an order up by our id (an OCO stop member through its take-profit sibling's legs) and follows its
+   * replacements: `current` is the venue order working now, `ancestors` the replaced ones, oldest first.
+   */
+  private async lookupChain(clientOrderId: string, request?: OrderRequest): Promise<{ current: OrderView; ancestors: OrderView[] } | null> {
     const isOcoStopMember = request !== undefined && request.ocoWithClientOrderId !== undefined && (request.type === 'stop' || request.type === 'stop-limit');
-    if (!isOcoStopMember) return this.lookup(request === undefined ? clientOrderId : this.wireIdOf(request));
+    if (!isOcoStopMember) {
+      const view = await this.lookup(request === undefined ? clientOrderId : this.wireIdOf(request));
+      return view === null ? null : this.followReplacements(view);
+    }
     // Both legs of a pair are released in one step, under one epoch.
     const parent = await this.lookup(this.wireIdOf({ ...request, clientOrderId: request.ocoWithClientOrderId! }));
     if (parent === null) return null;
-    const leg = parent.legs.find((candidate) => candidate.type === wireType(request.type));
-    return leg ?? null;
+    // A replaced leg stays a leg of the (current) parent beside its replacement.
+    const legs = (await this.followReplacements(parent)).current.legs.filter((leg) => leg.type === wireType(request.type));
+    const current = legs.find((leg) => leg.status !== 'replaced');
+    if (current === undefined) return null;
+    return { current, ancestors: legs.filter((leg) => leg !== current && leg.status === 'replaced') };
+  }
+
+  private async followReplacements(view: OrderView): Promise<{ current: OrderView; ancestors: OrderView[] }> {
+    const ancestors: OrderView[] = [];
+    let current = view;
+    for (let hop = 0; current.status === 'replaced' && current.replacedBy !== null; hop += 1) {
+      if (hop >= REPLACE_CHAIN_MAX) throw new SimError('VENUE_REPLACE_CHAIN', `expected at most ${REPLACE_CHAIN_MAX} replacements of ${view.clientOrderId}, found more`);
+      ancestors.push(current);
+      await this.bucket.take();
+      current = toView(await this.orders.getOrderByOrderID({ orderId: current.replacedBy }));
+    }
+    return { current, ancestors };
   }
 
   /** Open orders at the venue (bracket and OCO legs flattened), in our units. */

@@ -14,6 +14,8 @@ export interface VenueOrderState {
 /** What the session already knows of an order it adopts. */
 export interface AdoptedOrderState {
   readonly accepted: boolean;
+  /** Total quantity in lots as the session knows it (a replace it never heard back about shows as a difference). */
+  readonly quantity?: number;
   /** Lots. */
   readonly filledQuantity: number;
   readonly filledNotionalTickLots: number;

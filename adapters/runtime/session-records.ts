@@ -32,7 +32,8 @@ export interface StopRecord { readonly k: 'stop'; readonly t: number; readonly r
 export interface SubmitRecord { readonly k: 'submit'; readonly t: number; readonly r: OrderRequest; readonly resend?: boolean }
 /** `orphan`: reconciliation cancelling a broker order the session does not hold open (not a strategy intent). */
 export interface CancelRecord { readonly k: 'cancel'; readonly t: number; readonly id: string; readonly orphan?: boolean }
-export interface ModifyRecord { readonly k: 'modify'; readonly t: number; readonly id: string; readonly c: OrderChanges }
+/** `resend`: a second send of a journaled modify the broker never acted on (not a new intent). */
+export interface ModifyRecord { readonly k: 'modify'; readonly t: number; readonly id: string; readonly c: OrderChanges; readonly resend?: boolean }
 export interface ReconciledRecord { readonly k: 'reconciled'; readonly t: number; readonly resent: number; readonly adopted: number; readonly cancelledOrphans: number }
 
 export type MarketRecord = BarRecord | TickRecord;

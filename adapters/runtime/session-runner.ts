@@ -15,7 +15,7 @@ import { Journal } from '../journal/index.ts';
 import { toRiskLimits, type RiskOptions } from '../replay/run-replay.ts';
 import { SessionCore } from './session-core.ts';
 import {
-  SESSION_FORMAT_VERSION, intentKey, isInbound, isOutbound, type InboundRecord, type MarketRecord, type OutboundRecord, type SessionHeader,
+  SESSION_FORMAT_VERSION, intentKey, isInbound, isOutbound, type InboundRecord, type MarketRecord, type ModifyRecord, type OutboundRecord, type SessionHeader,
   type SessionRecord,
 } from './session-records.ts';
 import type { RuntimeVenue } from './runtime-venue.ts';
@@ -95,7 +95,7 @@ export function replayJournal(records: readonly SessionRecord[], capabilities: R
   const { core } = buildCore(header, capabilities, (record) => regenerated.push(record), { leader: true, epoch: 0 }, resolveStrategy);
   for (const record of records.slice(1)) {
     if (isInbound(record)) core.apply(record);
-    else if (isOutbound(record) && !(record.k === 'submit' && record.resend) && !(record.k === 'cancel' && record.orphan)) journaled.push(record);
+    else if (isOutbound(record) && !(record.k === 'submit' && record.resend) && !(record.k === 'cancel' && record.orphan) && !(record.k === 'modify' && record.resend)) journaled.push(record);
   }
   return { header, core, regenerated, journaled };
 }
@@ -126,6 +126,8 @@ export class SessionRunner {
   private replayedAtOpen = 0;
   private pendingAtOpen: OutboundRecord[] = [];
   private reconciling: Promise<void> | null = null;
+  /** Journaled modifies with no `modified` or `modify-rejected` report after them, when the journal was opened. */
+  private unresolvedModifies: ModifyRecord[] = [];
 
   private constructor(options: SessionRunnerOptions, core: SessionCore, header: SessionHeader, journal: Journal) {
     this.options = options;
@@ -175,6 +177,12 @@ export class SessionRunner {
     // fsync'd in batches; a broker report and every outbound intent are fsync'd before they are acted on.
     const journal = Journal.open(options.journalPath, { durability: 'batched', batchRecordsMax: 4_096 });
     const runner = new SessionRunner(options, core, recovered ? (records[0] as SessionHeader) : header, journal);
+    const unresolved = new Map<string, ModifyRecord>();
+    for (const record of records) {
+      if (record.k === 'modify') unresolved.set(record.id, record);
+      else if (record.k === 'report' && (record.r.type === 'modified' || record.r.type === 'modify-rejected')) unresolved.delete(record.r.clientOrderId);
+    }
+    runner.unresolvedModifies = [...unresolved.values()];
     for (const record of records) {
       if (record.k === 'bar' || record.k === 'tick') {
         runner.marketRecordsJournaled++;
@@ -335,10 +343,22 @@ export class SessionRunner {
       if (state === null) {
         resend.push(order);
       } else {
-        await this.venue.adopt?.(request, { accepted: order.status !== 'submitted', filledQuantity: order.filledQuantity, filledNotionalTickLots: order.filledNotionalTickLots });
+        await this.venue.adopt?.(request, { accepted: order.status !== 'submitted', quantity: order.quantity, filledQuantity: order.filledQuantity, filledNotionalTickLots: order.filledNotionalTickLots });
         adopted++;
       }
     }
+    // A journaled modify the broker never acted on (the crash came between journal and send): adoption reported
+    // what the broker did; if the order still differs from what was asked, the modify goes out again.
+    const modifies: ModifyRecord[] = [];
+    for (const record of this.unresolvedModifies) {
+      const order = engine.orders.get(record.id);
+      if (order === undefined || !order.isOpen || resend.includes(order)) continue;
+      const c = record.c;
+      const differs = (c.quantity !== undefined && c.quantity !== order.quantity) || (c.limitPriceTicks !== undefined && c.limitPriceTicks !== order.limitPriceTicks)
+        || (c.stopPriceTicks !== undefined && c.stopPriceTicks !== order.stopPriceTicks);
+      if (differs) modifies.push({ k: 'modify', t: engine.nowUs(), id: record.id, c, resend: true });
+    }
+    this.unresolvedModifies = [];
     // 2. Intents the engine regenerated that never reached the journal (the crash came first): send the ones the
     //    broker lacks. Everything goes out in one step, after the lookups, so the two legs of an OCO pair (one
     //    journaled, one not) reach the venue together.
@@ -362,8 +382,11 @@ export class SessionRunner {
       resent++;
     }
     for (const record of stamped) this.append(record);
+    for (const record of modifies) this.append(record);
     for (const request of requests) this.venue.submit(request);
     for (const record of stamped) this.sendToVenue(record);
+    for (const record of modifies) this.sendToVenue(record);
+    resent += modifies.length;
     resent += send.length;
     await this.settle();
     // 3. Orphans: our orders open at the broker that the engine does not hold open (an exit left behind).

@@ -1,7 +1,8 @@
 // A runner process for crash tests: a live session against an AlpacaFake (URLs and keys from the environment),
 // with a test-only strategy that opens one bracket on its first tick, fed four fixed ticks that are echoed to the
 // fake in step. Prints one JSON line after reconciliation (what the broker holds then) and one when done.
-// SIM_CRASH_AFTER_RECORD=N kills it right after its Nth journal append, as the CLI's hook does.
+// SIM_CRASH_AFTER_RECORD=N kills it right after its Nth journal append, as the CLI's hook does; SIM_SCENARIO picks
+// the ticks.
 import { Strategy, type StrategyContext, type StrategyDefinition, type TickView, type Instrument } from '../../engine/index.ts';
 import { AlpacaRuntimeVenue } from '../../adapters/runtime/alpaca-runtime-venue.ts';
 import { SessionRunner } from '../../adapters/runtime/session-runner.ts';
@@ -21,8 +22,17 @@ const bracketOnce: StrategyDefinition = { name: 'test-bracket-once', describe: '
 
 export const CHILD_INSTRUMENT: Instrument = { symbol: 'AAPL', priceScale: 2, lotScale: 0, calendar: 'us-equity' };
 const startUs = Date.UTC(2024, 0, 2, 15, 0, 0) * 1_000;
-/** 100.00 (bracket sent), 100.50 (entry fills, exits go out), 101.00, 103.50 (take-profit fills, stop cancelled). */
-export const CHILD_TICKS: readonly MarketRecord[] = [10_000, 10_050, 10_100, 10_350].map((p, i) => ({ k: 'tick', t: startUs + i * 1_000_000, s: 0, p, q: 100, b: null, a: null }));
+/**
+ * `whole`: 100.00 (bracket sent), 100.50 (entry fills, exits go out), 101.00, 103.50 (take-profit fills, stop
+ * cancelled). `partial`: the entry fills 4 then 6 (the prints' sizes), so the exits go out for 4 and are grown
+ * to 10 by modifies (Alpaca replaces) before the take-profit fills.
+ */
+const SCENARIOS: Record<string, readonly [number, number][]> = {
+  whole: [[10_000, 100], [10_050, 100], [10_100, 100], [10_350, 100]],
+  partial: [[10_000, 100], [10_050, 4], [10_100, 100], [10_350, 100]],
+};
+const scenario = SCENARIOS[process.env.SIM_SCENARIO ?? 'whole'];
+export const CHILD_TICKS: readonly MarketRecord[] = scenario.map(([p, q], i) => ({ k: 'tick', t: startUs + i * 1_000_000, s: 0, p, q, b: null, a: null }));
 
 function environment(name: string): string {
   const value = process.env[name];
