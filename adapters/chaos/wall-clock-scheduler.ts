@@ -5,6 +5,8 @@ import type { EventScheduler, TimerHandle } from '../../scenarios/framework/virt
 export class WallClockScheduler implements EventScheduler {
   private readonly startMs: number;
   private readonly handles = new Set<ReturnType<typeof setTimeout>>();
+  /** The latest any timer fired after its due time, in scenario microseconds (event-loop stalls, load). */
+  latenessUsMax = 0;
 
   /** `originAbsoluteMs` (performance.timeOrigin + performance.now() of some process) shares a zero across processes. */
   constructor(private readonly timeScale: number, originAbsoluteMs?: number) {
@@ -17,7 +19,12 @@ export class WallClockScheduler implements EventScheduler {
 
   at(timeUs: number, action: () => void): TimerHandle {
     const delayMs = Math.max(0, ((timeUs / 1000) * this.timeScale) - (performance.now() - this.startMs));
-    const handle = setTimeout(() => { this.handles.delete(handle); action(); }, delayMs);
+    const handle = setTimeout(() => {
+      this.handles.delete(handle);
+      const lateUs = this.nowUs() - timeUs;
+      if (lateUs > this.latenessUsMax) this.latenessUsMax = lateUs;
+      action();
+    }, delayMs);
     this.handles.add(handle);
     return { cancel: () => { clearTimeout(handle); this.handles.delete(handle); } };
   }

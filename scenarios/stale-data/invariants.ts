@@ -73,7 +73,7 @@ const readinessFollowsData: Invariant<StaleTruth> = {
   check(history, truth, context) {
     // Real mode runs on compressed wall time: timers fire late by a few wall milliseconds, which is seconds
     // of scenario time at a small time scale, so it gets more slack.
-    const slackUs = context.mode === 'real' ? 3_000_000 : 1_000_000;
+    const slackUs = (context.mode === 'real' ? 3_000_000 : 1_000_000) + (truth.timerLatenessUsMax ?? 0);
     const changes = notes(history, 'readiness').map((note) => ({ timeUs: note.timeUs, ready: (note.data as { ready: boolean }).ready }));
     let cursor = 0;
     let ready = true;

@@ -23,6 +23,8 @@ export interface StaleTruth {
   readonly delivered: readonly { sequence: number; trueUs: number; arrivalUs: number; priceTicks: number }[];
   readonly faults: readonly Fault[];
   readonly endUs: number;
+  /** Real mode: how late the wall-clock timers fired at worst, in scenario time (0 in sim mode). */
+  readonly timerLatenessUsMax?: number;
 }
 
 interface Tick { sequence: number; trueUs: number; exchangeUs: number; priceTicks: number }
