@@ -106,5 +106,5 @@ describe('crash in the middle of a bracket', () => {
         await fake.close();
       }
     }
-  }, 90_000);
+  }, 180_000);
 });
