@@ -30,6 +30,24 @@ export interface ExecutionPortHarness {
   close(): Promise<void>;
 }
 
+/**
+ * Report collection for in-process ports whose reports arrive synchronously once `settle` has run scheduled work:
+ * the `reports` and `waitForReport` halves of a harness.
+ */
+export function synchronousReports(settle: () => Promise<void>): { sink: (report: ExecutionReport) => void; reports: () => readonly ExecutionReport[]; waitForReport: ExecutionPortHarness['waitForReport'] } {
+  const reports: ExecutionReport[] = [];
+  return {
+    sink: (report) => { reports.push(report); },
+    reports: () => reports,
+    waitForReport: async (predicate, what) => {
+      await settle();
+      const found = reports.find(predicate);
+      if (found === undefined) throw new Error(`expected ${what}, found reports: ${JSON.stringify(reports.map((report) => `${report.type}:${report.clientOrderId}`))}`);
+      return found;
+    },
+  };
+}
+
 export interface ConformanceDeclaration {
   capabilities: VenueCapabilities;
   /** The fault hooks the harness implements (drives skips at collection time). */

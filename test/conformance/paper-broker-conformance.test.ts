@@ -1,29 +1,24 @@
 // Proves the paper broker (the simulated venue behind the runtime-venue port, with its own latency queue) passes the
 // shared execution-port conformance suite; transport faults do not exist in-process, so those cases are skipped.
-import type { ExecutionReport, Instrument } from '../../engine/types.ts';
+import type { Instrument } from '../../engine/types.ts';
 import { PaperBroker } from '../../adapters/runtime/paper-broker.ts';
-import { describeExecutionPortConformance, type ExecutionPortHarness } from './execution-port-conformance.ts';
+import { describeExecutionPortConformance, synchronousReports, type ExecutionPortHarness } from './execution-port-conformance.ts';
 
 const instrument: Instrument = { symbol: 'SIM', priceScale: 2, lotScale: 0, calendar: 'always-open' };
 const START_US = 1_704_205_800_000_000;
 
 async function makeHarness(): Promise<ExecutionPortHarness> {
   const broker = new PaperBroker([instrument], { fillMode: 'close' }, 7);
-  const reports: ExecutionReport[] = [];
-  broker.connect((report) => reports.push(report));
   let nowUs = START_US;
   broker.advanceTo(nowUs);
   const settle = async (): Promise<void> => broker.advanceTo(nowUs);
+  const { sink, reports, waitForReport } = synchronousReports(settle);
+  broker.connect(sink);
   return {
     port: broker,
     instrument,
-    reports: () => reports,
-    waitForReport: async (predicate, what) => {
-      await settle();
-      const found = reports.find(predicate);
-      if (found === undefined) throw new Error(`expected ${what}, found reports: ${JSON.stringify(reports.map((report) => `${report.type}:${report.clientOrderId}`))}`);
-      return found;
-    },
+    reports,
+    waitForReport,
     settle,
     pushTrade: async (priceTicks, sizeLots) => {
       nowUs += 1_000_000;

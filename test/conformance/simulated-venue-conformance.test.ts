@@ -1,9 +1,9 @@
 // Proves the engine's simulated venue passes the shared execution-port conformance suite, driven by trade prints on a small virtual-time scheduler (no transport, so the transport-fault cases are skipped with that reason).
 import { SeededRng } from '../../engine/core/rng.ts';
 import { scalesOf } from '../../engine/core/instruments.ts';
-import type { ExecutionReport, Instrument } from '../../engine/types.ts';
+import type { Instrument } from '../../engine/types.ts';
 import { SimulatedVenue, type VenueScheduler } from '../../engine/venue/simulated-venue.ts';
-import { describeExecutionPortConformance, type ExecutionPortHarness } from './execution-port-conformance.ts';
+import { describeExecutionPortConformance, synchronousReports, type ExecutionPortHarness } from './execution-port-conformance.ts';
 
 const instrument: Instrument = { symbol: 'SIM', priceScale: 2, lotScale: 0, calendar: 'always-open' };
 const START_US = 1_704_205_800_000_000;
@@ -37,19 +37,14 @@ class VirtualScheduler implements VenueScheduler {
 async function makeHarness(): Promise<ExecutionPortHarness> {
   const scheduler = new VirtualScheduler();
   const venue = new SimulatedVenue([scalesOf(instrument)], { fillMode: 'close' }, new SeededRng(7));
-  const reports: ExecutionReport[] = [];
-  venue.attach({ onReport: (report) => reports.push(report) }, scheduler);
   const settle = async (): Promise<void> => scheduler.runUntil(scheduler.nowUs());
+  const { sink, reports, waitForReport } = synchronousReports(settle);
+  venue.attach({ onReport: sink }, scheduler);
   return {
     port: venue,
     instrument,
-    reports: () => reports,
-    waitForReport: async (predicate, what) => {
-      await settle();
-      const found = reports.find(predicate);
-      if (found === undefined) throw new Error(`expected ${what}, found reports: ${JSON.stringify(reports.map((report) => `${report.type}:${report.clientOrderId}`))}`);
-      return found;
-    },
+    reports,
+    waitForReport,
     settle,
     pushTrade: async (priceTicks, sizeLots) => {
       await settle();
