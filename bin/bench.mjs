@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench -- <suite> [--json]`: runs one benchmark suite from bench/ in this process.
-import { register } from 'tsx/esm/api';
+import './register-typescript.mjs';
 
-register();
 const { runBench } = await import('../bench/main.ts');
 process.exitCode = await runBench(process.argv.slice(2));

@@ -21,7 +21,7 @@ describe('Journal under SIGKILL', () => {
       const journal = Journal.open(${JSON.stringify(journalPath)}, { durability: 'batched', batchRecordsMax: 16 });
       for (let index = 0; index < 10_000_000; index += 1) journal.append({ index, padding: 'x'.repeat(index % 997) });
     `);
-    const child = spawn(process.execPath, ['--import', 'tsx', writerPath], { stdio: 'ignore', cwd: resolve('.') });
+    const child = spawn(process.execPath, ['--import', './bin/register-typescript.mjs', writerPath], { stdio: 'ignore', cwd: resolve('.') });
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
     let sizeBytes = 0;
     for (let poll = 0; poll < 1_000 && sizeBytes < 2_000_000; poll += 1) {

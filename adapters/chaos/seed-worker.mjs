@@ -1,6 +1,5 @@
-// Piscina worker entry: registers tsx inside the worker thread so the TypeScript task module can load.
-import { register } from 'tsx/esm/api';
+// Piscina worker entry: registers the TypeScript hooks inside the worker thread so the TypeScript task module can load.
+import '../../bin/register-typescript.mjs';
 
-register();
 const { runSeedBatch } = await import('./seed-task.ts');
 export default runSeedBatch;

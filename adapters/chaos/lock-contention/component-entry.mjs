@@ -1,9 +1,8 @@
-// Entry of a lock-contention component in its own process (fork) or worker thread: registers tsx, then
+// Entry of a lock-contention component in its own process (fork) or worker thread: registers the TypeScript hooks, then
 // runs the component and reports its history to the coordinator.
-import { register } from 'tsx/esm/api';
+import '../../../bin/register-typescript.mjs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-register();
 const { Component } = await import('./component.ts');
 const config = isMainThread ? JSON.parse(process.argv[2]) : workerData;
 const send = isMainThread ? (message) => process.send(message) : (message) => parentPort.postMessage(message);

@@ -1,6 +1,5 @@
-// Process entry of one oco-crash runner life: registers tsx, then runs the TypeScript runner.
-import { register } from 'tsx/esm/api';
+// Process entry of one oco-crash runner life: registers the TypeScript hooks, then runs the TypeScript runner.
+import '../../../bin/register-typescript.mjs';
 
-register();
 const { runRunnerProcess } = await import('./runner-process.ts');
 runRunnerProcess(JSON.parse(process.argv[2]));

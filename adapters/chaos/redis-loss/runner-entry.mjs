@@ -1,5 +1,4 @@
-// Worker entry of a redis-loss runner: registers tsx in the worker, then loads the TypeScript runner.
-import { register } from 'tsx/esm/api';
+// Worker entry of a redis-loss runner: registers the TypeScript hooks in the worker, then loads the TypeScript runner.
+import '../../../bin/register-typescript.mjs';
 
-register();
 await import('./runner-worker.ts');
