@@ -1,4 +1,4 @@
-// Proves that a live session SIGKILLed right after any journal record of a bracket's lifecycle (entry filled at once, or in parts with its exits grown by replaces) and started again on the same journal sends no order twice, leaves no exit without a position, keeps an open position protected, and ends flat with nothing working.
+// Proves that a live session SIGKILLed right after any journal record of a bracket's lifecycle (entry filled at once, or in parts with its exits grown by replaces) and started again on the same journal sends no order twice, leaves no exit without a position, keeps an open position protected, and ends flat with nothing working; also when the recovery itself is killed while it resends.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,4 +107,27 @@ describe('crash in the middle of a bracket', () => {
       }
     }
   }, 180_000);
+  // A crash during recovery itself: right after the recovering process's first or second journal append (a
+  // resend, or the intent it regenerated), at the boundaries where recovery has orders to send.
+  it('recovers again when the recovery is killed while it resends', async () => {
+    for (const k of [3, 6, 7]) {
+      for (const j of [1, 2]) {
+        const fake = await AlpacaFake.start({ seed: 1 });
+        const journalPath = path.join(directory, `double-${k}-${j}.journal`);
+        const where = `crash after record ${k}, then after the recovery's append ${j}`;
+        try {
+          expect((await session('whole', fake, journalPath, k)).signal, where).toBe('SIGKILL');
+          const interrupted = await session('whole', fake, journalPath, j);
+          expect(interrupted.signal, `${where}: ${interrupted.stderr}`).toBe('SIGKILL');
+          const recovered = await session('whole', fake, journalPath);
+          expect(recovered.code, `${where}: ${recovered.stderr}`).toBe(0);
+          expect(fake.stats.duplicateClientOrderIds, where).toBe(0);
+          expect(recovered.done, where).toEqual({ phase: 'done', position: 0, openOrders: [] });
+          expect(fake.allOrders().filter((order) => WORKING.has(order.status)).map((order) => order.client_order_id), where).toEqual([]);
+        } finally {
+          await fake.close();
+        }
+      }
+    }
+  }, 120_000);
 });
