@@ -4,7 +4,13 @@
 // engine (which regenerates the journaled intents exactly, or the start is refused), then the session reconciles
 // with the broker: orders the broker never received are sent (once: the broker said it has none by that client
 // order id), orders it has are adopted, orphan exits are cancelled, a position without a working protective stop
-// gets one, and positions that still differ from the broker's refuse the start, saying why.
+// gets one, and positions that still differ from the broker's refuse the start, saying why. Orders placed by an
+// earlier process are adopted (followed through replaces), and journaled intents the broker never saw are resent
+// once, marked `resend` so that replays skip them.
+//
+// Under a leader lock (`leader: { leader: false }`), the session starts on standby (journaled), reconciles on
+// each acquisition before market records resume, and stops sending on a loss, or as soon as the lock's local
+// deadline is found passed before the next record (`leadershipCheck`).
 import {
   SimError, type ExecutionReport, type Instrument, type Order, type StrategyDefinition, resolveParams,
 } from '../../engine/index.ts';

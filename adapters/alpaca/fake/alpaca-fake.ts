@@ -4,7 +4,9 @@
 // 429s past the per-minute request budget, and faults drawn from a seeded PRNG (lost response after accept,
 // 5xx, duplicated / reordered / dropped-by-disconnect stream events) or injected one at a time.
 //
-// Fills happen only when a trade print is pushed in (`pushTrade`) and are decided by a pluggable matcher.
+// Fills happen only when a trade print is pushed in (`pushTrade`, or POST /__sim/trades from another process)
+// and are decided by a pluggable matcher. Not Alpaca's: a client_order_id ending in `.e<epoch>` is fenced (403
+// when older than the newest epoch seen), so tests can show a deposed leader's orders refused.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
