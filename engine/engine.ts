@@ -18,7 +18,7 @@ import type {
   BarHistory, BarView, BracketIds, BracketSpec, FillView, LogFields, OrderOptions, OrderView, PortfolioView, Strategy, StrategyContext, TickView,
 } from './strategy/strategy.ts';
 import { EventLog } from './event-log.ts';
-import { SimError, invariant } from './errors.ts';
+import { SimError, invariant, invariantFailed } from './errors.ts';
 
 export interface EngineConfig {
   /** Short stable id of the run: part of every client order id. */
@@ -53,10 +53,12 @@ export class EquityCurve {
   private readonly timeBlocks: Float64Array[] = [];
   private readonly equityBlocks: Float64Array[] = [];
   private readonly dayBlocks: Int32Array[] = [];
-  private time = new Float64Array(0);
-  private equity = new Float64Array(0);
-  private day = new Int32Array(0);
-  private offset = EquityCurve.BLOCK;
+  // The current block and the next free slot in it. Public so that the engine's bar loop can write a sample
+  // without a call: a call that is not inlined would box its double arguments (a heap number per bar).
+  time = new Float64Array(0);
+  equity = new Float64Array(0);
+  day = new Int32Array(0);
+  offset = EquityCurve.BLOCK;
 
   push(timeUs: number, equityCash: number, dayIndex: number, exposed: boolean): void {
     if (this.offset === EquityCurve.BLOCK) this.addBlock();
@@ -68,7 +70,7 @@ export class EquityCurve {
     if (exposed) this.exposedSamples++;
   }
 
-  private addBlock(): void {
+  addBlock(): void {
     this.time = new Float64Array(EquityCurve.BLOCK);
     this.equity = new Float64Array(EquityCurve.BLOCK);
     this.day = new Int32Array(EquityCurve.BLOCK);
@@ -171,6 +173,41 @@ class BarCursor implements BarView {
   get volume(): number { return this.chunk.volume[this.index] / this.scales[this.chunk.symbolIndex[this.index]].lotsPerUnit; }
 }
 
+/**
+ * The open orders, in an array with swap-removal: each order knows its slot, so adding and removing allocate
+ * nothing (a Set that empties and fills again with every order reallocates its table).
+ */
+class OpenOrders {
+  private readonly orders: Order[] = [];
+
+  get size(): number {
+    return this.orders.length;
+  }
+
+  add(order: Order): void {
+    order.openSlot = this.orders.length;
+    this.orders.push(order);
+  }
+
+  /** Removes an open order; false when it was not open. */
+  remove(order: Order): boolean {
+    const slot = order.openSlot;
+    if (slot < 0) return false;
+    const last = this.orders.pop()!;
+    if (last !== order) {
+      this.orders[slot] = last;
+      last.openSlot = slot;
+    }
+    order.openSlot = -1;
+    return true;
+  }
+
+  /** A copy in sending order (callers may change the set while they walk it). */
+  list(): Order[] {
+    return [...this.orders].sort((a, b) => a.sequence - b.sequence);
+  }
+}
+
 /** A reusable view of one order for callbacks: valid during the callback only (use ctx.order for a snapshot). */
 class OrderCursor implements OrderView {
   order!: Order;
@@ -259,7 +296,7 @@ export class Engine implements ExecutionSink {
   /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). */
   private readonly dailyLossLimitCash: number;
   /** Orders working at the venue or on their way there, kept incrementally (never a scan of all orders). */
-  private readonly open = new Set<Order>();
+  private readonly open = new OpenOrders();
   /** Remaining quantity of open, non-reduce-only orders per symbol and side: [buy0, sell0, buy1, sell1, ...]. */
   private readonly working: Float64Array;
 
@@ -298,7 +335,7 @@ export class Engine implements ExecutionSink {
 
   /** An open order reached a terminal state: it no longer counts as open or working. */
   private closeOrder(order: Order): void {
-    if (this.open.delete(order)) this.trackWorking(order, -order.remainingQuantity);
+    if (this.open.remove(order)) this.trackWorking(order, -order.remainingQuantity);
   }
 
   /** Connect the execution port. A simulated venue is also the matcher fed with market data. */
@@ -381,7 +418,14 @@ export class Engine implements ExecutionSink {
       if (t > this.clockUs) this.clockUs = t;
       if (t >= this.nextDayBoundaryUs) this.rollDay(t);
       if (matcher !== null) {
-        for (let k = i; k < j; k++) matcher.onBar(symbolIndex[k], t, open[k], high[k], low[k], close[k], volume[k]);
+        // Most bars meet an empty book: then only the last price moves, without a call.
+        const books = matcher.books;
+        const lastPrice = matcher.lastPriceTicks;
+        for (let k = i; k < j; k++) {
+          const s = symbolIndex[k];
+          if (books[s].length === 0) lastPrice[s] = close[k];
+          else matcher.onBar(s, t, open[k], high[k], low[k], close[k], volume[k]);
+        }
       }
       const closeUs = t + intervalUs;
       if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
@@ -399,7 +443,14 @@ export class Engine implements ExecutionSink {
         strategy.onBar(context, cursor);
       }
       if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
-      equity.push(closeUs, portfolio.cashCash + portfolio.positionValueCash, this.dayIndex, portfolio.openPositionCount > 0);
+      // The equity sample, written in place (see EquityCurve).
+      if (equity.offset === 65_536) equity.addBlock();
+      const slot = equity.offset++;
+      equity.time[slot] = closeUs;
+      equity.equity[slot] = portfolio.cashCash + portfolio.positionValueCash;
+      equity.day[slot] = this.dayIndex;
+      equity.length++;
+      if (portfolio.openPositionCount > 0) equity.exposedSamples++;
       i = j;
     }
   }
@@ -561,7 +612,7 @@ export class Engine implements ExecutionSink {
       timeInForce: spec.timeInForce, limitPriceTicks: spec.limitPriceTicks, stopPriceTicks: spec.stopPriceTicks,
       trailingOffsetTicks: spec.trailingOffsetTicks, reduceOnly: spec.reduceOnly, epoch: this.epoch, tag: spec.tag,
     };
-    const order = new Order({ request, symbolIndex: spec.symbolIndex, role: spec.role, status: spec.hold ? 'held' : 'submitted', createdUs: this.clockUs });
+    const order = new Order({ request, symbolIndex: spec.symbolIndex, role: spec.role, status: spec.hold ? 'held' : 'submitted', createdUs: this.clockUs, sequence: this.orders.size + 1 });
     // Checked before it joins the book, so the order does not count against itself.
     const denial = spec.skipRisk || spec.hold ? null : this.risk.check({
       symbolIndex: spec.symbolIndex, side: spec.side, quantity: spec.quantity, reducing: spec.reduceOnly,
@@ -633,7 +684,7 @@ export class Engine implements ExecutionSink {
 
   private cancelAllOpen(reason: string, symbolIndex?: number): void {
     // Held bracket exits belong to an open entry or to a filled one whose exits are open; find them through it.
-    const targets = [...this.open].filter((order) => symbolIndex === undefined || order.symbolIndex === symbolIndex);
+    const targets = this.open.list().filter((order) => symbolIndex === undefined || order.symbolIndex === symbolIndex);
     for (const order of targets) {
       for (const id of [order.stopLossClientOrderId, order.takeProfitClientOrderId]) {
         const exit = id === undefined ? undefined : this.orders.get(id);
@@ -771,7 +822,7 @@ export class Engine implements ExecutionSink {
         break;
       case 'modified':
         if (report.changes.quantity !== undefined) {
-          if (this.open.has(order)) this.trackWorking(order, report.changes.quantity - order.quantity);
+          if (order.openSlot >= 0) this.trackWorking(order, report.changes.quantity - order.quantity);
           order.quantity = report.changes.quantity;
         }
         if (report.changes.limitPriceTicks !== undefined) order.limitPriceTicks = report.changes.limitPriceTicks;
@@ -802,14 +853,14 @@ export class Engine implements ExecutionSink {
   private onFill(order: Order, fill: Extract<ExecutionReport, { type: 'fill' }>): void {
     const timeUs = this.clockUs;
     if (order.status === 'submitted') order.transition('accepted', timeUs);
-    invariant(fill.quantity > 0 && fill.quantity <= order.remainingQuantity, `fill of ${fill.quantity} exceeds the remaining ${order.remainingQuantity} of ${order.clientOrderId}`);
-    if (this.open.has(order)) this.trackWorking(order, -fill.quantity);
+    if (!(fill.quantity > 0 && fill.quantity <= order.remainingQuantity)) invariantFailed(`fill of ${fill.quantity} exceeds the remaining ${order.remainingQuantity} of ${order.clientOrderId}`);
+    if (order.openSlot >= 0) this.trackWorking(order, -fill.quantity);
     order.filledQuantity += fill.quantity;
     order.filledNotionalTickLots += fill.quantity * fill.priceTicks;
     order.feesCash += fill.feeCash;
     const done = order.filledQuantity === order.quantity;
     order.transition(done ? 'filled' : 'partially-filled', timeUs);
-    if (done) this.open.delete(order);
+    if (done) this.open.remove(order);
     this.portfolio.applyFill(order.symbolIndex, fill.side, fill.quantity, fill.priceTicks, fill.feeCash, timeUs);
     if (this.config.checkLedger) this.portfolio.assertConsistent();
     this.log.append(timeUs, 'order.filled', {
@@ -858,7 +909,7 @@ export class Engine implements ExecutionSink {
 
   /** Open orders, in the order they were sent. */
   openOrders(): IterableIterator<Order> {
-    return this.open.values();
+    return this.open.list().values();
   }
 
   workingQuantity(symbolIndex: number, side: Side): number {

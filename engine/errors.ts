@@ -22,6 +22,14 @@ export function invariant(condition: unknown, message: string): asserts conditio
   if (!condition) throw new InvariantError(message);
 }
 
+/**
+ * Throws for a broken invariant. Hot paths write `if (!(condition)) invariantFailed(\`...\`)` so that the message
+ * (often a template string) is built only when the invariant actually breaks, never on the normal path.
+ */
+export function invariantFailed(message: string): never {
+  throw new InvariantError(message);
+}
+
 export class InvariantError extends Error {
   constructor(message: string) {
     super(`invariant broken: ${message}`);

@@ -1,6 +1,6 @@
 // The engine's public face: what strategies, adapters and the CLI may import.
 export * from './types.ts';
-export { SimError, isSimError, invariant, InvariantError, type Result } from './errors.ts';
+export { SimError, isSimError, invariant, invariantFailed, InvariantError, type Result } from './errors.ts';
 export { Engine, EquityCurve, type EngineConfig } from './engine.ts';
 export { EventLog, canonicalLine, type EngineEvent, type EventValue } from './event-log.ts';
 export { SimulatedVenue, DEFAULT_VENUE_OPTIONS, type SimulatedVenueOptions, type FillMode, type IntrabarPolicy, type LatencyModel, type VenueScheduler } from './venue/simulated-venue.ts';

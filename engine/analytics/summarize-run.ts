@@ -23,7 +23,7 @@
 //   neither a winner nor a loser.
 // - Exposure = samples with a nonzero position / samples, 0 when there are no samples.
 import { mean, std } from 'mathjs';
-import { invariant } from '../errors.ts';
+import { invariant, invariantFailed } from '../errors.ts';
 import { US_PER_DAY } from '../types.ts';
 
 export const TRADING_DAYS_PER_YEAR = 252;
@@ -183,7 +183,7 @@ export function summarizeRun(input: RunSummaryInput): RunSummary {
     exposureFraction: sampleCount > 0 ? input.exposureSamples / sampleCount : 0,
   };
   for (const [name, value] of Object.entries(summary)) {
-    if (typeof value === 'number') invariant(Number.isFinite(value), `summarizeRun produced a non-finite ${name}`);
+    if (typeof value === 'number') { if (!(Number.isFinite(value))) invariantFailed(`summarizeRun produced a non-finite ${name}`); }
   }
   return summary;
 }

@@ -1,6 +1,6 @@
 // A binary min-heap of scheduled events ordered by (timeUs, sequence). The sequence is assigned on push, so
 // events at the same instant run in the order they were scheduled, on every run.
-import { invariant } from '../errors.ts';
+import { invariantFailed } from '../errors.ts';
 
 export interface ScheduledEvent {
   readonly timeUs: number;
@@ -24,7 +24,7 @@ export class EventQueue {
   }
 
   push(timeUs: number, run: () => void): ScheduledEvent {
-    invariant(Number.isFinite(timeUs), `event time must be finite, found ${timeUs}`);
+    if (!(Number.isFinite(timeUs))) invariantFailed(`event time must be finite, found ${timeUs}`);
     const event: ScheduledEvent = { timeUs, sequence: this.nextSequence++, run };
     const heap = this.heap;
     heap.push(event);

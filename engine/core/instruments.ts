@@ -1,7 +1,7 @@
 // Conversions between decimal prices/quantities (at the edges) and integer ticks/lots (inside), and the
 // cash value of one tick times one lot.
 import { CASH_SCALE, type Instrument } from '../types.ts';
-import { SimError, invariant } from '../errors.ts';
+import { SimError, invariantFailed } from '../errors.ts';
 
 export interface InstrumentScales {
   readonly instrument: Instrument;
@@ -29,7 +29,7 @@ export function scalesOf(instrument: Instrument): InstrumentScales {
 /** A decimal price to ticks, rounded to the nearest tick. */
 export function toTicks(price: number, scales: InstrumentScales): number {
   const ticks = Math.round(price * scales.ticksPerUnit);
-  invariant(Number.isSafeInteger(ticks), `price ${price} of ${scales.instrument.symbol} out of range`);
+  if (!(Number.isSafeInteger(ticks))) invariantFailed(`price ${price} of ${scales.instrument.symbol} out of range`);
   return ticks;
 }
 
@@ -46,7 +46,7 @@ export function cashToCurrency(cash: number): number {
 
 /** A decimal string of a price in ticks, exact: 2603.1585 for 26031585 ticks at scale 4. */
 export function formatScaled(value: number, scale: number): string {
-  invariant(Number.isSafeInteger(value), `formatScaled expects a safe integer, found ${value}`);
+  if (!(Number.isSafeInteger(value))) invariantFailed(`formatScaled expects a safe integer, found ${value}`);
   if (scale === 0) return String(value);
   const negative = value < 0;
   const digits = String(Math.abs(value)).padStart(scale + 1, '0');

@@ -3,7 +3,7 @@
 // invariant: a report that would move a filled order back to working is a bug somewhere, not a condition.
 import type { OrderRequest, OrderStatus, OrderType, Side, TimeInForce } from '../types.ts';
 import { TERMINAL_STATUSES } from '../types.ts';
-import { invariant } from '../errors.ts';
+import { invariantFailed } from '../errors.ts';
 
 export type OrderRole = 'plain' | 'entry' | 'stop-loss' | 'take-profit' | 'flatten';
 
@@ -35,6 +35,10 @@ export class Order {
   readonly role: OrderRole;
   readonly tag: string | undefined;
   readonly createdUs: number;
+  /** Creation order within the engine (for stable iteration). */
+  readonly sequence: number;
+  /** Slot in the engine's open-order list, or -1 when not open. */
+  openSlot = -1;
   private sent: OrderRequest | undefined;
   /** Total quantity in lots (changes only by an acknowledged modify). */
   quantity: number;
@@ -62,6 +66,8 @@ export class Order {
     role: OrderRole;
     status: OrderStatus;
     createdUs: number;
+    /** Creation order within the engine. */
+    sequence?: number;
   }) {
     const { request } = init;
     this.clientOrderId = request.clientOrderId;
@@ -81,6 +87,7 @@ export class Order {
     this.epoch = request.epoch;
     this.status = init.status;
     this.createdUs = init.createdUs;
+    this.sequence = init.sequence ?? 0;
     this.updatedUs = init.createdUs;
     this.parentClientOrderId = undefined;
     this.stopLossClientOrderId = undefined;
@@ -109,7 +116,7 @@ export class Order {
   }
 
   transition(to: OrderStatus, timeUs: number): void {
-    invariant(canTransition(this.status, to), `order ${this.clientOrderId}: illegal transition ${this.status} -> ${to}`);
+    if (!(canTransition(this.status, to))) invariantFailed(`order ${this.clientOrderId}: illegal transition ${this.status} -> ${to}`);
     this.status = to;
     this.updatedUs = timeUs;
   }

@@ -3,7 +3,7 @@
 // closing one and opening the next) are recorded for the report.
 import type { Side } from '../types.ts';
 import type { InstrumentScales } from '../core/instruments.ts';
-import { invariant } from '../errors.ts';
+import { invariantFailed } from '../errors.ts';
 
 export interface ClosedTrade {
   readonly symbol: string;
@@ -72,7 +72,7 @@ export class Portfolio {
   private readonly cashPerTickLot: Float64Array;
 
   constructor(initialCash: number, scales: readonly InstrumentScales[]) {
-    invariant(Number.isSafeInteger(initialCash), `initial cash must be integer cash units, found ${initialCash}`);
+    if (!(Number.isSafeInteger(initialCash))) invariantFailed(`initial cash must be integer cash units, found ${initialCash}`);
     this.initialCash = initialCash;
     this.cashCash = initialCash;
     this.scales = scales;
@@ -130,9 +130,9 @@ export class Portfolio {
 
   /** Apply one fill. Returns the realized PnL (before fees) it produced, in cash units. */
   applyFill(symbolIndex: number, side: Side, quantity: number, priceTicks: number, feeCash: number, timeUs: number): number {
-    invariant(Number.isSafeInteger(quantity) && quantity > 0, `fill quantity must be a positive integer of lots, found ${quantity}`);
-    invariant(Number.isSafeInteger(priceTicks) && priceTicks > 0, `fill price must be positive integer ticks, found ${priceTicks}`);
-    invariant(Number.isSafeInteger(feeCash) && feeCash >= 0, `fee must be non-negative integer cash, found ${feeCash}`);
+    if (!(Number.isSafeInteger(quantity) && quantity > 0)) invariantFailed(`fill quantity must be a positive integer of lots, found ${quantity}`);
+    if (!(Number.isSafeInteger(priceTicks) && priceTicks > 0)) invariantFailed(`fill price must be positive integer ticks, found ${priceTicks}`);
+    if (!(Number.isSafeInteger(feeCash) && feeCash >= 0)) invariantFailed(`fee must be non-negative integer cash, found ${feeCash}`);
     const cpt = this.cashPerTickLot[symbolIndex];
     const sign = side === 'buy' ? 1 : -1;
     const before = this.position[symbolIndex];
@@ -142,7 +142,7 @@ export class Portfolio {
 
     this.cashCash -= sign * quantity * priceTicks * cpt + feeCash;
     this.feesCash += feeCash;
-    invariant(Number.isSafeInteger(this.cashCash), `cash left the safe integer range: ${this.cashCash}`);
+    if (!(Number.isSafeInteger(this.cashCash))) invariantFailed(`cash left the safe integer range: ${this.cashCash}`);
 
     let remaining = quantity;
     let realized = 0;
@@ -211,10 +211,10 @@ export class Portfolio {
       const queue = this.lots[s];
       let lots = 0;
       for (let i = queue.head; i < queue.quantity.length; i++) lots += queue.quantity[i];
-      invariant(lots === Math.abs(this.position[s]), `symbol ${s}: lots ${lots} != |position| ${Math.abs(this.position[s])}`);
+      if (!(lots === Math.abs(this.position[s]))) invariantFailed(`symbol ${s}: lots ${lots} != |position| ${Math.abs(this.position[s])}`);
     }
     const lhs = this.equityCashValue() - this.initialCash;
     const rhs = this.realizedGrossCash + this.unrealizedCash() - this.feesCash;
-    invariant(lhs === rhs, `ledger identity broken: equity - initial ${lhs} != realized + unrealized - fees ${rhs}`);
+    if (!(lhs === rhs)) invariantFailed(`ledger identity broken: equity - initial ${lhs} != realized + unrealized - fees ${rhs}`);
   }
 }

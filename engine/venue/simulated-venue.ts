@@ -26,7 +26,7 @@ import type { InstrumentScales } from '../core/instruments.ts';
 import type { TradingCalendar } from '../core/time.ts';
 import { calendarFor } from '../core/time.ts';
 import type { SeededRng } from '../core/rng.ts';
-import { invariant } from '../errors.ts';
+import { invariant, invariantFailed } from '../errors.ts';
 
 export type FillMode = 'next-open' | 'close';
 export type IntrabarPolicy = 'stop-first' | 'target-first';
@@ -112,10 +112,11 @@ export class SimulatedVenue implements ExecutionPort {
   readonly position: Float64Array;
   /** Last traded price per symbol in ticks. */
   readonly lastPriceTicks: Float64Array;
+  /** Working orders per symbol (read by the engine's bar loop to skip empty books). */
+  readonly books: readonly (readonly unknown[])[];
   private readonly book: VenueOrder[][];
-  /** Working orders by client order id; finished ones leave, their ids stay in `seenClientIds`. */
+  /** Every order received, by client order id (also how duplicates are refused). */
   private readonly byClientId = new Map<string, VenueOrder>();
-  private readonly seenClientIds = new Set<string>();
   private readonly symbolIndexBySymbol = new Map<string, number>();
   private readonly calendars: TradingCalendar[];
   private readonly latencyRng: SeededRng;
@@ -129,11 +130,12 @@ export class SimulatedVenue implements ExecutionPort {
 
   constructor(readonly scales: readonly InstrumentScales[], options: Partial<SimulatedVenueOptions>, rng: SeededRng) {
     this.options = { ...DEFAULT_VENUE_OPTIONS, ...options };
-    invariant(this.options.maxVolumeShare > 0 && this.options.maxVolumeShare <= 1, `maxVolumeShare must be in (0, 1], found ${this.options.maxVolumeShare}`);
+    if (!(this.options.maxVolumeShare > 0 && this.options.maxVolumeShare <= 1)) invariantFailed(`maxVolumeShare must be in (0, 1], found ${this.options.maxVolumeShare}`);
     const n = scales.length;
     this.position = new Float64Array(n);
     this.lastPriceTicks = new Float64Array(n).fill(NaN);
     this.book = scales.map(() => []);
+    this.books = this.book;
     this.calendars = scales.map((s) => calendarFor(s.instrument.calendar));
     scales.forEach((s, i) => this.symbolIndexBySymbol.set(s.instrument.symbol, i));
     this.latencyRng = rng.child('venue.latency');
@@ -212,7 +214,7 @@ export class SimulatedVenue implements ExecutionPort {
   private arrive(request: OrderRequest): void {
     const now = this.now();
     const reject = (code: string, reason: string): void => this.emit({ type: 'rejected', clientOrderId: request.clientOrderId, code, reason, timeUs: now });
-    if (this.seenClientIds.has(request.clientOrderId)) return reject('DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`);
+    if (this.byClientId.has(request.clientOrderId)) return reject('DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`);
     const symbolIndex = this.symbolIndexBySymbol.get(request.symbol);
     if (symbolIndex === undefined) return reject('UNKNOWN_SYMBOL', `expected a listed symbol, found ${request.symbol}`);
     if (this.options.fenceEpochs) {
@@ -228,7 +230,6 @@ export class SimulatedVenue implements ExecutionPort {
 
     const order = new VenueOrder(request, `V${++this.nextPriority}`, symbolIndex, request.side === 'buy' ? 1 : -1, this.nextPriority);
     this.byClientId.set(request.clientOrderId, order);
-    this.seenClientIds.add(request.clientOrderId);
     order.stage = Stage.Working;
     if (order.type === 'trailing-stop') {
       const last = this.lastPriceTicks[symbolIndex];
@@ -265,7 +266,6 @@ export class SimulatedVenue implements ExecutionPort {
 
   private remove(order: VenueOrder): void {
     order.stage = Stage.Done;
-    this.byClientId.delete(order.request.clientOrderId);
     const list = this.book[order.symbolIndex];
     const at = list.indexOf(order);
     if (at >= 0) list.splice(at, 1);
@@ -365,7 +365,7 @@ export class SimulatedVenue implements ExecutionPort {
     for (let segment = 0; segment < 4 && capacity > 0; segment++) {
       const target = segment === 0 ? open : path[segment];
       for (;;) {
-        invariant(++steps <= maxSteps, `bar matching did not settle on symbol ${symbolIndex} at ${startUs}`);
+        if (!(++steps <= maxSteps)) invariantFailed(`bar matching did not settle on symbol ${symbolIndex} at ${startUs}`);
         let best: VenueOrder | null = null;
         let bestDistance = Infinity;
         let bestPoint = NaN;
@@ -496,7 +496,7 @@ export class SimulatedVenue implements ExecutionPort {
     let capacity = Math.floor(sizeLots * this.options.maxVolumeShare);
     const maxSteps = 2 * book.length + 4;
     for (let steps = 0; capacity > 0; steps++) {
-      invariant(steps <= maxSteps, `tick matching did not settle on symbol ${symbolIndex} at ${timeUs}`);
+      if (!(steps <= maxSteps)) invariantFailed(`tick matching did not settle on symbol ${symbolIndex} at ${timeUs}`);
       let best: VenueOrder | null = null;
       for (let i = 0; i < book.length; i++) {
         const order = book[i];
