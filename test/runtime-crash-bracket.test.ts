@@ -61,7 +61,7 @@ const WORKING = new Set(['new', 'accepted', 'pending_new', 'partially_filled', '
 
 describe('crash in the middle of a bracket', () => {
   it.each(SCENARIOS)('$scenario: recovers at every journal boundary without duplicates or orphans, the position protected', async ({ scenario, recordsMin, state }) => {
-    const baselineFake = await AlpacaFake.start({ seed: 1 });
+    const baselineFake = await AlpacaFake.start({ seed: 1, requestsPerWindowMax: 6_000 });
     const baselineJournal = path.join(directory, `${scenario}-baseline.journal`);
     let baseline: { records: SessionRecord[]; state: string[] };
     try {
@@ -78,7 +78,7 @@ describe('crash in the middle of a bracket', () => {
     expect(recordCount).toBeGreaterThanOrEqual(recordsMin);
 
     for (let k = 1; k <= recordCount; k++) {
-      const fake = await AlpacaFake.start({ seed: 1 });
+      const fake = await AlpacaFake.start({ seed: 1, requestsPerWindowMax: 6_000 });
       const journalPath = path.join(directory, `${scenario}-crash-${k}.journal`);
       const where = `crash after record ${k} (${baseline.records[k - 1].k})`;
       try {
@@ -112,7 +112,7 @@ describe('crash in the middle of a bracket', () => {
   it('recovers again when the recovery is killed while it resends', async () => {
     for (const k of [3, 6, 7]) {
       for (const j of [1, 2]) {
-        const fake = await AlpacaFake.start({ seed: 1 });
+        const fake = await AlpacaFake.start({ seed: 1, requestsPerWindowMax: 6_000 });
         const journalPath = path.join(directory, `double-${k}-${j}.journal`);
         const where = `crash after record ${k}, then after the recovery's append ${j}`;
         try {

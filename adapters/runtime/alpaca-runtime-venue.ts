@@ -22,6 +22,8 @@ export interface AlpacaRuntimeVenueOptions {
   readonly marketEchoUrl?: string;
   /** Stamp the fencing epoch on wire client order ids (see AlpacaVenueOptions.epochOnWire). */
   readonly epochOnWire?: boolean;
+  /** The client's own request budget (Alpaca's is 200 a minute; a test fake may allow more). */
+  readonly requestsPerMinuteMax?: number;
 }
 
 /** Bound on waiting for the stream events of one echoed print. */

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   const venue = new AlpacaRuntimeVenue({
     keyId: environment('APCA_API_KEY_ID'), secret: environment('APCA_API_SECRET_KEY'), restUrl: environment('APCA_API_BASE_URL'),
     streamUrl: environment('APCA_STREAM_URL'), instruments: [CHILD_INSTRUMENT], clock: { nowUs: () => clockUs }, marketEchoUrl: environment('APCA_API_BASE_URL'),
+    // The test's fake allows more than Alpaca's 200 a minute: a recovery's lookups would otherwise wait for tokens.
+    requestsPerMinuteMax: 6_000,
   });
   const { runner, summary } = await SessionRunner.open({
     config: { runId: 'CRASH', strategy: bracketOnce.name, params: {}, instruments: [CHILD_INSTRUMENT], initialCash: 100_000, risk: {}, venue: 'alpaca' },
