@@ -1,4 +1,4 @@
-// Proves that a live session SIGKILLed right after any journal record of a bracket's lifecycle (entry filled at once, or in parts with its exits grown by replaces) and started again on the same journal sends no order twice, leaves no exit without a position, keeps an open position protected, and ends flat with nothing working; also when the recovery itself is killed while it resends.
+// Proves that a live session SIGKILLed right after any journal record of a bracket's lifecycle (entry filled at once, or in parts with its exits grown by replaces) and started again on the same journal sends no order twice, leaves no exit without a position, keeps an open position protected, and ends flat with nothing working; also when the recovery itself is killed while it resends, and re-protects a position whose exits vanished while it was down.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,4 +130,29 @@ describe('crash in the middle of a bracket', () => {
       }
     }
   }, 120_000);
+  // The exits vanish while the runner is down (cancelled by hand at the broker): the restarted session finds an
+  // open position without a working stop and re-creates one at the bracket's stop price.
+  it('re-protects a position whose exits were cancelled while it was down', async () => {
+    const fake = await AlpacaFake.start({ seed: 1, requestsPerWindowMax: 6_000 });
+    const journalPath = path.join(directory, 'unprotected.journal');
+    try {
+      // Record 9 of the whole scenario: both exits accepted, the position open.
+      expect((await session('whole', fake, journalPath, 9)).signal).toBe('SIGKILL');
+      const exitParent = fake.allOrders().find((order) => order.client_order_id === 'CRASH-test-bracket-once-2')!;
+      const cancelled = await fetch(`${fake.restUrl}/v2/orders/${exitParent.id}`, { method: 'DELETE', headers: { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret } });
+      expect(cancelled.status).toBe(204);
+      const recovered = await session('whole', fake, journalPath);
+      expect(recovered.code, recovered.stderr).toBe(0);
+      const reconciled = recovered.reconciled!;
+      expect(reconciled.brokerPosition).toBe(10);
+      expect(reconciled.brokerOpen).toEqual([{ side: 'sell', type: 'stop', quantity: 10, status: 'accepted' }]);
+      // No take-profit any more, so the position stays open to the end, still protected, and the session agrees.
+      expect(recovered.done?.position).toBe(10);
+      const working = fake.allOrders().filter((order) => WORKING.has(order.status));
+      expect(working.map((order) => `${order.client_order_id} ${order.side} ${order.type} ${order.qty} ${order.stop_price}`)).toEqual(['CRASH-test-bracket-once-4 sell stop 10 99']);
+      expect(fake.stats.duplicateClientOrderIds).toBe(0);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
 });
