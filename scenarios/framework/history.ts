@@ -63,26 +63,54 @@ export class History {
   }
 }
 
-export function operations(history: readonly HistoryEntry[], operation?: string): OperationEntry[] {
-  const found: OperationEntry[] = [];
-  for (const entry of history) {
-    if (entry.kind === 'operation' && (operation === undefined || entry.operation === operation)) found.push(entry);
-  }
-  return found;
+/**
+ * Entries of one history by kind and name, built once per history (and rebuilt if it grew): checkers and
+ * metrics ask for the same few operations many times, and each scan of a trading day's history is long.
+ */
+interface HistoryIndex {
+  readonly length: number;
+  readonly operations: Map<string | undefined, OperationEntry[]>;
+  readonly notes: Map<string | undefined, NoteEntry[]>;
 }
 
-export function notes(history: readonly HistoryEntry[], event?: string): NoteEntry[] {
-  const found: NoteEntry[] = [];
+const indexes = new WeakMap<readonly HistoryEntry[], HistoryIndex>();
+
+function indexOf(history: readonly HistoryEntry[]): HistoryIndex {
+  const cached = indexes.get(history);
+  if (cached !== undefined && cached.length === history.length) return cached;
+  const index: HistoryIndex = { length: history.length, operations: new Map([[undefined, []]]), notes: new Map([[undefined, []]]) };
   for (const entry of history) {
-    if (entry.kind === 'note' && (event === undefined || entry.event === event)) found.push(entry);
+    if (entry.kind === 'operation') {
+      index.operations.get(undefined)!.push(entry);
+      let list = index.operations.get(entry.operation);
+      if (list === undefined) index.operations.set(entry.operation, (list = []));
+      list.push(entry);
+    } else {
+      index.notes.get(undefined)!.push(entry);
+      let list = index.notes.get(entry.event);
+      if (list === undefined) index.notes.set(entry.event, (list = []));
+      list.push(entry);
+    }
   }
-  return found;
+  indexes.set(history, index);
+  return index;
+}
+
+/** Operations of a history, in order, optionally of one name. The array is shared: do not change it. */
+export function operations(history: readonly HistoryEntry[], operation?: string): OperationEntry[] {
+  return indexOf(history).operations.get(operation) ?? [];
+}
+
+/** Notes of a history, in order, optionally of one event. The array is shared: do not change it. */
+export function notes(history: readonly HistoryEntry[], event?: string): NoteEntry[] {
+  return indexOf(history).notes.get(event) ?? [];
 }
 
 /** Nearest-rank percentile of a list of numbers; 0 for an empty list. */
 export function percentile(values: readonly number[], fraction: number): number {
   if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per comparison.
+  const sorted = Float64Array.from(values).sort();
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
   return sorted[rank];
 }

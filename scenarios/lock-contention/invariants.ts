@@ -60,8 +60,19 @@ const noMissingCandle: Invariant<LockTruth> = {
   },
 };
 
+const episodesCache = new WeakMap<readonly HistoryEntry[], { endUs: number; length: number; result: { violations: Violation[]; stalenessUsMax: number } }>();
+
 /** One violation per episode in which a reader went longer than the bound without a successful read. */
 export function stalenessEpisodes(history: readonly HistoryEntry[], endUs: number): { violations: Violation[]; stalenessUsMax: number } {
+  // The checker and the metrics both ask for this over the same finished history: compute it once.
+  const cached = episodesCache.get(history);
+  if (cached !== undefined && cached.endUs === endUs && cached.length === history.length) return cached.result;
+  const result = computeStalenessEpisodes(history, endUs);
+  episodesCache.set(history, { endUs, length: history.length, result });
+  return result;
+}
+
+function computeStalenessEpisodes(history: readonly HistoryEntry[], endUs: number): { violations: Violation[]; stalenessUsMax: number } {
   const lastOkByReader = new Map<string, number>();
   const violations: Violation[] = [];
   let stalenessUsMax = 0;
