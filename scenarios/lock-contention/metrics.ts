@@ -2,11 +2,11 @@
 import type { HistoryEntry } from '../framework/history.ts';
 import { notes, operations, percentile } from '../framework/history.ts';
 import type { LockTruth } from './workload.ts';
-import { stalenessEpisodes } from './invariants.ts';
+import { stalenessEpisodes, storedTickIds } from './invariants.ts';
 
 export function lockMetrics(history: readonly HistoryEntry[], truth: LockTruth, endUs: number): Record<string, number> {
   const ingests = operations(history, 'ingest-tick');
-  const stored = new Set(truth.storedTicks.map((tick) => tick.id));
+  const stored = storedTickIds(truth);
   const latenciesMs: number[] = [];
   let finalFailures = 0;
   let ticksLost = 0;
