@@ -33,7 +33,7 @@ function verdicts(result: SeedResult): Record<string, string> {
 }
 
 describe('lock-contention in sim mode (short)', () => {
-  for (const layout of ['processes', 'threads']) {
+  for (const layout of ['processes', 'threads', 'event-loop']) {
     it(`${layout}: naive loses ticks, single-writer holds`, async () => {
       for (const seed of [1, 2, 3]) {
         const result = await runSeed(lockContentionScenario, {
@@ -42,9 +42,10 @@ describe('lock-contention in sim mode (short)', () => {
         const failing = `failing seed ${seed}: npx sim chaos lock-contention --short --layout ${layout} --seed ${seed}`;
         expect(verdicts(result).naive, failing).toBe('reproduced');
         expect(verdicts(result)['single-writer'], failing).toBe('holds');
-        // Processes fail loudly (lock errors); threads fail silently (acknowledged writes missing).
-        if (layout === 'processes') expect(result.variants[0].metrics.lockErrors, failing).toBeGreaterThan(0);
-        else expect(result.variants[0].metrics.silentlyLostWrites, failing).toBeGreaterThan(0);
+        // Processes fail loudly (lock errors), one thread's tasks too (configuration errors); threads fail
+        // silently (acknowledged writes missing).
+        if (layout === 'threads') expect(result.variants[0].metrics.silentlyLostWrites, failing).toBeGreaterThan(0);
+        else expect(result.variants[0].metrics.lockErrors, failing).toBeGreaterThan(0);
         expect(result.variants[0].metrics.ticksLost, failing).toBeGreaterThan(0);
       }
     });
@@ -60,6 +61,18 @@ describe('lock-contention in real mode (short, real DuckDB files, separate proce
     expect(naive.verdict).toBe('reproduced');
     expect(naive.violations['no-tick-lost']).toBeGreaterThan(0);
     expect(Object.keys(naive.details!.errorMessages as Record<string, number>).some((message) => message.includes('Could not set lock on file'))).toBe(true);
+    expect(singleWriter.verdict).toBe('holds');
+    expect(singleWriter.metrics.ticksLost).toBe(0);
+  }, 120_000);
+
+  it('event-loop layout: a read-only open beside a cached read-write instance hits the real "different configuration" error; single-writer holds', async () => {
+    const result = await runSeed(lockContentionScenario, {
+      scenario: 'lock-contention', mode: 'real', seed: 1, variants: ['naive', 'single-writer'], options: { layout: 'event-loop', load: 1, 'time-scale': 0.1 }, short: true,
+    });
+    const [naive, singleWriter] = result.variants;
+    expect(naive.verdict).toBe('reproduced');
+    const messages = Object.keys(naive.details!.errorMessages as Record<string, number>);
+    expect(messages.some((message) => message.includes("Can't open a connection to same database file with a different configuration"))).toBe(true);
     expect(singleWriter.verdict).toBe('holds');
     expect(singleWriter.metrics.ticksLost).toBe(0);
   }, 120_000);

@@ -18,7 +18,7 @@ export const lockContentionScenario: Scenario<LockTruth> = {
   ],
   modes: ['sim', 'real'],
   optionSpecs: [
-    { name: 'layout', describe: 'processes (one OS process per component) or threads (worker threads in one process)', defaultValue: 'processes' },
+    { name: 'layout', describe: 'processes (one OS process per component), threads (worker threads in one process) or event-loop (async tasks in one thread)', defaultValue: 'processes' },
     { name: 'load', describe: 'load factor: backfill length and number of dashboards scale with it', defaultValue: 1 },
     // 0.5 keeps real DuckDB's open+write+close (30-50 ms on a small file) well inside the compressed tick
     // period (250 ms); much more compression overloads the file and measures the machine, not the fix.

@@ -8,6 +8,11 @@
 //   Real mode saw both outcomes: acknowledged writes silently missing from the file (237 of 239 ticks) and,
 //   in another run, a WAL that could not be replayed ("WAL cannot contain more than one checkpoint
 //   marker"). The model takes the first: a write whose instance overlapped another instance is lost.
+// - async tasks of one thread (event-loop): DuckDBInstance.fromCache gives every task the same cached instance
+//   for the same configuration, so writers share it safely; but a read-only open while a read-write instance is
+//   cached (or the reverse) fails at once with "Can't open a connection to same database file with a different
+//   configuration than existing connections". The model keeps an instance cached while an access with its
+//   configuration is open; real mode keeps it until the garbage collector frees it, so it sees more of these.
 // Naive and retry open the file for each access and close it after; single-writer owns it for the whole
 // run and serves everybody's reads and writes from one queue.
 import { US_PER_SECOND } from '../../engine/types.ts';
@@ -40,6 +45,7 @@ export const SIM_COSTS_US = {
 } as const;
 
 const LOCK_ERROR = 'IO Error: Could not set lock on file "market.duckdb": Conflicting lock is held (simulated)';
+const CONFIG_ERROR = "Connection Error: Can't open a connection to same database file with a different configuration than existing connections (simulated)";
 
 class SimulatedDuckDbFile {
   private exclusiveHolders = 0;
@@ -53,6 +59,11 @@ class SimulatedDuckDbFile {
 
   /** Returns an error message, or a handle for close() (threads layout: tracks overlap). */
   open(mode: AccessMode): string | { overlapped: boolean } {
+    if (this.layout === 'event-loop') {
+      if ((mode === 'read-write' ? this.sharedHolders : this.exclusiveHolders) > 0) return CONFIG_ERROR;
+      if (mode === 'read-write') this.exclusiveHolders += 1; else this.sharedHolders += 1;
+      return { overlapped: false };
+    }
     if (this.layout === 'processes') {
       if (mode === 'read-write' ? this.exclusiveHolders + this.sharedHolders > 0 : this.exclusiveHolders > 0) return LOCK_ERROR;
       if (mode === 'read-write') this.exclusiveHolders += 1; else this.sharedHolders += 1;
@@ -67,7 +78,7 @@ class SimulatedDuckDbFile {
 
   /** Closes; true when the instance's writes survive (threads layout: it never overlapped another). */
   close(mode: AccessMode, handle: { overlapped: boolean }): boolean {
-    if (this.layout === 'processes') {
+    if (this.layout === 'processes' || this.layout === 'event-loop') {
       if (mode === 'read-write') this.exclusiveHolders -= 1; else this.sharedHolders -= 1;
       return true;
     }

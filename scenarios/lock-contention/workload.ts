@@ -3,7 +3,8 @@
 // same schedule constants (real mode compresses them by its time scale) and the same checkers.
 import { US_PER_MINUTE, US_PER_SECOND } from '../../engine/types.ts';
 
-export type Layout = 'threads' | 'processes';
+/** processes: one OS process per component; threads: worker threads of one process; event-loop: async tasks of one thread. */
+export type Layout = 'threads' | 'processes' | 'event-loop';
 export type LockVariant = 'naive' | 'retry' | 'single-writer';
 
 export const TICK_PERIOD_US = 500_000;

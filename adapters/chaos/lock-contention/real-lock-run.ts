@@ -27,7 +27,26 @@ interface Endpoint {
   stop(): void;
 }
 
-function startEndpoint(layout: Layout, config: ComponentConfig): Endpoint {
+/** Event-loop layout: the component runs as async tasks in this thread, behind the same message contract. */
+async function startInProcess(config: ComponentConfig): Promise<Endpoint> {
+  const { Component } = await import('./component.ts');
+  const listeners: ((message: any) => void)[] = [];
+  // Deliver on a later turn, as a port would, so no listener runs inside the sender's call.
+  const deliver = (message: unknown): void => { setImmediate(() => { for (const listener of listeners) listener(message); }); };
+  const component = new Component(config, deliver);
+  deliver({ type: 'ready' });
+  return {
+    send: (message: any) => {
+      if (message.type === 'start') void component.run(performance.now() + message.delayMs).then((result) => deliver({ type: 'result', result }));
+      else component.onMessage(message);
+    },
+    onMessage: (listener) => { listeners.push(listener); },
+    stop: () => {},
+  };
+}
+
+function startEndpoint(layout: Layout, config: ComponentConfig): Endpoint | Promise<Endpoint> {
+  if (layout === 'event-loop') return startInProcess(config);
   if (layout === 'processes') {
     const child: ChildProcess = fork(ENTRY, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return { send: (message) => child.send(message as any), onMessage: (listener) => child.on('message', listener), stop: () => child.kill('SIGKILL') };
@@ -72,7 +91,7 @@ export async function runLockContentionReal(context: RunContext): Promise<RunRec
     const ready: Promise<void>[] = [];
     const done: Promise<void>[] = [];
     for (const config of configs) {
-      const endpoint = startEndpoint(layout, config);
+      const endpoint = await startEndpoint(layout, config);
       endpoints.push(endpoint);
       ready.push(new Promise((resolve) => endpoint.onMessage((message) => { if (message.type === 'ready') resolve(); })));
       done.push(new Promise((resolve) => endpoint.onMessage((message) => { if (message.type === 'result') { results.push(message.result); resolve(); } })));

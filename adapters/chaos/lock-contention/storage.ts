@@ -42,7 +42,8 @@ export class DirectStorage implements Storage {
 
   async execute(request: StorageRequest): Promise<unknown[][]> {
     const options: Record<string, string> = request.mode === 'read-only' ? { access_mode: 'READ_ONLY' } : {};
-    const instance = this.layout === 'threads' ? await DuckDBInstance.fromCache(this.path, options) : await DuckDBInstance.create(this.path, options);
+    // Threads and event-loop tasks share instances through DuckDB's per-thread cache, as such code usually does.
+    const instance = this.layout === 'processes' ? await DuckDBInstance.create(this.path, options) : await DuckDBInstance.fromCache(this.path, options);
     let connection: DuckDBConnection | null = null;
     try {
       connection = await instance.connect();
