@@ -985,7 +985,7 @@ class EngineContext implements StrategyContext {
     const e = this.engine;
     const s = e.symbolIndex(symbol);
     const order = e.createOrder({
-      symbolIndex: s, side, type, quantity: e.toLots(s, quantity), timeInForce: options?.timeInForce ?? (type === 'market' ? 'gtc' : 'gtc'),
+      symbolIndex: s, side, type, quantity: e.toLots(s, quantity), timeInForce: options?.timeInForce ?? 'gtc',
       reduceOnly: options?.reduceOnly ?? false, role: 'plain', tag: options?.tag,
       limitPriceTicks: prices.limit === undefined ? undefined : e.priceToTicks(s, prices.limit),
       stopPriceTicks: prices.stop === undefined ? undefined : e.priceToTicks(s, prices.stop),

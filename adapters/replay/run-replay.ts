@@ -3,7 +3,7 @@
 // goes into the config hash; the run digest is the hash of the engine's ordered event log.
 import { createHash } from 'node:crypto';
 import {
-  Engine, SimulatedVenue, SeededRng, SimError, summarizeRun, resolveParams, formatDays, parseDate, formatScaled,
+  Engine, SimulatedVenue, SeededRng, SimError, summarizeRun, resolveParams, parseDate, formatScaled,
   CASH_UNITS_PER_CURRENCY, type FillMode, type IntrabarPolicy, type Instrument, type RiskLimits, type MarketDataChunk,
   type RunSummary, type ClosedTrade, type ParamValues,
 } from '../../engine/index.ts';
@@ -226,7 +226,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     const realizedPnl = Number(formatScaled(portfolio.realizedGrossCash - portfolio.feesCash, 6));
     return {
       runDigest: engine.log.digest(), configHash, dataDigest, codeVersion: await codeVersion(), runId, config, instruments,
-      dates: options.source ? dates : dates, bars, ticks, summary, trades: portfolio.closedTrades, realizedPnl,
+      dates, bars, ticks, summary, trades: portfolio.closedTrades, realizedPnl,
       totalPnl: Number(formatScaled(portfolio.equityCashValue() - portfolio.initialCash, 6)),
       fees: Number(formatScaled(portfolio.feesCash, 6)), riskDenials, skipped: catalog?.skipped, engine, curve,
     };
@@ -234,11 +234,3 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     await catalog?.close();
   }
 }
-
-/** The trading days a run covered, for messages. */
-export function describeDates(dates: readonly string[]): string {
-  if (dates.length === 0) return 'no dates';
-  return dates.length === 1 ? dates[0] : `${dates[0]}..${dates[dates.length - 1]} (${dates.length} days)`;
-}
-
-export { formatDays };
