@@ -867,6 +867,7 @@ export class Engine implements ExecutionSink {
       id: order.clientOrderId, fillId: fill.fillId, symbol: order.symbol, side: fill.side, quantity: fill.quantity, price: fill.priceTicks,
       fee: fill.feeCash, liquidity: fill.liquidity, position: this.portfolio.position[order.symbolIndex], status: order.status,
     });
+    if (this.portfolio.position[order.symbolIndex] === 0) this.cancelStrandedExits(order);
     if (order.role === 'entry') this.onEntryFill(order, fill.quantity);
     else if ((order.role === 'stop-loss' || order.role === 'take-profit') && !this.venue.capabilities.nativeOco) this.onExitFillEmulated(order, fill.quantity, done);
     const scales = this.scales[order.symbolIndex];
@@ -880,6 +881,21 @@ export class Engine implements ExecutionSink {
     view.timeUs = timeUs;
     this.strategy.onFill(this.context, view);
     this.strategy.onOrderUpdate(this.context, this.orderCursor.point(order, scales));
+  }
+
+  /**
+   * The position went flat: a reduce-only order left working on the symbol has nothing to protect, and on a venue
+   * without native reduce-only it would open a new position. Cancel it, unless it is one leg of a live OCO pair
+   * (the pair's own mechanism ends it).
+   */
+  private cancelStrandedExits(filled: Order): void {
+    for (const order of this.open.list()) {
+      if (order === filled || order.symbolIndex !== filled.symbolIndex || !order.reduceOnly) continue;
+      const sibling = order.ocoWithClientOrderId === undefined ? undefined : this.orders.get(order.ocoWithClientOrderId);
+      if (sibling !== undefined && (sibling === filled || sibling.isOpen)) continue;
+      this.log.append(this.clockUs, 'order.cancel-requested', { id: order.clientOrderId, reason: 'flat' });
+      this.venue.cancel(order.clientOrderId);
+    }
   }
 
   /** Entry filled (in part): release the exits sized to the fill, or grow them by it. */

@@ -200,6 +200,31 @@ describe('modify and plain OCO', () => {
   });
 });
 
+describe('stranded exits', () => {
+  it('cancels a standalone reduce-only stop when the position is closed another way', () => {
+    let stopId = '';
+    const { engine } = run([[100, 100, 100, 100], [100, 100, 100, 100], [101, 101, 101, 101], [100, 100, 100, 100], [80, 80, 80, 80]], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 5);
+      if (i === 1) stopId = ctx.stop('TEST', 'sell', 5, 95, { reduceOnly: true });
+      if (i === 2) ctx.market('TEST', 'sell', 5);
+    });
+    expect(engine.portfolio.position[0]).toBe(0);
+    expect(engine.orders.get(stopId)!.status).toBe('cancelled');
+    expect(engine.log.events.find((e) => e.type === 'order.cancel-requested' && e.fields.id === stopId)?.fields.reason).toBe('flat');
+    // The bar at 80 would have triggered the stop: no fill happened after the position closed.
+    expect(fillsOf(engine)).toHaveLength(2);
+  });
+
+  it('leaves the closing of a bracket to its OCO pair (no extra cancel requests)', () => {
+    const { engine } = run([[100, 100, 100, 100], [100, 100, 100, 100], [100, 101, 99, 100], [100, 111, 94, 100]], (ctx, _bar, i) => {
+      if (i === 0) ctx.bracket({ symbol: 'TEST', side: 'buy', quantity: 10, entry: { type: 'market' }, stopLoss: 95, takeProfit: 110 });
+    });
+    expect(engine.portfolio.position[0]).toBe(0);
+    expect(engine.log.count('order.cancel-requested')).toBe(0);
+    expect(engine.log.events.filter((e) => e.type === 'order.cancelled').map((e) => e.fields.reason)).toEqual(['oco']);
+  });
+});
+
 describe('strategy context', () => {
   it('refuses history reads from a strategy that declared no history', async () => {
     const { Engine, SimulatedVenue, SeededRng, Strategy } = await import('../index.ts');
