@@ -12,6 +12,7 @@
 // - Fills are counted from the order's cumulative filled_qty, not by adding up events: a duplicated, reordered
 //   or missed event (stream outage) can neither double nor lose a fill. Execution ids dedup the common case.
 // - The client never sends more than 200 requests per minute (token bucket, bounded waiting line).
+import { setTimeout as delay } from 'node:timers/promises';
 import { FetchError, ResponseError, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import { SimError } from '../../engine/errors.ts';
 import type {
@@ -931,8 +932,4 @@ function venueError(error: unknown, what: string): SimError {
   if (status === 429) return new SimError('VENUE_RATE_LIMITED', `expected ${what} to be served, found 429`);
   if (status === null) return new SimError('VENUE_TIMEOUT', `expected an answer to ${what}, found ${errorMessage(error)}`);
   return new SimError('VENUE_UNAVAILABLE', `expected a 2xx for ${what}, found ${status}: ${errorMessage(error)}`);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

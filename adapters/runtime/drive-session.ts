@@ -1,6 +1,7 @@
 // Drives a session from a feed in (possibly accelerated) real time: each record is released when the clock
 // reaches its time, the engine's timers fire when due, heartbeats feed the health endpoint, and a stop request
 // (SIGINT/SIGTERM) ends the feed gracefully. With speed 0 the feed runs as fast as it can, in record time.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SimError, type Clock } from '../../engine/index.ts';
 import type { RuntimeMetrics } from '../health/index.ts';
 import type { Feed } from './feeds.ts';
@@ -15,10 +16,6 @@ export interface DriveOptions {
   readonly stopRequested: Promise<string>;
   /** Stop after this many records (tests and demos). */
   readonly maxRecords?: number;
-}
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export async function driveSession(runner: SessionRunner, feed: Feed, options: DriveOptions): Promise<{ records: number; stoppedBy: string }> {
@@ -44,7 +41,7 @@ export async function driveSession(runner: SessionRunner, feed: Feed, options: D
         runner.pushTimers(Math.min(now, record.t));
         if (now >= record.t || stopReason !== null) break;
         const waitUs = Math.min(record.t - now, Math.max(0, runner.engine.nextEventUs() - now));
-        await sleepMs(Math.min(250, Math.max(1, waitUs / 1000 / options.speed)));
+        await sleep(Math.min(250, Math.max(1, waitUs / 1000 / options.speed)));
       }
       if (stopReason !== null) break;
     } else {

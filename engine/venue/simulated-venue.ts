@@ -20,7 +20,7 @@
 // quotes), limits fill when the print trades through them at the better of the limit and the print, stops
 // trigger when the print reaches them and fill at the print.
 import type {
-  ExecutionPort, ExecutionReport, ExecutionSink, OrderChanges, OrderRequest, OrderType, Side, VenueCapabilities,
+  ExecutionPort, ExecutionReport, ExecutionSink, OrderChanges, OrderRequest, OrderType, VenueCapabilities,
 } from '../types.ts';
 import type { InstrumentScales } from '../core/instruments.ts';
 import type { TradingCalendar } from '../core/time.ts';
@@ -513,12 +513,5 @@ export class SimulatedVenue implements ExecutionPort {
       const order = book[i];
       if (order.request.timeInForce === 'ioc' && order.stage !== Stage.Done) this.finish(order, 'cancelled', 'ioc', timeUs);
     }
-  }
-
-  /** Orders still working, for reconciliation and tests. */
-  openOrders(): { clientOrderId: string; symbol: string; side: Side; remaining: number }[] {
-    const result: { clientOrderId: string; symbol: string; side: Side; remaining: number }[] = [];
-    for (const list of this.book) for (const order of list) result.push({ clientOrderId: order.request.clientOrderId, symbol: order.request.symbol, side: order.request.side, remaining: order.remaining });
-    return result;
   }
 }
