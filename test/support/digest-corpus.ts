@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Engine, SeededRng, SimulatedVenue, type BarView, type MarketDataChunk, type SimulatedVenueOptions, type StrategyContext, type Strategy,
+  Engine, SeededRng, SimulatedVenue, type BarView, type Instrument, type MarketDataChunk, type SimulatedVenueOptions, type StrategyContext, type Strategy,
 } from '../../engine/index.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { resolveParams } from '../../engine/index.ts';
@@ -83,7 +83,7 @@ function runExtra(seed: number, venue: Partial<SimulatedVenueOptions>, risk = {}
   return engine;
 }
 
-function runBarsStrategy(strategy: Strategy, chunks: readonly MarketDataChunk[], venue: Partial<SimulatedVenueOptions>, risk = {}, instruments = [{ symbol: 'SYN', priceScale: 2, lotScale: 0, calendar: 'always-open' as const }]) {
+function runBarsStrategy(strategy: Strategy, chunks: readonly MarketDataChunk[], venue: Partial<SimulatedVenueOptions>, risk = {}, instruments: readonly Instrument[] = [{ symbol: 'SYN', priceScale: 2, lotScale: 0, calendar: 'always-open' }]) {
   const engine = new Engine({ runId: 'gold', strategyId: 'corpus', instruments, initialCash: 1_000_000, risk }, strategy);
   const sim = new SimulatedVenue(engine.scales, venue, new SeededRng(5));
   engine.connect(sim, sim);
