@@ -49,7 +49,7 @@ export function runEngine(chunks: readonly BarColumns[]): number[] {
   engine.start(chunks[0].startUs[0]);
   for (const chunk of chunks) engine.processBars(chunk);
   engine.stop();
-  return engine.portfolio.closedTrades.map((t) => t.grossPnlCash);
+  return Array.from(engine.portfolio.trades.grossPnlCash.subarray(0, engine.portfolio.trades.length));
 }
 
 /**

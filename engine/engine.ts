@@ -3,21 +3,34 @@
 // pre-trade risk, the portfolio and the ordered event log. Venues and data sources are ports: replay feeds
 // column chunks; a live runner feeds one message at a time with the message's own timestamp, so a recorded
 // session replays to the same events.
+//
+// Speed. Orders are rows of a typed order table addressed by handle, events are numbers in the log's arena, the
+// event queue and the simulated venue are columns too, and strategies see reusable cursors: a bar, an order and
+// its fills allocate nothing but the client order id string handed to the strategy. With the simulated venue in
+// the same process the engine talks to it by handle (VenueListener); any other venue gets OrderRequest objects
+// and answers with ExecutionReport objects (`onReport`), through the same handlers.
 import type {
-  BarColumns, ExecutionPort, ExecutionReport, ExecutionSink, Instrument, OrderRequest, OrderType, Side, TickColumns, TimeInForce,
+  BarColumns, ExecutionPort, ExecutionReport, ExecutionSink, Instrument, OrderChanges, OrderType, Side, TickColumns, TimeInForce,
 } from './types.ts';
 import { scalesOf, toTicks, fromTicks, type InstrumentScales, CASH_UNITS_PER_CURRENCY } from './core/instruments.ts';
-import { EventQueue } from './core/event-queue.ts';
-import { SequentialIdSource } from './core/ids.ts';
+import { EventQueue, type TaskRunner } from './core/event-queue.ts';
+import { StringTable } from './core/string-table.ts';
 import { calendarFor, type TradingCalendar } from './core/time.ts';
-import { Order, oppositeSide, type OrderRole } from './orders/order.ts';
+import {
+  OrderTable, ORDER_TYPES, ROLES, SIDES, STATUSES, TIMES_IN_FORCE, codeOf,
+  ROLE_ENTRY, ROLE_FLATTEN, ROLE_PLAIN, ROLE_STOP_LOSS, ROLE_TAKE_PROFIT, SIDE_BUY, SIDE_SELL,
+  STATUS_ACCEPTED, STATUS_CANCELLED, STATUS_DENIED, STATUS_EXPIRED, STATUS_FILLED, STATUS_HELD, STATUS_PARTIAL, STATUS_REJECTED,
+  STATUS_SUBMITTED, STATUS_TRIGGERED, TIF_GTC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT, TYPE_TRAILING_STOP,
+  type OrderRole,
+} from './orders/order-table.ts';
+import { Order, OrderBook } from './orders/order.ts';
 import { Portfolio } from './portfolio/portfolio.ts';
-import { RiskEngine, type RiskLimits, type RiskView, type TradingState } from './risk/risk-engine.ts';
-import type { SimulatedVenue } from './venue/simulated-venue.ts';
+import { RiskEngine, type RiskDenial, type RiskLimits, type RiskView, type TradingState } from './risk/risk-engine.ts';
+import type { SimulatedVenue, VenueListener } from './venue/simulated-venue.ts';
 import type {
   BarHistory, BarView, BracketIds, BracketSpec, FillView, LogFields, OrderOptions, OrderView, PortfolioView, Strategy, StrategyContext, TickView,
 } from './strategy/strategy.ts';
-import { EventLog } from './event-log.ts';
+import { EventLog, type EventSchema } from './event-log.ts';
 import { SimError, invariant, invariantFailed } from './errors.ts';
 
 export interface EngineConfig {
@@ -39,6 +52,53 @@ export interface EngineConfig {
   readonly checkLedger?: boolean;
   /** In tick mode, ticks are also aggregated into bars of this interval for `onBar` (default 60 s; 0: none). */
   readonly tickBarIntervalUs?: number;
+}
+
+/** What `createOrder` takes (decimal-free: lots and ticks). */
+export interface OrderSpec {
+  symbolIndex: number; side: Side; type: OrderType; quantity: number; timeInForce: TimeInForce; reduceOnly: boolean;
+  limitPriceTicks?: number; stopPriceTicks?: number; trailingOffsetTicks?: number; role: OrderRole; tag?: string;
+  hold?: boolean; protectiveStopTicks?: number; skipRisk?: boolean;
+}
+
+// The engine's own events: names and field order are part of the run digest.
+const SUBMIT_FIELDS: EventSchema['fields'] = [
+  ['id', 'order'], ['symbol', 'string'], ['side', 'string'], ['type', 'string'], ['quantity', 'number'], ['tif', 'string'],
+  ['limit', 'number?'], ['stop', 'number?'], ['trail', 'number?'], ['reduceOnly', 'boolean'], ['role', 'string'], ['epoch', 'number'],
+];
+const FILL_FIELDS = (fillId: 'prefixed:F' | 'string'): EventSchema['fields'] => [
+  ['id', 'order'], ['fillId', fillId], ['symbol', 'string'], ['side', 'string'], ['quantity', 'number'], ['price', 'number'], ['fee', 'number'],
+  ['liquidity', 'string'], ['position', 'number'], ['status', 'string'],
+];
+const ENGINE_EVENTS = {
+  held: { type: 'order.held', fields: SUBMIT_FIELDS },
+  submitted: { type: 'order.submitted', fields: SUBMIT_FIELDS },
+  denied: { type: 'order.denied', fields: [['id', 'order'], ['symbol', 'string'], ['side', 'string'], ['type', 'string'], ['quantity', 'number'], ['code', 'string'], ['message', 'string']] },
+  released: { type: 'order.released', fields: [['id', 'order'], ['quantity', 'number'], ['oco', 'order?']] },
+  acceptedSimulated: { type: 'order.accepted', fields: [['id', 'order'], ['venueId', 'prefixed:V']] },
+  accepted: { type: 'order.accepted', fields: [['id', 'order'], ['venueId', 'string']] },
+  rejected: { type: 'order.rejected', fields: [['id', 'order'], ['code', 'string'], ['reason', 'string']] },
+  triggered: { type: 'order.triggered', fields: [['id', 'order']] },
+  filledSimulated: { type: 'order.filled', fields: FILL_FIELDS('prefixed:F') },
+  filled: { type: 'order.filled', fields: FILL_FIELDS('string') },
+  cancelled: { type: 'order.cancelled', fields: [['id', 'order'], ['reason', 'string']] },
+  expired: { type: 'order.expired', fields: [['id', 'order'], ['reason', 'string']] },
+  modified: { type: 'order.modified', fields: [['id', 'order'], ['quantity', 'number'], ['limit', 'number?'], ['stop', 'number?']] },
+  modifyRejected: { type: 'order.modify-rejected', fields: [['id', 'order'], ['code', 'string']] },
+  cancelRejected: { type: 'order.cancel-rejected', fields: [['id', 'order'], ['code', 'string']] },
+  cancelRequested: { type: 'order.cancel-requested', fields: [['id', 'order']] },
+  cancelRequestedFlat: { type: 'order.cancel-requested', fields: [['id', 'order'], ['reason', 'string']] },
+  modifyDenied: { type: 'order.modify-denied', fields: [['id', 'order'], ['code', 'string'], ['message', 'string']] },
+  modifyRequested: { type: 'order.modify-requested', fields: [['id', 'order'], ['quantity', 'number?'], ['limit', 'number?'], ['stop', 'number?']] },
+  timer: { type: 'timer', fields: [['name', 'string']] },
+} satisfies Record<string, EventSchema>;
+
+type EventCodes = { readonly [K in keyof typeof ENGINE_EVENTS]: number };
+
+const TASK_TIMER = 0;
+
+function orNaN(value: number | undefined): number {
+  return value === undefined ? NaN : value;
 }
 
 /**
@@ -174,71 +234,78 @@ class BarCursor implements BarView {
 }
 
 /**
- * The open orders, in an array with swap-removal: each order knows its slot, so adding and removing allocate
- * nothing (a Set that empties and fills again with every order reallocates its table).
+ * The open orders (working at the venue or on their way there), as handles with swap-removal: each order's slot
+ * is in the order table, so adding and removing allocate nothing.
  */
 class OpenOrders {
-  private readonly orders: Order[] = [];
+  handles = new Int32Array(64);
+  size = 0;
 
-  get size(): number {
-    return this.orders.length;
-  }
+  constructor(private readonly table: OrderTable) {}
 
-  add(order: Order): void {
-    order.openSlot = this.orders.length;
-    this.orders.push(order);
+  add(h: number): void {
+    if (this.size === this.handles.length) {
+      const grown = new Int32Array(this.handles.length * 2);
+      grown.set(this.handles);
+      this.handles = grown;
+    }
+    this.table.openSlot[h] = this.size;
+    this.handles[this.size++] = h;
   }
 
   /** Removes an open order; false when it was not open. */
-  remove(order: Order): boolean {
-    const slot = order.openSlot;
+  remove(h: number): boolean {
+    const slot = this.table.openSlot[h];
     if (slot < 0) return false;
-    const last = this.orders.pop()!;
-    if (last !== order) {
-      this.orders[slot] = last;
-      last.openSlot = slot;
+    const last = this.handles[--this.size];
+    if (last !== h) {
+      this.handles[slot] = last;
+      this.table.openSlot[last] = slot;
     }
-    order.openSlot = -1;
+    this.table.openSlot[h] = -1;
     return true;
   }
 
   /** A copy in sending order (callers may change the set while they walk it). */
-  list(): Order[] {
-    return [...this.orders].sort((a, b) => a.sequence - b.sequence);
+  sorted(): Int32Array {
+    return this.handles.slice(0, this.size).sort();
   }
 }
 
 /** A reusable view of one order for callbacks: valid during the callback only (use ctx.order for a snapshot). */
 class OrderCursor implements OrderView {
-  order!: Order;
-  scales!: InstrumentScales;
-  point(order: Order, scales: InstrumentScales): this { this.order = order; this.scales = scales; return this; }
-  get clientOrderId(): string { return this.order.clientOrderId; }
-  get symbol(): string { return this.order.symbol; }
-  get side(): Side { return this.order.side; }
-  get type(): OrderType { return this.order.type; }
-  get status(): OrderView['status'] { return this.order.status; }
-  get role(): OrderRole { return this.order.role; }
-  get quantity(): number { return this.order.quantity / this.scales.lotsPerUnit; }
-  get filledQuantity(): number { return this.order.filledQuantity / this.scales.lotsPerUnit; }
-  get limitPrice(): number | undefined { return this.order.limitPriceTicks === undefined ? undefined : this.order.limitPriceTicks / this.scales.ticksPerUnit; }
-  get stopPrice(): number | undefined { return this.order.stopPriceTicks === undefined ? undefined : this.order.stopPriceTicks / this.scales.ticksPerUnit; }
-  get reason(): string | undefined { return this.order.reason; }
-  get tag(): string | undefined { return this.order.tag; }
+  handle = 0;
+  constructor(private readonly engine: Engine, private readonly t: OrderTable) {}
+  private get scales(): InstrumentScales { return this.engine.scales[this.t.symbolIndex[this.handle]]; }
+  get clientOrderId(): string { return this.engine.orders.clientOrderId(this.handle); }
+  get symbol(): string { return this.scales.instrument.symbol; }
+  get symbolIndex(): number { return this.t.symbolIndex[this.handle]; }
+  get side(): Side { return SIDES[this.t.side[this.handle]]; }
+  get type(): OrderType { return ORDER_TYPES[this.t.type[this.handle]]; }
+  get status(): OrderView['status'] { return STATUSES[this.t.status[this.handle]]; }
+  get role(): OrderRole { return ROLES[this.t.role[this.handle]]; }
+  get quantity(): number { return this.t.quantity[this.handle] / this.scales.lotsPerUnit; }
+  get filledQuantity(): number { return this.t.filledQuantity[this.handle] / this.scales.lotsPerUnit; }
+  get limitPrice(): number | undefined { const p = this.t.limitPriceTicks[this.handle]; return Number.isNaN(p) ? undefined : p / this.scales.ticksPerUnit; }
+  get stopPrice(): number | undefined { const p = this.t.stopPriceTicks[this.handle]; return Number.isNaN(p) ? undefined : p / this.scales.ticksPerUnit; }
+  get reason(): string | undefined { const r = this.t.reason[this.handle]; return r < 0 ? undefined : this.engine.strings.get(r); }
+  get tag(): string | undefined { const r = this.t.tag[this.handle]; return r < 0 ? undefined : this.engine.strings.get(r); }
 }
 
 /** A reusable view of one fill for callbacks: valid during the callback only. */
 class FillCursor implements FillView {
-  order!: Order;
-  scales!: InstrumentScales;
+  handle = 0;
   side: Side = 'buy';
   quantityLots = 0;
   priceTicks = 0;
   feeCash = 0;
   timeUs = 0;
-  get clientOrderId(): string { return this.order.clientOrderId; }
-  get symbol(): string { return this.order.symbol; }
-  get role(): OrderRole { return this.order.role; }
+  constructor(private readonly engine: Engine, private readonly t: OrderTable) {}
+  private get scales(): InstrumentScales { return this.engine.scales[this.t.symbolIndex[this.handle]]; }
+  get clientOrderId(): string { return this.engine.orders.clientOrderId(this.handle); }
+  get symbol(): string { return this.scales.instrument.symbol; }
+  get symbolIndex(): number { return this.t.symbolIndex[this.handle]; }
+  get role(): OrderRole { return ROLES[this.t.role[this.handle]]; }
   get quantity(): number { return this.quantityLots / this.scales.lotsPerUnit; }
   get price(): number { return this.priceTicks / this.scales.ticksPerUnit; }
   get fee(): number { return this.feeCash / CASH_UNITS_PER_CURRENCY; }
@@ -256,30 +323,34 @@ class TickCursor implements TickView {
   get size(): number { return this.chunk.size[this.index] / this.scales[this.chunk.symbolIndex[this.index]].lotsPerUnit; }
 }
 
-export class Engine implements ExecutionSink {
+export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   readonly config: EngineConfig;
   readonly scales: readonly InstrumentScales[];
   readonly portfolio: Portfolio;
   readonly risk: RiskEngine;
-  readonly log = new EventLog();
+  readonly strings = new StringTable();
+  readonly log = new EventLog(this.strings);
   readonly equity = new EquityCurve();
-  readonly orders = new Map<string, Order>();
+  readonly table = new OrderTable();
+  /** Orders by client order id (live views), for the runtime, reports and tests. */
+  readonly orders: OrderBook;
   /** Fencing epoch attached to every outgoing order (set by the live runtime's leader lock). */
   epoch = 0;
   private clockUs = -Infinity;
   private readonly queue = new EventQueue();
-  private readonly ids = new SequentialIdSource();
   private readonly idPrefix: string;
   private readonly symbolIndexBySymbol = new Map<string, number>();
   private readonly histories: RingHistory[];
   private readonly calendar: TradingCalendar;
   private readonly barCursor: BarCursor;
   private readonly tickCursor: TickCursor;
-  private readonly orderCursor = new OrderCursor();
-  private readonly fillCursor = new FillCursor();
+  private readonly orderCursor: OrderCursor;
+  private readonly fillCursor: FillCursor;
   private readonly context: StrategyContext;
   private venue!: ExecutionPort;
+  /** The simulated venue in this process, talked to by handle; null for any other venue. */
   private matcher: SimulatedVenue | null = null;
+  private nativeOco = false;
   private started = false;
   private stopped = false;
   private dayIndex = -1;
@@ -296,9 +367,21 @@ export class Engine implements ExecutionSink {
   /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). */
   private readonly dailyLossLimitCash: number;
   /** Orders working at the venue or on their way there, kept incrementally (never a scan of all orders). */
-  private readonly open = new OpenOrders();
+  private readonly open: OpenOrders;
   /** Remaining quantity of open, non-reduce-only orders per symbol and side: [buy0, sell0, buy1, sell1, ...]. */
   private readonly working: Float64Array;
+  private readonly events: EventCodes;
+  // Interned strings the hot path writes: by code, or by symbol index.
+  private readonly sideStrings: Int32Array;
+  private readonly typeStrings: Int32Array;
+  private readonly timeInForceStrings: Int32Array;
+  private readonly roleStrings: Int32Array;
+  private readonly statusStrings: Int32Array;
+  private readonly symbolStrings: Int32Array;
+  private readonly takerString: number;
+  private readonly makerString: number;
+  /** Scratch for the stranded exits of a symbol that went flat. */
+  private stranded = new Int32Array(8);
 
   constructor(config: EngineConfig, readonly strategy: Strategy) {
     invariant(config.instruments.length > 0, 'an engine needs at least one instrument');
@@ -317,6 +400,24 @@ export class Engine implements ExecutionSink {
     this.barCursor = new BarCursor(this.scales);
     this.tickCursor = new TickCursor(this.scales);
     this.idPrefix = `${config.runId}-${config.strategyId}`;
+    this.orders = new OrderBook(this.table, this.strings, this.idPrefix, config.instruments);
+    this.table.nameOf = (handle) => this.orders.clientOrderId(handle);
+    this.log.setOrderIdPrefix(this.idPrefix);
+    const codes: Record<string, number> = {};
+    for (const [name, schema] of Object.entries(ENGINE_EVENTS)) codes[name] = this.log.define(schema);
+    this.events = codes as EventCodes;
+    const intern = (values: readonly string[]): Int32Array => Int32Array.from(values, (value) => this.strings.intern(value));
+    this.sideStrings = intern(SIDES);
+    this.typeStrings = intern(ORDER_TYPES);
+    this.timeInForceStrings = intern(TIMES_IN_FORCE);
+    this.roleStrings = intern(ROLES);
+    this.statusStrings = intern(STATUSES);
+    this.symbolStrings = intern(config.instruments.map((i) => i.symbol));
+    this.takerString = this.strings.intern('taker');
+    this.makerString = this.strings.intern('maker');
+    this.orderCursor = new OrderCursor(this, this.table);
+    this.fillCursor = new FillCursor(this, this.table);
+    this.open = new OpenOrders(this.table);
     this.context = new EngineContext(this);
     this.working = new Float64Array(2 * config.instruments.length);
     const n = config.instruments.length;
@@ -329,20 +430,26 @@ export class Engine implements ExecutionSink {
     this.tickBarScratch = columns(1, this.tickBarIntervalUs);
   }
 
-  private trackWorking(order: Order, deltaLots: number): void {
-    if (!order.reduceOnly) this.working[2 * order.symbolIndex + (order.side === 'buy' ? 0 : 1)] += deltaLots;
+  private trackWorking(h: number, deltaLots: number): void {
+    const t = this.table;
+    if (t.reduceOnly[h] === 0) this.working[2 * t.symbolIndex[h] + t.side[h]] += deltaLots;
   }
 
   /** An open order reached a terminal state: it no longer counts as open or working. */
-  private closeOrder(order: Order): void {
-    if (this.open.remove(order)) this.trackWorking(order, -order.remainingQuantity);
+  private closeOrder(h: number): void {
+    if (this.open.remove(h)) this.trackWorking(h, -this.table.remaining(h));
   }
 
-  /** Connect the execution port. A simulated venue is also the matcher fed with market data. */
+  /**
+   * Connect the execution port. A simulated venue in this process is passed twice (`connect(venue, venue)`): it
+   * is also the matcher fed with market data, and the engine talks to it by handle.
+   */
   connect(venue: ExecutionPort, matcher: SimulatedVenue | null): void {
+    invariant(matcher === null || (venue as unknown) === matcher, 'a matcher is the venue itself: connect(venue, venue)');
     this.venue = venue;
     this.matcher = matcher;
-    matcher?.attach(this, { nowUs: () => this.clockUs, schedule: (timeUs, run) => { this.queue.push(timeUs, run); } });
+    this.nativeOco = venue.capabilities.nativeOco;
+    matcher?.attachEngine(this, this.table, this.table.nameOf, { nowUs: () => this.clockUs, queue: this.queue });
   }
 
   nowUs(): number {
@@ -355,7 +462,7 @@ export class Engine implements ExecutionSink {
 
   /** Time of the next scheduled event (timer, order arrival, expiry), or +Infinity. */
   nextEventUs(): number {
-    return this.queue.peekTimeUs();
+    return this.queue.nextTimeUs;
   }
 
   schedule(timeUs: number, run: () => void): void {
@@ -375,11 +482,19 @@ export class Engine implements ExecutionSink {
   advanceTo(timeUs: number): void {
     const queue = this.queue;
     while (queue.nextTimeUs <= timeUs) {
-      const event = queue.pop()!;
-      if (event.timeUs > this.clockUs) this.clockUs = event.timeUs;
-      event.run();
+      const eventUs = queue.nextTimeUs;
+      if (eventUs > this.clockUs) this.clockUs = eventUs;
+      queue.runNext();
     }
     if (timeUs > this.clockUs) this.clockUs = timeUs;
+  }
+
+  runTask(task: number, arg: number): void {
+    if (task !== TASK_TIMER) invariantFailed(`unknown engine task ${task}`);
+    const at = this.log.begin(this.events.timer, this.clockUs);
+    this.log.values[at] = arg;
+    this.log.commit();
+    this.strategy.onTimer(this.context, this.strings.get(arg));
   }
 
   private rollDay(timeUs: number): void {
@@ -419,12 +534,12 @@ export class Engine implements ExecutionSink {
       if (t >= this.nextDayBoundaryUs) this.rollDay(t);
       if (matcher !== null) {
         // Most bars meet an empty book: then only the last price moves, without a call.
-        const books = matcher.books;
+        const bookSize = matcher.bookSize;
         const lastPrice = matcher.lastPriceTicks;
         for (let k = i; k < j; k++) {
           const s = symbolIndex[k];
-          if (books[s].length === 0) lastPrice[s] = close[k];
-          else matcher.onBar(s, t, open[k], high[k], low[k], close[k], volume[k]);
+          if (bookSize[s] === 0) lastPrice[s] = close[k];
+          else matcher.matchBar(s, t, open[k], high[k], low[k], close[k], volume[k]);
         }
       }
       const closeUs = t + intervalUs;
@@ -576,9 +691,10 @@ export class Engine implements ExecutionSink {
   }
 
   toLots(symbolIndex: number, quantity: number): number {
-    const lots = Math.round(quantity * this.scales[symbolIndex].lotsPerUnit);
-    if (!(lots > 0) || Math.abs(lots - quantity * this.scales[symbolIndex].lotsPerUnit) > 1e-6) {
-      throw new SimError('BAD_QUANTITY', `expected a positive quantity in whole lots of ${1 / this.scales[symbolIndex].lotsPerUnit}, found ${quantity}`);
+    const lotsPerUnit = this.scales[symbolIndex].lotsPerUnit;
+    const lots = Math.round(quantity * lotsPerUnit);
+    if (!(lots > 0) || Math.abs(lots - quantity * lotsPerUnit) > 1e-6) {
+      throw new SimError('BAD_QUANTITY', `expected a positive quantity in whole lots of ${1 / lotsPerUnit}, found ${quantity}`);
     }
     return lots;
   }
@@ -588,114 +704,143 @@ export class Engine implements ExecutionSink {
     return toTicks(price, this.scales[symbolIndex]);
   }
 
-  nextClientOrderId(): string {
-    return this.ids.next(this.idPrefix);
-  }
-
-  /** Continue client order ids after a restart (the journal knows the last sequence used). */
-  resumeOrderSequence(lastSequence: number): void {
-    this.ids.advanceTo(this.idPrefix, lastSequence);
-  }
-
   /**
    * Create an order, check risk and send it (or hold it, for bracket exits). Returns the order; a denial is
    * an order in status `denied` with the reason, and an `order.denied` event.
    */
-  createOrder(spec: {
-    symbolIndex: number; side: Side; type: OrderType; quantity: number; timeInForce: TimeInForce; reduceOnly: boolean;
-    limitPriceTicks?: number; stopPriceTicks?: number; trailingOffsetTicks?: number; role: OrderRole; tag?: string;
-    hold?: boolean; protectiveStopTicks?: number; skipRisk?: boolean;
-  }): Order {
-    const instrument = this.scales[spec.symbolIndex].instrument;
-    const request: OrderRequest = {
-      clientOrderId: this.nextClientOrderId(), symbol: instrument.symbol, side: spec.side, type: spec.type, quantity: spec.quantity,
-      timeInForce: spec.timeInForce, limitPriceTicks: spec.limitPriceTicks, stopPriceTicks: spec.stopPriceTicks,
-      trailingOffsetTicks: spec.trailingOffsetTicks, reduceOnly: spec.reduceOnly, epoch: this.epoch, tag: spec.tag,
-    };
-    const order = new Order({ request, symbolIndex: spec.symbolIndex, role: spec.role, status: spec.hold ? 'held' : 'submitted', createdUs: this.clockUs, sequence: this.orders.size + 1 });
+  createOrder(spec: OrderSpec): Order {
+    const handle = this.newOrder(spec.symbolIndex, codeOf(SIDES, spec.side), codeOf(ORDER_TYPES, spec.type), spec.quantity, codeOf(TIMES_IN_FORCE, spec.timeInForce),
+      spec.reduceOnly, orNaN(spec.limitPriceTicks), orNaN(spec.stopPriceTicks), orNaN(spec.trailingOffsetTicks), codeOf(ROLES, spec.role),
+      spec.tag === undefined ? -1 : this.strings.intern(spec.tag), spec.hold ?? false, orNaN(spec.protectiveStopTicks), spec.skipRisk ?? false);
+    return this.orders.at(handle);
+  }
+
+  /** `createOrder` with codes and NaN for absent prices: the strategy API's path. Returns the handle. */
+  newOrder(s: number, side: number, type: number, quantity: number, timeInForce: number, reduceOnly: boolean, limitTicks: number, stopTicks: number,
+    trailTicks: number, role: number, tag: number, hold: boolean, protectiveStopTicks: number, skipRisk: boolean): number {
+    const h = this.table.add(s, side, type, timeInForce, role, hold ? STATUS_HELD : STATUS_SUBMITTED, reduceOnly, quantity, limitTicks, stopTicks, trailTicks,
+      this.epoch, this.clockUs, tag);
     // Checked before it joins the book, so the order does not count against itself.
-    const denial = spec.skipRisk || spec.hold ? null : this.risk.check({
-      symbolIndex: spec.symbolIndex, side: spec.side, quantity: spec.quantity, reducing: spec.reduceOnly,
-      limitPriceTicks: spec.limitPriceTicks, stopPriceTicks: spec.stopPriceTicks, protectiveStopTicks: spec.protectiveStopTicks, isModify: false,
-    }, this.riskView);
-    this.orders.set(order.clientOrderId, order);
-    {
-      if (denial !== null) {
-        order.status = 'denied';
-        order.reason = denial.code;
-        this.log.append(this.clockUs, 'order.denied', { id: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, code: denial.code, message: denial.message });
-        this.strategy.onOrderUpdate(this.context, this.orderCursor.point(order, this.scales[order.symbolIndex]));
-        return order;
-      }
-    }
-    this.log.append(this.clockUs, spec.hold ? 'order.held' : 'order.submitted', {
-      id: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, tif: order.timeInForce,
-      limit: order.limitPriceTicks ?? null, stop: order.stopPriceTicks ?? null, trail: order.trailingOffsetTicks ?? null,
-      reduceOnly: order.reduceOnly, role: order.role, epoch: order.epoch,
-    });
-    if (!spec.hold) this.send(order);
-    return order;
-  }
-
-  private send(order: Order): void {
-    this.open.add(order);
-    this.trackWorking(order, order.remainingQuantity);
-    this.venue.submit(order.request());
-  }
-
-  /** Release a held bracket exit with a quantity. */
-  private release(order: Order, quantity: number): void {
-    order.quantity = quantity;
-    order.transition('submitted', this.clockUs);
-    this.log.append(this.clockUs, 'order.released', { id: order.clientOrderId, quantity, oco: order.ocoWithClientOrderId ?? null });
-    this.send(order);
-  }
-
-  cancelOrder(clientOrderId: string): void {
-    const order = this.orders.get(clientOrderId);
-    if (!order) throw new SimError('UNKNOWN_ORDER', `expected a known client order id, found '${clientOrderId}'`);
-    if (order.status === 'held') {
-      order.transition('cancelled', this.clockUs);
-      order.reason = 'requested';
-      this.log.append(this.clockUs, 'order.cancelled', { id: order.clientOrderId, reason: 'requested' });
-      return;
-    }
-    if (!order.isOpen) return;
-    this.log.append(this.clockUs, 'order.cancel-requested', { id: order.clientOrderId });
-    this.venue.cancel(clientOrderId);
-  }
-
-  modifyOrder(clientOrderId: string, changes: { quantity?: number; limitPriceTicks?: number; stopPriceTicks?: number }): void {
-    const order = this.orders.get(clientOrderId);
-    if (!order) throw new SimError('UNKNOWN_ORDER', `expected a known client order id, found '${clientOrderId}'`);
-    if (!order.isOpen) return;
-    const added = changes.quantity !== undefined ? changes.quantity - order.quantity : 0;
-    const denial = this.risk.check({
-      symbolIndex: order.symbolIndex, side: order.side, quantity: Math.max(0, added), reducing: order.reduceOnly || added <= 0,
-      limitPriceTicks: changes.limitPriceTicks, stopPriceTicks: changes.stopPriceTicks, protectiveStopTicks: undefined, isModify: true,
-    }, this.riskView);
+    const denial = skipRisk || hold ? null : this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, quantity, reduceOnly, limitTicks, stopTicks, protectiveStopTicks, false, this.riskView);
     if (denial !== null) {
-      this.log.append(this.clockUs, 'order.modify-denied', { id: clientOrderId, code: denial.code, message: denial.message });
+      this.table.status[h] = STATUS_DENIED;
+      this.table.reason[h] = this.strings.intern(denial.code);
+      this.logDenied(h, denial);
+      this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+      return h;
+    }
+    this.logSubmitted(hold ? this.events.held : this.events.submitted, h);
+    if (!hold) this.send(h);
+    return h;
+  }
+
+  private cursorAt(h: number): OrderCursor {
+    this.orderCursor.handle = h;
+    return this.orderCursor;
+  }
+
+  private send(h: number): void {
+    this.open.add(h);
+    this.trackWorking(h, this.table.remaining(h));
+    if (this.matcher !== null) this.matcher.submitOrder(h);
+    else this.venue.submit(this.orders.at(h).request());
+  }
+
+  private cancelAtVenue(h: number): void {
+    if (this.matcher !== null) this.matcher.cancelOrder(h);
+    else this.venue.cancel(this.orders.clientOrderId(h));
+  }
+
+  /** Release a held bracket exit or OCO leg with a quantity. */
+  private release(h: number, quantity: number): void {
+    const t = this.table;
+    t.quantity[h] = quantity;
+    t.transition(h, STATUS_SUBMITTED, this.clockUs);
+    const at = this.log.begin(this.events.released, this.clockUs);
+    const v = this.log.values;
+    v[at] = h;
+    v[at + 1] = quantity;
+    v[at + 2] = t.oco[h];
+    this.log.commit();
+    this.send(h);
+  }
+
+  /** Cancel by client order id (the strategy API). */
+  cancelOrder(clientOrderId: string): void {
+    this.cancelHandle(this.known(clientOrderId));
+  }
+
+  private known(clientOrderId: string): number {
+    const h = this.orders.handleOf(clientOrderId);
+    if (h < 0) throw new SimError('UNKNOWN_ORDER', `expected a known client order id, found '${clientOrderId}'`);
+    return h;
+  }
+
+  private cancelHandle(h: number): void {
+    const t = this.table;
+    if (t.status[h] === STATUS_HELD) {
+      this.cancelHeld(h, 'requested');
       return;
     }
-    this.log.append(this.clockUs, 'order.modify-requested', { id: clientOrderId, quantity: changes.quantity ?? null, limit: changes.limitPriceTicks ?? null, stop: changes.stopPriceTicks ?? null });
-    this.venue.modify(clientOrderId, changes);
+    if (!t.isOpen(h)) return;
+    this.logCancelRequested(h, -1);
+    this.cancelAtVenue(h);
+  }
+
+  /** A held order (bracket exit not yet released) is cancelled in the engine: the venue never had it. */
+  private cancelHeld(h: number, reason: string): void {
+    const t = this.table;
+    t.transition(h, STATUS_CANCELLED, this.clockUs);
+    t.reason[h] = this.strings.intern(reason);
+    this.logEnded(this.events.cancelled, h);
+  }
+
+  modifyOrder(clientOrderId: string, changes: OrderChanges): void {
+    this.modifyHandle(this.known(clientOrderId), changes);
+  }
+
+  private modifyHandle(h: number, changes: OrderChanges): void {
+    const t = this.table;
+    if (!t.isOpen(h)) return;
+    const added = changes.quantity !== undefined ? changes.quantity - t.quantity[h] : 0;
+    const denial = this.risk.checkOrder(t.symbolIndex[h], t.side[h] === SIDE_BUY ? 1 : -1, Math.max(0, added), t.reduceOnly[h] === 1 || added <= 0,
+      orNaN(changes.limitPriceTicks), orNaN(changes.stopPriceTicks), NaN, true, this.riskView);
+    if (denial !== null) {
+      const at = this.log.begin(this.events.modifyDenied, this.clockUs);
+      const v = this.log.values;
+      v[at] = h;
+      v[at + 1] = this.strings.intern(denial.code);
+      v[at + 2] = this.strings.intern(denial.message);
+      this.log.commit();
+      return;
+    }
+    const at = this.log.begin(this.events.modifyRequested, this.clockUs);
+    const v = this.log.values;
+    v[at] = h;
+    v[at + 1] = orNaN(changes.quantity);
+    v[at + 2] = orNaN(changes.limitPriceTicks);
+    v[at + 3] = orNaN(changes.stopPriceTicks);
+    this.log.commit();
+    if (this.matcher !== null) this.matcher.modifyOrder(h, changes);
+    else this.venue.modify(this.orders.clientOrderId(h), changes);
+  }
+
+  /** The exits of an entry (held ones are cancelled in the engine). */
+  private cancelHeldExits(entry: number, reason: string): void {
+    const t = this.table;
+    const stopLoss = t.stopLoss[entry];
+    const takeProfit = t.takeProfit[entry];
+    if (stopLoss >= 0 && t.status[stopLoss] === STATUS_HELD) this.cancelHeld(stopLoss, reason);
+    if (takeProfit >= 0 && t.status[takeProfit] === STATUS_HELD) this.cancelHeld(takeProfit, reason);
   }
 
   private cancelAllOpen(reason: string, symbolIndex?: number): void {
     // Held bracket exits belong to an open entry or to a filled one whose exits are open; find them through it.
-    const targets = this.open.list().filter((order) => symbolIndex === undefined || order.symbolIndex === symbolIndex);
-    for (const order of targets) {
-      for (const id of [order.stopLossClientOrderId, order.takeProfitClientOrderId]) {
-        const exit = id === undefined ? undefined : this.orders.get(id);
-        if (exit && exit.status === 'held') {
-          exit.transition('cancelled', this.clockUs);
-          exit.reason = reason;
-          this.log.append(this.clockUs, 'order.cancelled', { id: exit.clientOrderId, reason });
-        }
-      }
-      this.log.append(this.clockUs, 'order.cancel-requested', { id: order.clientOrderId });
-      this.venue.cancel(order.clientOrderId);
+    for (const h of this.open.sorted()) {
+      if (symbolIndex !== undefined && this.table.symbolIndex[h] !== symbolIndex) continue;
+      this.cancelHeldExits(h, reason);
+      this.logCancelRequested(h, -1);
+      this.cancelAtVenue(h);
     }
   }
 
@@ -708,10 +853,7 @@ export class Engine implements ExecutionSink {
       if (symbolIndex !== undefined && s !== symbolIndex) continue;
       const position = this.portfolio.position[s];
       if (position === 0) continue;
-      this.createOrder({
-        symbolIndex: s, side: position > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(position), timeInForce: 'gtc',
-        reduceOnly: true, role: 'flatten', skipRisk,
-      });
+      this.newOrder(s, position > 0 ? SIDE_SELL : SIDE_BUY, TYPE_MARKET, Math.abs(position), TIF_GTC, true, NaN, NaN, NaN, ROLE_FLATTEN, -1, false, NaN, skipRisk);
     }
   }
 
@@ -727,160 +869,302 @@ export class Engine implements ExecutionSink {
     const quantity = this.toLots(s, spec.quantity);
     const stopTicks = this.priceToTicks(s, spec.stopLoss);
     const targetTicks = this.priceToTicks(s, spec.takeProfit);
-    const tif = spec.timeInForce ?? 'gtc';
-    const exitSide = oppositeSide(spec.side);
+    const tif = codeOf(TIMES_IN_FORCE, spec.timeInForce ?? 'gtc');
     const long = spec.side === 'buy';
+    const side = long ? SIDE_BUY : SIDE_SELL;
+    const exitSide = long ? SIDE_SELL : SIDE_BUY;
     if (long ? !(stopTicks < targetTicks) : !(stopTicks > targetTicks)) {
       throw new SimError('BAD_BRACKET', `expected the stop-loss ${long ? 'below' : 'above'} the take-profit for a ${spec.side} bracket, found stop ${spec.stopLoss}, target ${spec.takeProfit}`);
     }
-    // Exits are created first (held), so a denied entry can cancel them in the same step.
-    const stopLoss = this.createOrder({ symbolIndex: s, side: exitSide, type: 'stop', quantity, timeInForce: 'gtc', reduceOnly: true, stopPriceTicks: stopTicks, role: 'stop-loss', tag: spec.tag, hold: true });
-    const takeProfit = this.createOrder({ symbolIndex: s, side: exitSide, type: 'limit', quantity, timeInForce: 'gtc', reduceOnly: true, limitPriceTicks: targetTicks, role: 'take-profit', tag: spec.tag, hold: true });
-    stopLoss.ocoWithClientOrderId = takeProfit.clientOrderId;
-    takeProfit.ocoWithClientOrderId = stopLoss.clientOrderId;
+    const tag = spec.tag === undefined ? -1 : this.strings.intern(spec.tag);
     const entryType = spec.entry.type;
-    const entryPriceTicks = entryType === 'market' ? undefined : this.priceToTicks(s, spec.entry.price);
-    const entry = this.createOrder({
-      symbolIndex: s, side: spec.side, type: entryType, quantity, timeInForce: tif, reduceOnly: false,
-      limitPriceTicks: entryType === 'limit' ? entryPriceTicks : undefined, stopPriceTicks: entryType === 'stop' ? entryPriceTicks : undefined,
-      role: 'entry', tag: spec.tag, protectiveStopTicks: stopTicks,
-    });
-    entry.stopLossClientOrderId = stopLoss.clientOrderId;
-    entry.takeProfitClientOrderId = takeProfit.clientOrderId;
-    stopLoss.parentClientOrderId = entry.clientOrderId;
-    takeProfit.parentClientOrderId = entry.clientOrderId;
-    if (entry.status === 'denied') {
-      for (const exit of [stopLoss, takeProfit]) {
-        exit.transition('cancelled', this.clockUs);
-        exit.reason = 'parent-denied';
-        this.log.append(this.clockUs, 'order.cancelled', { id: exit.clientOrderId, reason: 'parent-denied' });
-      }
+    const entryPriceTicks = entryType === 'market' ? NaN : this.priceToTicks(s, spec.entry.price);
+    // Exits are created first (held), so a denied entry can cancel them in the same step.
+    const stopLoss = this.newOrder(s, exitSide, TYPE_STOP, quantity, TIF_GTC, true, NaN, stopTicks, NaN, ROLE_STOP_LOSS, tag, true, NaN, false);
+    const takeProfit = this.newOrder(s, exitSide, TYPE_LIMIT, quantity, TIF_GTC, true, targetTicks, NaN, NaN, ROLE_TAKE_PROFIT, tag, true, NaN, false);
+    const t = this.table;
+    t.oco[stopLoss] = takeProfit;
+    t.oco[takeProfit] = stopLoss;
+    const entry = this.newOrder(s, side, entryType === 'market' ? TYPE_MARKET : entryType === 'limit' ? TYPE_LIMIT : TYPE_STOP, quantity, tif, false,
+      entryType === 'limit' ? entryPriceTicks : NaN, entryType === 'stop' ? entryPriceTicks : NaN, NaN, ROLE_ENTRY, tag, false, stopTicks, false);
+    t.stopLoss[entry] = stopLoss;
+    t.takeProfit[entry] = takeProfit;
+    t.parent[stopLoss] = entry;
+    t.parent[takeProfit] = entry;
+    if (t.status[entry] === STATUS_DENIED) {
+      this.cancelHeld(stopLoss, 'parent-denied');
+      this.cancelHeld(takeProfit, 'parent-denied');
     }
-    return { entry: entry.clientOrderId, stopLoss: stopLoss.clientOrderId, takeProfit: takeProfit.clientOrderId };
+    return { entry: this.orders.clientOrderId(entry), stopLoss: this.orders.clientOrderId(stopLoss), takeProfit: this.orders.clientOrderId(takeProfit) };
   }
 
-  oco(first: Order, second: Order): void {
-    first.ocoWithClientOrderId = second.clientOrderId;
-    second.ocoWithClientOrderId = first.clientOrderId;
-  }
-
-  /** Send two held, linked legs after a risk check of the first (both carry the same exposure). */
-  releaseOco(first: Order, second: Order): void {
-    const denial = this.risk.check({
-      symbolIndex: first.symbolIndex, side: first.side, quantity: first.quantity, reducing: first.reduceOnly,
-      limitPriceTicks: first.limitPriceTicks, stopPriceTicks: first.stopPriceTicks, protectiveStopTicks: undefined, isModify: false,
-    }, this.riskView);
+  /** Two orders where a fill of one cancels or shrinks the other: created held, linked, then sent together. */
+  ocoPair(s: number, side: number, quantity: number, first: { type: 'limit' | 'stop'; priceTicks: number }, second: { type: 'limit' | 'stop'; priceTicks: number },
+    timeInForce: number, reduceOnly: boolean, tag: number): [number, number] {
+    const make = (leg: { type: 'limit' | 'stop'; priceTicks: number }): number => this.newOrder(s, side, leg.type === 'limit' ? TYPE_LIMIT : TYPE_STOP, quantity, timeInForce,
+      reduceOnly, leg.type === 'limit' ? leg.priceTicks : NaN, leg.type === 'stop' ? leg.priceTicks : NaN, NaN, ROLE_PLAIN, tag, true, NaN, false);
+    const a = make(first);
+    const b = make(second);
+    const t = this.table;
+    t.oco[a] = b;
+    t.oco[b] = a;
+    // One risk check for the pair (both legs carry the same exposure).
+    const denial = this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, t.quantity[a], t.reduceOnly[a] === 1, t.limitPriceTicks[a], t.stopPriceTicks[a], NaN, false, this.riskView);
     if (denial !== null) {
-      for (const leg of [first, second]) {
-        leg.status = 'denied';
-        leg.reason = denial.code;
-        this.log.append(this.clockUs, 'order.denied', { id: leg.clientOrderId, symbol: leg.symbol, side: leg.side, type: leg.type, quantity: leg.quantity, code: denial.code, message: denial.message });
+      for (const leg of [a, b]) {
+        t.status[leg] = STATUS_DENIED;
+        t.reason[leg] = this.strings.intern(denial.code);
+        this.logDenied(leg, denial);
       }
-      return;
+      return [a, b];
     }
-    this.release(first, first.quantity);
-    this.release(second, second.quantity);
+    this.release(a, t.quantity[a]);
+    this.release(b, t.quantity[b]);
+    return [a, b];
   }
 
   // ------------------------------------------------------------------------------------------------------
-  // Reports from the venue
+  // Events the order path writes
+
+  private logSubmitted(schema: number, h: number): void {
+    const t = this.table;
+    const at = this.log.begin(schema, this.clockUs);
+    const v = this.log.values;
+    v[at] = h;
+    v[at + 1] = this.symbolStrings[t.symbolIndex[h]];
+    v[at + 2] = this.sideStrings[t.side[h]];
+    v[at + 3] = this.typeStrings[t.type[h]];
+    v[at + 4] = t.quantity[h];
+    v[at + 5] = this.timeInForceStrings[t.timeInForce[h]];
+    v[at + 6] = t.limitPriceTicks[h];
+    v[at + 7] = t.stopPriceTicks[h];
+    v[at + 8] = t.trailingOffsetTicks[h];
+    v[at + 9] = t.reduceOnly[h];
+    v[at + 10] = this.roleStrings[t.role[h]];
+    v[at + 11] = t.epoch[h];
+    this.log.commit();
+  }
+
+  private logDenied(h: number, denial: RiskDenial): void {
+    const t = this.table;
+    const at = this.log.begin(this.events.denied, this.clockUs);
+    const v = this.log.values;
+    v[at] = h;
+    v[at + 1] = this.symbolStrings[t.symbolIndex[h]];
+    v[at + 2] = this.sideStrings[t.side[h]];
+    v[at + 3] = this.typeStrings[t.type[h]];
+    v[at + 4] = t.quantity[h];
+    v[at + 5] = this.strings.intern(denial.code);
+    v[at + 6] = this.strings.intern(denial.message);
+    this.log.commit();
+  }
+
+  /** `order.cancel-requested`, with a reason (interned) or without (-1). */
+  private logCancelRequested(h: number, reason: number): void {
+    const at = this.log.begin(reason < 0 ? this.events.cancelRequested : this.events.cancelRequestedFlat, this.clockUs);
+    this.log.values[at] = h;
+    if (reason >= 0) this.log.values[at + 1] = reason;
+    this.log.commit();
+  }
+
+  /** `order.cancelled` or `order.expired` with the order's reason. */
+  private logEnded(schema: number, h: number): void {
+    const at = this.log.begin(schema, this.clockUs);
+    this.log.values[at] = h;
+    this.log.values[at + 1] = this.table.reason[h];
+    this.log.commit();
+  }
+
+  private logIdCode(schema: number, h: number, code: string): void {
+    const at = this.log.begin(schema, this.clockUs);
+    this.log.values[at] = h;
+    this.log.values[at + 1] = this.strings.intern(code);
+    this.log.commit();
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // Reports from the venue: the simulated venue's by handle (VenueListener), any other's as ExecutionReport
+  // objects (onReport); both go through the same handlers.
+
+  venueAccepted(h: number, venueOrderNumber: number): void {
+    this.table.venueOrderNumber[h] = venueOrderNumber;
+    this.table.transition(h, STATUS_ACCEPTED, this.clockUs);
+    const at = this.log.begin(this.events.acceptedSimulated, this.clockUs);
+    this.log.values[at] = h;
+    this.log.values[at + 1] = venueOrderNumber;
+    this.log.commit();
+    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+  }
+
+  venueRejected(h: number, code: string, reason: string): void {
+    this.onRejected(h, code, reason);
+  }
+
+  venueTriggered(h: number): void {
+    this.onTriggered(h);
+  }
+
+  venueFilled(h: number, quantity: number, priceTicks: number, feeCash: number, taker: boolean, fillNumber: number): void {
+    this.onFill(h, this.table.side[h], quantity, priceTicks, feeCash, taker, fillNumber, null);
+  }
+
+  venueCancelled(h: number, reason: string): void {
+    this.onEnded(h, STATUS_CANCELLED, reason);
+  }
+
+  venueExpired(h: number): void {
+    this.onEnded(h, STATUS_EXPIRED, 'day');
+  }
+
+  venueModified(h: number, changes: OrderChanges): void {
+    this.onModified(h, changes);
+  }
+
+  venueModifyRejected(h: number, code: string): void {
+    this.onRefused(h, this.events.modifyRejected, code);
+  }
+
+  venueCancelRejected(h: number, code: string): void {
+    this.onRefused(h, this.events.cancelRejected, code);
+  }
 
   onReport(report: ExecutionReport): void {
-    const order = this.orders.get(report.clientOrderId);
-    const timeUs = this.clockUs;
-    if (!order) {
-      this.log.append(timeUs, 'report.orphan', { id: report.clientOrderId, type: report.type });
+    const h = this.orders.handleOf(report.clientOrderId);
+    if (h < 0) {
+      this.log.append(this.clockUs, 'report.orphan', { id: report.clientOrderId, type: report.type });
       return;
     }
     switch (report.type) {
-      case 'accepted':
-        order.venueOrderId = report.venueOrderId;
-        order.transition('accepted', timeUs);
-        this.log.append(timeUs, 'order.accepted', { id: order.clientOrderId, venueId: report.venueOrderId });
-        break;
-      case 'rejected':
-        this.closeOrder(order);
-        order.transition('rejected', timeUs);
-        order.reason = report.code;
-        this.log.append(timeUs, 'order.rejected', { id: order.clientOrderId, code: report.code, reason: report.reason });
-        this.onEntryDead(order);
-        break;
-      case 'triggered':
-        if (order.status === 'accepted') order.transition('triggered', timeUs);
-        this.log.append(timeUs, 'order.triggered', { id: order.clientOrderId });
-        break;
-      case 'fill':
-        this.onFill(order, report);
+      case 'accepted': {
+        const t = this.table;
+        t.venueOrderIds.set(h, report.venueOrderId);
+        t.transition(h, STATUS_ACCEPTED, this.clockUs);
+        const at = this.log.begin(this.events.accepted, this.clockUs);
+        this.log.values[at] = h;
+        this.log.values[at + 1] = this.strings.intern(report.venueOrderId);
+        this.log.commit();
+        this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
         return;
-      case 'cancelled':
-      case 'expired':
-        this.closeOrder(order);
-        order.transition(report.type, timeUs);
-        order.reason = report.type === 'cancelled' ? report.reason : 'day';
-        this.log.append(timeUs, `order.${report.type}`, { id: order.clientOrderId, reason: order.reason });
-        this.onEntryDead(order);
-        break;
-      case 'modified':
-        if (report.changes.quantity !== undefined) {
-          if (order.openSlot >= 0) this.trackWorking(order, report.changes.quantity - order.quantity);
-          order.quantity = report.changes.quantity;
-        }
-        if (report.changes.limitPriceTicks !== undefined) order.limitPriceTicks = report.changes.limitPriceTicks;
-        if (report.changes.stopPriceTicks !== undefined) order.stopPriceTicks = report.changes.stopPriceTicks;
-        this.log.append(timeUs, 'order.modified', { id: order.clientOrderId, quantity: order.quantity, limit: order.limitPriceTicks ?? null, stop: order.stopPriceTicks ?? null });
-        break;
-      case 'modify-rejected':
-      case 'cancel-rejected':
-        this.log.append(timeUs, `order.${report.type}`, { id: order.clientOrderId, code: report.code });
-        break;
+      }
+      case 'rejected': return this.onRejected(h, report.code, report.reason);
+      case 'triggered': return this.onTriggered(h);
+      case 'fill':
+        return this.onFill(h, report.side === 'buy' ? SIDE_BUY : SIDE_SELL, report.quantity, report.priceTicks, report.feeCash, report.liquidity === 'taker', NaN, report.fillId);
+      case 'cancelled': return this.onEnded(h, STATUS_CANCELLED, report.reason);
+      case 'expired': return this.onEnded(h, STATUS_EXPIRED, 'day');
+      case 'modified': return this.onModified(h, report.changes);
+      case 'modify-rejected': return this.onRefused(h, this.events.modifyRejected, report.code);
+      case 'cancel-rejected': return this.onRefused(h, this.events.cancelRejected, report.code);
     }
-    this.strategy.onOrderUpdate(this.context, this.orderCursor.point(order, this.scales[order.symbolIndex]));
+  }
+
+  private onRejected(h: number, code: string, reason: string): void {
+    const t = this.table;
+    this.closeOrder(h);
+    t.transition(h, STATUS_REJECTED, this.clockUs);
+    t.reason[h] = this.strings.intern(code);
+    const at = this.log.begin(this.events.rejected, this.clockUs);
+    const v = this.log.values;
+    v[at] = h;
+    v[at + 1] = t.reason[h];
+    v[at + 2] = this.strings.intern(reason);
+    this.log.commit();
+    this.onEntryDead(h);
+    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+  }
+
+  private onTriggered(h: number): void {
+    if (this.table.status[h] === STATUS_ACCEPTED) this.table.transition(h, STATUS_TRIGGERED, this.clockUs);
+    const at = this.log.begin(this.events.triggered, this.clockUs);
+    this.log.values[at] = h;
+    this.log.commit();
+    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+  }
+
+  private onEnded(h: number, status: number, reason: string): void {
+    const t = this.table;
+    this.closeOrder(h);
+    t.transition(h, status, this.clockUs);
+    t.reason[h] = this.strings.intern(reason);
+    this.logEnded(status === STATUS_EXPIRED ? this.events.expired : this.events.cancelled, h);
+    this.onEntryDead(h);
+    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+  }
+
+  private onModified(h: number, changes: OrderChanges): void {
+    const t = this.table;
+    if (changes.quantity !== undefined) {
+      if (t.openSlot[h] >= 0) this.trackWorking(h, changes.quantity - t.quantity[h]);
+      t.quantity[h] = changes.quantity;
+    }
+    if (changes.limitPriceTicks !== undefined) t.limitPriceTicks[h] = changes.limitPriceTicks;
+    if (changes.stopPriceTicks !== undefined) t.stopPriceTicks[h] = changes.stopPriceTicks;
+    const at = this.log.begin(this.events.modified, this.clockUs);
+    const v = this.log.values;
+    v[at] = h;
+    v[at + 1] = t.quantity[h];
+    v[at + 2] = t.limitPriceTicks[h];
+    v[at + 3] = t.stopPriceTicks[h];
+    this.log.commit();
+    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+  }
+
+  private onRefused(h: number, schema: number, code: string): void {
+    this.logIdCode(schema, h, code);
+    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   /** An entry that ends without any fill takes its held exits with it. */
-  private onEntryDead(order: Order): void {
-    if (order.role !== 'entry' || order.filledQuantity > 0) return;
-    for (const id of [order.stopLossClientOrderId, order.takeProfitClientOrderId]) {
-      const exit = id === undefined ? undefined : this.orders.get(id);
-      if (exit && exit.status === 'held') {
-        exit.transition('cancelled', this.clockUs);
-        exit.reason = 'parent-ended';
-        this.log.append(this.clockUs, 'order.cancelled', { id: exit.clientOrderId, reason: 'parent-ended' });
-      }
-    }
+  private onEntryDead(h: number): void {
+    const t = this.table;
+    if (t.role[h] !== ROLE_ENTRY || t.filledQuantity[h] > 0) return;
+    this.cancelHeldExits(h, 'parent-ended');
   }
 
-  private onFill(order: Order, fill: Extract<ExecutionReport, { type: 'fill' }>): void {
+  /** A fill; `fillNumber` is the simulated venue's ('F' + number), else `fillId` is the venue's own id. */
+  private onFill(h: number, side: number, quantity: number, priceTicks: number, feeCash: number, taker: boolean, fillNumber: number, fillId: string | null): void {
     const timeUs = this.clockUs;
-    if (order.status === 'submitted') order.transition('accepted', timeUs);
-    if (!(fill.quantity > 0 && fill.quantity <= order.remainingQuantity)) invariantFailed(`fill of ${fill.quantity} exceeds the remaining ${order.remainingQuantity} of ${order.clientOrderId}`);
-    if (order.openSlot >= 0) this.trackWorking(order, -fill.quantity);
-    order.filledQuantity += fill.quantity;
-    order.filledNotionalTickLots += fill.quantity * fill.priceTicks;
-    order.feesCash += fill.feeCash;
-    const done = order.filledQuantity === order.quantity;
-    order.transition(done ? 'filled' : 'partially-filled', timeUs);
-    if (done) this.open.remove(order);
-    this.portfolio.applyFill(order.symbolIndex, fill.side, fill.quantity, fill.priceTicks, fill.feeCash, timeUs);
-    if (this.config.checkLedger) this.portfolio.assertConsistent();
-    this.log.append(timeUs, 'order.filled', {
-      id: order.clientOrderId, fillId: fill.fillId, symbol: order.symbol, side: fill.side, quantity: fill.quantity, price: fill.priceTicks,
-      fee: fill.feeCash, liquidity: fill.liquidity, position: this.portfolio.position[order.symbolIndex], status: order.status,
-    });
-    if (this.portfolio.position[order.symbolIndex] === 0) this.cancelStrandedExits(order);
-    if (order.role === 'entry') this.onEntryFill(order, fill.quantity);
-    else if ((order.role === 'stop-loss' || order.role === 'take-profit') && !this.venue.capabilities.nativeOco) this.onExitFillEmulated(order, fill.quantity, done);
-    const scales = this.scales[order.symbolIndex];
+    const t = this.table;
+    if (t.status[h] === STATUS_SUBMITTED) t.transition(h, STATUS_ACCEPTED, timeUs);
+    if (!(quantity > 0 && quantity <= t.quantity[h] - t.filledQuantity[h])) invariantFailed(`fill of ${quantity} exceeds the remaining ${t.remaining(h)} of ${this.orders.clientOrderId(h)}`);
+    if (t.openSlot[h] >= 0) this.trackWorking(h, -quantity);
+    t.filledQuantity[h] += quantity;
+    t.filledNotionalTickLots[h] += quantity * priceTicks;
+    t.feesCash[h] += feeCash;
+    const done = t.filledQuantity[h] === t.quantity[h];
+    t.transition(h, done ? STATUS_FILLED : STATUS_PARTIAL, timeUs);
+    if (done) this.open.remove(h);
+    const s = t.symbolIndex[h];
+    const portfolio = this.portfolio;
+    portfolio.applySignedFill(s, side === SIDE_BUY ? 1 : -1, quantity, priceTicks, feeCash, timeUs);
+    if (this.config.checkLedger) portfolio.assertConsistent();
+    const position = portfolio.position[s];
+    const at = this.log.begin(fillId === null ? this.events.filledSimulated : this.events.filled, timeUs);
+    const v = this.log.values;
+    v[at] = h;
+    v[at + 1] = fillId === null ? fillNumber : this.strings.intern(fillId);
+    v[at + 2] = this.symbolStrings[s];
+    v[at + 3] = this.sideStrings[side];
+    v[at + 4] = quantity;
+    v[at + 5] = priceTicks;
+    v[at + 6] = feeCash;
+    v[at + 7] = taker ? this.takerString : this.makerString;
+    v[at + 8] = position;
+    v[at + 9] = this.statusStrings[t.status[h]];
+    this.log.commit();
+    if (position === 0) this.cancelStrandedExits(h);
+    const role = t.role[h];
+    if (role === ROLE_ENTRY) this.onEntryFill(h, quantity);
+    else if ((role === ROLE_STOP_LOSS || role === ROLE_TAKE_PROFIT) && !this.nativeOco) this.onExitFillEmulated(h, quantity, done);
     const view = this.fillCursor;
-    view.order = order;
-    view.scales = scales;
-    view.side = fill.side;
-    view.quantityLots = fill.quantity;
-    view.priceTicks = fill.priceTicks;
-    view.feeCash = fill.feeCash;
+    view.handle = h;
+    view.side = SIDES[side];
+    view.quantityLots = quantity;
+    view.priceTicks = priceTicks;
+    view.feeCash = feeCash;
     view.timeUs = timeUs;
     this.strategy.onFill(this.context, view);
-    this.strategy.onOrderUpdate(this.context, this.orderCursor.point(order, scales));
+    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   /**
@@ -888,33 +1172,52 @@ export class Engine implements ExecutionSink {
    * without native reduce-only it would open a new position. Cancel it, unless it is one leg of a live OCO pair
    * (the pair's own mechanism ends it).
    */
-  private cancelStrandedExits(filled: Order): void {
-    for (const order of this.open.list()) {
-      if (order === filled || order.symbolIndex !== filled.symbolIndex || !order.reduceOnly) continue;
-      const sibling = order.ocoWithClientOrderId === undefined ? undefined : this.orders.get(order.ocoWithClientOrderId);
-      if (sibling !== undefined && (sibling === filled || sibling.isOpen)) continue;
-      this.log.append(this.clockUs, 'order.cancel-requested', { id: order.clientOrderId, reason: 'flat' });
-      this.venue.cancel(order.clientOrderId);
+  private cancelStrandedExits(filled: number): void {
+    const t = this.table;
+    const s = t.symbolIndex[filled];
+    const open = this.open;
+    let count = 0;
+    for (let i = 0; i < open.size; i++) {
+      const h = open.handles[i];
+      if (h === filled || t.symbolIndex[h] !== s || t.reduceOnly[h] === 0) continue;
+      const sibling = t.oco[h];
+      if (sibling >= 0 && (sibling === filled || t.isOpen(sibling))) continue;
+      if (count === this.stranded.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(this.stranded);
+        this.stranded = grown;
+      }
+      this.stranded[count++] = h;
+    }
+    if (count === 0) return;
+    // In sending order.
+    const stranded = this.stranded.slice(0, count).sort();
+    const flat = this.strings.intern('flat');
+    for (const h of stranded) {
+      this.logCancelRequested(h, flat);
+      this.cancelAtVenue(h);
     }
   }
 
   /** Entry filled (in part): release the exits sized to the fill, or grow them by it. */
-  private onEntryFill(entry: Order, quantity: number): void {
-    const stopLoss = this.orders.get(entry.stopLossClientOrderId!);
-    const takeProfit = this.orders.get(entry.takeProfitClientOrderId!);
-    if (!stopLoss || !takeProfit) return;
+  private onEntryFill(entry: number, quantity: number): void {
+    const t = this.table;
+    const stopLoss = t.stopLoss[entry];
+    const takeProfit = t.takeProfit[entry];
+    if (stopLoss < 0 || takeProfit < 0) return;
     for (const exit of [stopLoss, takeProfit]) {
-      if (exit.status === 'held') this.release(exit, quantity);
-      else if (exit.isOpen) this.modifyOrder(exit.clientOrderId, { quantity: exit.quantity + quantity });
+      if (t.status[exit] === STATUS_HELD) this.release(exit, quantity);
+      else if (t.isOpen(exit)) this.modifyHandle(exit, { quantity: t.quantity[exit] + quantity });
     }
   }
 
   /** For venues without native OCO: the engine cancels or shrinks the other exit itself. */
-  private onExitFillEmulated(exit: Order, quantity: number, done: boolean): void {
-    const sibling = exit.ocoWithClientOrderId === undefined ? undefined : this.orders.get(exit.ocoWithClientOrderId);
-    if (!sibling || !sibling.isOpen) return;
-    if (done || sibling.remainingQuantity <= quantity) this.cancelOrder(sibling.clientOrderId);
-    else this.modifyOrder(sibling.clientOrderId, { quantity: sibling.quantity - quantity });
+  private onExitFillEmulated(exit: number, quantity: number, done: boolean): void {
+    const t = this.table;
+    const sibling = t.oco[exit];
+    if (sibling < 0 || !t.isOpen(sibling)) return;
+    if (done || t.remaining(sibling) <= quantity) this.cancelHandle(sibling);
+    else this.modifyHandle(sibling, { quantity: t.quantity[sibling] - quantity });
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -925,7 +1228,12 @@ export class Engine implements ExecutionSink {
 
   /** Open orders, in the order they were sent. */
   openOrders(): IterableIterator<Order> {
-    return this.open.list().values();
+    return Array.from(this.open.sorted(), (h) => this.orders.at(h)).values();
+  }
+
+  /** Open order handles, in the order they were sent (a copy). */
+  openHandles(): Int32Array {
+    return this.open.sorted();
   }
 
   workingQuantity(symbolIndex: number, side: Side): number {
@@ -957,21 +1265,36 @@ export class Engine implements ExecutionSink {
 
   setTimer(atUs: number, name: string): void {
     if (!(atUs >= this.clockUs)) throw new SimError('TIMER_IN_PAST', `expected a timer at or after now (${this.clockUs}), found ${atUs}`);
-    this.queue.push(atUs, () => {
-      this.log.append(this.clockUs, 'timer', { name });
-      this.strategy.onTimer(this.context, name);
-    });
+    this.queue.pushTask(atUs, this, TASK_TIMER, this.strings.intern(name));
   }
-}
 
-function viewOf(order: Order, scales: InstrumentScales): OrderView {
-  return {
-    clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, status: order.status, role: order.role,
-    quantity: order.quantity / scales.lotsPerUnit, filledQuantity: order.filledQuantity / scales.lotsPerUnit,
-    limitPrice: order.limitPriceTicks === undefined ? undefined : fromTicks(order.limitPriceTicks, scales),
-    stopPrice: order.stopPriceTicks === undefined ? undefined : fromTicks(order.stopPriceTicks, scales),
-    reason: order.reason, tag: order.tag,
-  };
+  /** A snapshot of one order for strategies (decimal quantities and prices). */
+  orderView(h: number): OrderView {
+    const t = this.table;
+    const scales = this.scales[t.symbolIndex[h]];
+    const limit = t.limitPriceTicks[h];
+    const stop = t.stopPriceTicks[h];
+    const reason = t.reason[h];
+    const tag = t.tag[h];
+    return {
+      clientOrderId: this.orders.clientOrderId(h), symbol: scales.instrument.symbol, symbolIndex: t.symbolIndex[h], side: SIDES[t.side[h]], type: ORDER_TYPES[t.type[h]], status: STATUSES[t.status[h]],
+      role: ROLES[t.role[h]], quantity: t.quantity[h] / scales.lotsPerUnit, filledQuantity: t.filledQuantity[h] / scales.lotsPerUnit,
+      limitPrice: Number.isNaN(limit) ? undefined : fromTicks(limit, scales), stopPrice: Number.isNaN(stop) ? undefined : fromTicks(stop, scales),
+      reason: reason < 0 ? undefined : this.strings.get(reason), tag: tag < 0 ? undefined : this.strings.get(tag),
+    };
+  }
+
+  handleOf(clientOrderId: string): number {
+    return this.known(clientOrderId);
+  }
+
+  cancelByHandle(h: number): void {
+    this.cancelHandle(h);
+  }
+
+  modifyByHandle(h: number, changes: OrderChanges): void {
+    this.modifyHandle(h, changes);
+  }
 }
 
 /** The strategy's window onto the engine. */
@@ -997,27 +1320,24 @@ class EngineContext implements StrategyContext {
   get tradingState(): TradingState { return this.engine.tradingState; }
   history(symbol: string): BarHistory { return this.engine.history(symbol); }
 
-  private simple(symbol: string, side: Side, quantity: number, type: OrderType, options: OrderOptions | undefined, prices: { limit?: number; stop?: number; trail?: number }): string {
+  private simple(symbol: string, side: Side, quantity: number, type: number, options: OrderOptions | undefined, limit: number, stop: number, trail: number): string {
     const e = this.engine;
     const s = e.symbolIndex(symbol);
-    const order = e.createOrder({
-      symbolIndex: s, side, type, quantity: e.toLots(s, quantity), timeInForce: options?.timeInForce ?? 'gtc',
-      reduceOnly: options?.reduceOnly ?? false, role: 'plain', tag: options?.tag,
-      limitPriceTicks: prices.limit === undefined ? undefined : e.priceToTicks(s, prices.limit),
-      stopPriceTicks: prices.stop === undefined ? undefined : e.priceToTicks(s, prices.stop),
-      trailingOffsetTicks: prices.trail === undefined ? undefined : e.priceToTicks(s, prices.trail),
-    });
-    return order.clientOrderId;
+    const handle = e.newOrder(s, side === 'buy' ? SIDE_BUY : SIDE_SELL, type, e.toLots(s, quantity),
+      options?.timeInForce === undefined ? TIF_GTC : codeOf(TIMES_IN_FORCE, options.timeInForce), options?.reduceOnly ?? false,
+      Number.isNaN(limit) ? NaN : e.priceToTicks(s, limit), Number.isNaN(stop) ? NaN : e.priceToTicks(s, stop), Number.isNaN(trail) ? NaN : e.priceToTicks(s, trail),
+      ROLE_PLAIN, options?.tag === undefined ? -1 : e.strings.intern(options.tag), false, NaN, false);
+    return e.orders.clientOrderId(handle);
   }
 
-  market(symbol: string, side: Side, quantity: number, options?: OrderOptions): string { return this.simple(symbol, side, quantity, 'market', options, {}); }
-  limit(symbol: string, side: Side, quantity: number, price: number, options?: OrderOptions): string { return this.simple(symbol, side, quantity, 'limit', options, { limit: price }); }
-  stop(symbol: string, side: Side, quantity: number, stopPrice: number, options?: OrderOptions): string { return this.simple(symbol, side, quantity, 'stop', options, { stop: stopPrice }); }
+  market(symbol: string, side: Side, quantity: number, options?: OrderOptions): string { return this.simple(symbol, side, quantity, TYPE_MARKET, options, NaN, NaN, NaN); }
+  limit(symbol: string, side: Side, quantity: number, price: number, options?: OrderOptions): string { return this.simple(symbol, side, quantity, TYPE_LIMIT, options, price, NaN, NaN); }
+  stop(symbol: string, side: Side, quantity: number, stopPrice: number, options?: OrderOptions): string { return this.simple(symbol, side, quantity, TYPE_STOP, options, NaN, stopPrice, NaN); }
   stopLimit(symbol: string, side: Side, quantity: number, stopPrice: number, limitPrice: number, options?: OrderOptions): string {
-    return this.simple(symbol, side, quantity, 'stop-limit', options, { stop: stopPrice, limit: limitPrice });
+    return this.simple(symbol, side, quantity, TYPE_STOP_LIMIT, options, limitPrice, stopPrice, NaN);
   }
   trailingStop(symbol: string, side: Side, quantity: number, trailingOffset: number, options?: OrderOptions): string {
-    return this.simple(symbol, side, quantity, 'trailing-stop', options, { trail: trailingOffset });
+    return this.simple(symbol, side, quantity, TYPE_TRAILING_STOP, options, NaN, NaN, trailingOffset);
   }
   bracket(spec: BracketSpec): BracketIds { return this.engine.bracket(spec); }
 
@@ -1025,27 +1345,19 @@ class EngineContext implements StrategyContext {
     const e = this.engine;
     const s = e.symbolIndex(symbol);
     const lots = e.toLots(s, quantity);
-    // Both legs are created held, linked, then sent together so the venue can pair them on arrival.
-    const make = (leg: { type: 'limit' | 'stop'; price: number }): Order => e.createOrder({
-      symbolIndex: s, side, type: leg.type, quantity: lots, timeInForce: options?.timeInForce ?? 'gtc', reduceOnly: options?.reduceOnly ?? false,
-      role: 'plain', tag: options?.tag, limitPriceTicks: leg.type === 'limit' ? e.priceToTicks(s, leg.price) : undefined,
-      stopPriceTicks: leg.type === 'stop' ? e.priceToTicks(s, leg.price) : undefined, hold: true,
-    });
-    const a = make(first);
-    const b = make(second);
-    e.oco(a, b);
-    e.releaseOco(a, b);
-    return [a.clientOrderId, b.clientOrderId];
+    const [a, b] = e.ocoPair(s, side === 'buy' ? SIDE_BUY : SIDE_SELL, lots, { type: first.type, priceTicks: e.priceToTicks(s, first.price) },
+      { type: second.type, priceTicks: e.priceToTicks(s, second.price) }, options?.timeInForce === undefined ? TIF_GTC : codeOf(TIMES_IN_FORCE, options.timeInForce),
+      options?.reduceOnly ?? false, options?.tag === undefined ? -1 : e.strings.intern(options.tag));
+    return [e.orders.clientOrderId(a), e.orders.clientOrderId(b)];
   }
 
   cancel(clientOrderId: string): void { this.engine.cancelOrder(clientOrderId); }
 
   modify(clientOrderId: string, changes: { quantity?: number; price?: number; stopPrice?: number }): void {
     const e = this.engine;
-    const order = e.orders.get(clientOrderId);
-    if (!order) throw new SimError('UNKNOWN_ORDER', `expected a known client order id, found '${clientOrderId}'`);
-    const s = order.symbolIndex;
-    e.modifyOrder(clientOrderId, {
+    const h = e.handleOf(clientOrderId);
+    const s = e.table.symbolIndex[h];
+    e.modifyByHandle(h, {
       quantity: changes.quantity === undefined ? undefined : e.toLots(s, changes.quantity),
       limitPriceTicks: changes.price === undefined ? undefined : e.priceToTicks(s, changes.price),
       stopPriceTicks: changes.stopPrice === undefined ? undefined : e.priceToTicks(s, changes.stopPrice),
@@ -1056,15 +1368,21 @@ class EngineContext implements StrategyContext {
   flatten(symbol?: string): void { this.engine.flatten(symbol === undefined ? undefined : this.engine.symbolIndex(symbol)); }
 
   order(clientOrderId: string): OrderView | undefined {
-    const order = this.engine.orders.get(clientOrderId);
-    return order ? viewOf(order, this.engine.scales[order.symbolIndex]) : undefined;
+    const h = this.engine.orders.handleOf(clientOrderId);
+    return h < 0 ? undefined : this.engine.orderView(h);
+  }
+
+  workingQuantity(symbol: string, side: Side): number {
+    const s = this.engine.symbolIndex(symbol);
+    return this.engine.workingQuantity(s, side) / this.engine.scales[s].lotsPerUnit;
   }
 
   openOrders(symbol?: string): OrderView[] {
-    const s = symbol === undefined ? undefined : this.engine.symbolIndex(symbol);
+    const e = this.engine;
+    const s = symbol === undefined ? undefined : e.symbolIndex(symbol);
     const result: OrderView[] = [];
-    for (const order of this.engine.openOrders()) {
-      if (s === undefined || order.symbolIndex === s) result.push(viewOf(order, this.engine.scales[order.symbolIndex]));
+    for (const h of e.openHandles()) {
+      if (s === undefined || e.table.symbolIndex[h] === s) result.push(e.orderView(h));
     }
     return result;
   }

@@ -1,12 +1,17 @@
-// The ordered event log of a run and its digest. Events are appended in the order the engine acts; each has
-// a sequence number, the engine time and a flat record of fields whose key order is fixed by the code that
-// writes it, so the canonical line of an event (and the digest over all lines) is identical on every run,
-// process, time zone and locale. Numbers are integers (ticks, lots, cash units, microseconds) or exact
-// decimals produced by JSON.stringify, which does not depend on the locale.
+// The ordered event log of a run and its digest. Events are appended in the order the engine acts; each has a
+// sequence number, the engine time and a flat record of fields whose key order is fixed by the code that writes
+// it, so the canonical line of an event (and the digest over all lines) is identical on every run, process, time
+// zone and locale. Numbers are integers (ticks, lots, cash units, microseconds) or exact decimals, printed the
+// way JSON.stringify prints them, which does not depend on the locale.
 //
-// Storage is columnar (times in a typed array, types and field records in plain arrays) so that a long run keeps
-// no wrapper object or boxed timestamp per event; `events` builds the objects when someone reads them.
+// Storage is columnar, so a long run keeps no object per event: the engine's own events are written through a
+// schema (a type name and typed fields) as numbers into one arena (strings interned in a StringTable, order ids as
+// handles, the simulated venue's ids as their numbers); other events (a strategy's log lines, the runtime's
+// records) keep their field record. Event objects are built only when someone reads them, and the digest is
+// computed from the columns, printing each line exactly as JSON.stringify([sequence, timeUs, type, fields])
+// would.
 import { createHash } from 'node:crypto';
+import type { StringTable } from './core/string-table.ts';
 
 export type EventValue = string | number | boolean | null;
 
@@ -17,60 +22,275 @@ export interface EngineEvent {
   readonly fields: Readonly<Record<string, EventValue>>;
 }
 
+/** How a schema field's number in the arena becomes its value. */
+export type FieldKind =
+  | 'number'
+  /** NaN: null. */
+  | 'number?'
+  /** An interned string. */
+  | 'string'
+  /** An interned string; -1: null. */
+  | 'string?'
+  /** 0 or 1. */
+  | 'boolean'
+  /** An order handle, printed as its client order id. */
+  | 'order'
+  /** An order handle; -1: null. */
+  | 'order?'
+  /** A number after a fixed prefix: 'V' + 12. */
+  | `prefixed:${string}`;
+
+export interface EventSchema {
+  readonly type: string;
+  readonly fields: readonly (readonly [name: string, kind: FieldKind])[];
+}
+
+const K_NUMBER = 0;
+const K_NUMBER_OR_NULL = 1;
+const K_STRING = 2;
+const K_STRING_OR_NULL = 3;
+const K_BOOLEAN = 4;
+const K_ORDER = 5;
+const K_ORDER_OR_NULL = 6;
+const K_PREFIXED = 7;
+
+interface CompiledSchema {
+  readonly type: string;
+  readonly typeJson: string;
+  readonly names: readonly string[];
+  /** `"name":` per field, for printing. */
+  readonly keysJson: readonly string[];
+  readonly kinds: Int32Array;
+  readonly prefixes: readonly string[];
+}
+
+function compile(schema: EventSchema): CompiledSchema {
+  const kinds = new Int32Array(schema.fields.length);
+  const prefixes: string[] = [];
+  schema.fields.forEach(([, kind], i) => {
+    prefixes.push('');
+    switch (kind) {
+      case 'number': kinds[i] = K_NUMBER; break;
+      case 'number?': kinds[i] = K_NUMBER_OR_NULL; break;
+      case 'string': kinds[i] = K_STRING; break;
+      case 'string?': kinds[i] = K_STRING_OR_NULL; break;
+      case 'boolean': kinds[i] = K_BOOLEAN; break;
+      case 'order': kinds[i] = K_ORDER; break;
+      case 'order?': kinds[i] = K_ORDER_OR_NULL; break;
+      default:
+        kinds[i] = K_PREFIXED;
+        prefixes[i] = kind.slice('prefixed:'.length);
+    }
+  });
+  return {
+    type: schema.type, typeJson: JSON.stringify(schema.type), names: schema.fields.map(([name]) => name),
+    keysJson: schema.fields.map(([name]) => `${JSON.stringify(name)}:`), kinds, prefixes,
+  };
+}
+
+/** JSON.stringify of a finite number or of NaN/Infinity (null), without the call. */
+function numberJson(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
 export class EventLog {
   private times = new Float64Array(4096);
-  private readonly types: string[] = [];
-  private readonly fieldRecords: Readonly<Record<string, EventValue>>[] = [];
-  private materialized: EngineEvent[] = [];
+  /** Schema index per event, or -1 for an event with its own field record. */
+  private schemaOf = new Int32Array(4096);
+  /** Arena offset (schema events) or index into `records` (the others). */
+  private offsetOf = new Int32Array(4096);
+  private eventCount = 0;
+  /** The arena of schema events' values; write at the offset `begin` returns, then `commit`. */
+  values = new Float64Array(16_384);
+  private used = 0;
+  private readonly schemas: CompiledSchema[] = [];
+  private readonly widths: number[] = [];
+  private readonly records: { readonly type: string; readonly fields: Readonly<Record<string, EventValue>> }[] = [];
+  private readonly materialized: EngineEvent[] = [];
   /** Listeners see every event as it is appended (journals, live metrics, session recorders). */
   private readonly listeners: ((event: EngineEvent) => void)[] = [];
+  private orderIdPrefix = '';
+  private orderIdPrefixJson = '';
+
+  constructor(readonly strings: StringTable) {}
 
   get length(): number {
-    return this.types.length;
+    return this.eventCount;
   }
 
-  append(timeUs: number, type: string, fields: Record<string, EventValue>): void {
-    const n = this.types.length;
-    if (n === this.times.length) {
-      const grown = new Float64Array(n * 2);
-      grown.set(this.times);
-      this.times = grown;
-    }
+  /** How order handles print: `${prefix}-${handle + 1}`. */
+  setOrderIdPrefix(prefix: string): void {
+    this.orderIdPrefix = `${prefix}-`;
+    this.orderIdPrefixJson = JSON.stringify(this.orderIdPrefix).slice(0, -1);
+  }
+
+  define(schema: EventSchema): number {
+    this.schemas.push(compile(schema));
+    this.widths.push(schema.fields.length);
+    return this.schemas.length - 1;
+  }
+
+  /** Start an event of a schema; write its values to `values[offset + field]`, then call `commit`. */
+  begin(schema: number, timeUs: number): number {
+    const n = this.eventCount;
+    if (n === this.times.length) this.growEvents();
+    const offset = this.used;
+    const end = offset + this.widths[schema];
+    if (end > this.values.length) this.growValues(end);
     this.times[n] = timeUs;
-    this.types.push(type);
-    this.fieldRecords.push(fields);
-    if (this.listeners.length > 0) {
-      const event: EngineEvent = { sequence: n + 1, timeUs, type, fields };
-      for (const listener of this.listeners) listener(event);
-    }
+    this.schemaOf[n] = schema;
+    this.offsetOf[n] = offset;
+    this.used = end;
+    this.eventCount = n + 1;
+    return offset;
+  }
+
+  /** The event begun last is complete. */
+  commit(): void {
+    if (this.listeners.length > 0) this.notify(this.eventCount - 1);
+  }
+
+  /** An event with its own field record (rare events, strategy logs, runtime records). */
+  append(timeUs: number, type: string, fields: Record<string, EventValue>): void {
+    const n = this.eventCount;
+    if (n === this.times.length) this.growEvents();
+    this.times[n] = timeUs;
+    this.schemaOf[n] = -1;
+    this.offsetOf[n] = this.records.length;
+    this.records.push({ type, fields });
+    this.eventCount = n + 1;
+    if (this.listeners.length > 0) this.notify(n);
   }
 
   subscribe(listener: (event: EngineEvent) => void): void {
     this.listeners.push(listener);
   }
 
+  private notify(index: number): void {
+    const event = this.event(index);
+    for (const listener of this.listeners) listener(event);
+  }
+
   /** Every event so far, in order (built on first read after new appends). */
   get events(): readonly EngineEvent[] {
-    const have = this.materialized.length;
-    for (let i = have; i < this.types.length; i++) {
-      this.materialized.push({ sequence: i + 1, timeUs: this.times[i], type: this.types[i], fields: this.fieldRecords[i] });
-    }
+    for (let i = this.materialized.length; i < this.eventCount; i++) this.materialized.push(this.build(i));
     return this.materialized;
+  }
+
+  private event(index: number): EngineEvent {
+    return index < this.materialized.length ? this.materialized[index] : this.build(index);
+  }
+
+  typeAt(index: number): string {
+    const schema = this.schemaOf[index];
+    return schema < 0 ? this.records[this.offsetOf[index]].type : this.schemas[schema].type;
   }
 
   count(type: string): number {
     let n = 0;
-    for (const t of this.types) if (t === type) n++;
+    for (let i = 0; i < this.eventCount; i++) if (this.typeAt(i) === type) n++;
     return n;
+  }
+
+  private build(index: number): EngineEvent {
+    const schemaIndex = this.schemaOf[index];
+    const timeUs = this.times[index];
+    if (schemaIndex < 0) {
+      const record = this.records[this.offsetOf[index]];
+      return { sequence: index + 1, timeUs, type: record.type, fields: record.fields };
+    }
+    const schema = this.schemas[schemaIndex];
+    const offset = this.offsetOf[index];
+    const fields: Record<string, EventValue> = {};
+    for (let f = 0; f < schema.names.length; f++) fields[schema.names[f]] = this.valueOf(schema, f, this.values[offset + f]);
+    return { sequence: index + 1, timeUs, type: schema.type, fields };
+  }
+
+  private valueOf(schema: CompiledSchema, field: number, value: number): EventValue {
+    switch (schema.kinds[field]) {
+      case K_NUMBER: return value;
+      case K_NUMBER_OR_NULL: return Number.isNaN(value) ? null : value;
+      case K_STRING: return this.strings.get(value);
+      case K_STRING_OR_NULL: return value < 0 ? null : this.strings.get(value);
+      case K_BOOLEAN: return value === 1;
+      case K_ORDER: return this.orderIdPrefix + (value + 1);
+      case K_ORDER_OR_NULL: return value < 0 ? null : this.orderIdPrefix + (value + 1);
+      default: return schema.prefixes[field] + value;
+    }
+  }
+
+  /** The canonical line of event `index`: JSON.stringify([sequence, timeUs, type, fields]). */
+  line(index: number): string {
+    const schemaIndex = this.schemaOf[index];
+    if (schemaIndex < 0) {
+      const record = this.records[this.offsetOf[index]];
+      return JSON.stringify([index + 1, this.times[index], record.type, record.fields]);
+    }
+    const schema = this.schemas[schemaIndex];
+    const offset = this.offsetOf[index];
+    let text = `[${index + 1},${numberJson(this.times[index])},${schema.typeJson},{`;
+    for (let f = 0; f < schema.names.length; f++) {
+      if (f > 0) text += ',';
+      text += schema.keysJson[f];
+      const value = this.values[offset + f];
+      switch (schema.kinds[f]) {
+        case K_NUMBER: text += numberJson(value); break;
+        case K_NUMBER_OR_NULL: text += Number.isNaN(value) ? 'null' : numberJson(value); break;
+        case K_STRING: text += this.stringJson(value); break;
+        case K_STRING_OR_NULL: text += value < 0 ? 'null' : this.stringJson(value); break;
+        case K_BOOLEAN: text += value === 1 ? 'true' : 'false'; break;
+        case K_ORDER: text += `${this.orderIdPrefixJson}${value + 1}"`; break;
+        case K_ORDER_OR_NULL: text += value < 0 ? 'null' : `${this.orderIdPrefixJson}${value + 1}"`; break;
+        default: text += JSON.stringify(schema.prefixes[f] + value);
+      }
+    }
+    return `${text}}]`;
+  }
+
+  private readonly stringJsonCache: string[] = [];
+
+  private stringJson(index: number): string {
+    const cached = this.stringJsonCache[index];
+    if (cached !== undefined) return cached;
+    for (let i = this.stringJsonCache.length; i <= index; i++) this.stringJsonCache.push(JSON.stringify(this.strings.get(i)));
+    return this.stringJsonCache[index];
   }
 
   /** sha256 over the canonical lines of all events, hex. */
   digest(): string {
     const hash = createHash('sha256');
-    for (let i = 0; i < this.types.length; i++) {
-      hash.update(JSON.stringify([i + 1, this.times[i], this.types[i], this.fieldRecords[i]])).update('\n');
+    // Lines are hashed in batches: one update call per line costs more than the hashing itself.
+    let batch = '';
+    for (let i = 0; i < this.eventCount; i++) {
+      batch += `${this.line(i)}\n`;
+      if (batch.length > 65_536) {
+        hash.update(batch);
+        batch = '';
+      }
     }
+    hash.update(batch);
     return hash.digest('hex');
+  }
+
+  private growEvents(): void {
+    const capacity = this.times.length * 2;
+    const times = new Float64Array(capacity);
+    times.set(this.times);
+    this.times = times;
+    const schemaOf = new Int32Array(capacity);
+    schemaOf.set(this.schemaOf);
+    this.schemaOf = schemaOf;
+    const offsetOf = new Int32Array(capacity);
+    offsetOf.set(this.offsetOf);
+    this.offsetOf = offsetOf;
+  }
+
+  private growValues(needed: number): void {
+    let capacity = this.values.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const values = new Float64Array(capacity);
+    values.set(this.values.subarray(0, this.used));
+    this.values = values;
   }
 }
 

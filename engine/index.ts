@@ -1,15 +1,17 @@
 // The engine's public face: what strategies, adapters and the CLI may import.
 export * from './types.ts';
 export { SimError, isSimError, invariant, invariantFailed, InvariantError, type Result } from './errors.ts';
-export { Engine, EquityCurve, type EngineConfig } from './engine.ts';
+export { Engine, EquityCurve, type EngineConfig, type OrderSpec } from './engine.ts';
 export { EventLog, canonicalLine, type EngineEvent, type EventValue } from './event-log.ts';
-export { SimulatedVenue, DEFAULT_VENUE_OPTIONS, type SimulatedVenueOptions, type FillMode, type IntrabarPolicy, type LatencyModel, type VenueScheduler } from './venue/simulated-venue.ts';
+export { SimulatedVenue, DEFAULT_VENUE_OPTIONS, type SimulatedVenueOptions, type FillMode, type IntrabarPolicy, type LatencyModel, type VenueScheduler, type VenueListener } from './venue/simulated-venue.ts';
 export { Portfolio, type ClosedTrade } from './portfolio/portfolio.ts';
 export { RiskEngine, type RiskLimits, type TradingState, type RiskDenial, type RiskReasonCode } from './risk/risk-engine.ts';
-export { Order, canTransition, sideSign, oppositeSide, type OrderRole } from './orders/order.ts';
+export { Order, OrderBook, canTransition, sideSign, oppositeSide, type OrderRole } from './orders/order.ts';
+export { OrderTable } from './orders/order-table.ts';
+export { StringTable } from './core/string-table.ts';
 export { SeededRng, hashString32 } from './core/rng.ts';
 export { SequentialIdSource } from './core/ids.ts';
-export { EventQueue } from './core/event-queue.ts';
+export { EventQueue, type TaskRunner } from './core/event-queue.ts';
 export { scalesOf, toTicks, fromTicks, formatScaled, formatCash, cashToCurrency, CASH_UNITS_PER_CURRENCY, type InstrumentScales } from './core/instruments.ts';
 export { parseDate, formatDays, formatTimeUs, daysFromCivil, civilFromDays, calendarFor, newYorkOffsetMinutes, localMinuteOfDay, localDay, type TradingCalendar } from './core/time.ts';
 export * from './strategy/strategy.ts';

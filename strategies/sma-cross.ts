@@ -1,8 +1,9 @@
 // SMA crossover: a strict cross of the fast average above the slow one goes long, a strict cross below goes
 // flat (long-only) or short (long-short). Averages run on close prices in integer ticks, so a tie is a tie and
 // never a float artefact. Orders are market orders sized so that position plus working orders reaches the
-// target; signals that do not change the target send nothing.
-import { Strategy, Sma, type BarView, type OrderView, type StrategyContext, type StrategyDefinition } from '../engine/index.ts';
+// target (the engine keeps both, so the strategy keeps no per-order state); signals that do not change the target
+// send nothing.
+import { Strategy, Sma, type BarView, type StrategyContext, type StrategyDefinition } from '../engine/index.ts';
 
 export interface SmaCrossParams {
   readonly fast: number;
@@ -16,9 +17,6 @@ export class SmaCross extends Strategy {
   private slow: Sma[] = [];
   private previousFast: Float64Array = new Float64Array(0);
   private previousSlow: Float64Array = new Float64Array(0);
-  /** Position plus working orders, signed, in instrument units. */
-  private committed: Float64Array = new Float64Array(0);
-  private readonly working = new Map<string, number>();
 
   constructor(readonly params: SmaCrossParams) {
     super();
@@ -30,7 +28,6 @@ export class SmaCross extends Strategy {
     this.slow = Array.from({ length: n }, () => new Sma(this.params.slow));
     this.previousFast = new Float64Array(n).fill(NaN);
     this.previousSlow = new Float64Array(n).fill(NaN);
-    this.committed = new Float64Array(n);
   }
 
   override onBar(ctx: StrategyContext, bar: BarView): void {
@@ -50,26 +47,11 @@ export class SmaCross extends Strategy {
     if (previousFast < previousSlow && fastValue > slowValue) target = this.params.quantity;
     else if (previousFast > previousSlow && fastValue < slowValue) target = this.params.mode === 'long-short' ? -this.params.quantity : 0;
     else return;
-    const delta = target - this.committed[s];
+    const symbol = bar.symbol;
+    const committed = ctx.portfolio.position(symbol) + ctx.workingQuantity(symbol, 'buy') - ctx.workingQuantity(symbol, 'sell');
+    const delta = target - committed;
     if (delta === 0) return;
-    const id = ctx.market(bar.symbol, delta > 0 ? 'buy' : 'sell', Math.abs(delta));
-    const order = ctx.order(id);
-    if (order && order.status !== 'denied') {
-      this.committed[s] += delta;
-      this.working.set(id, delta);
-    }
-  }
-
-  override onOrderUpdate(ctx: StrategyContext, order: OrderView): void {
-    const signed = this.working.get(order.clientOrderId);
-    if (signed === undefined) return;
-    if (order.status === 'filled') this.working.delete(order.clientOrderId);
-    else if (order.status === 'cancelled' || order.status === 'rejected' || order.status === 'expired') {
-      // What did not fill is no longer committed.
-      const unfilled = Math.sign(signed) * (order.quantity - order.filledQuantity);
-      this.committed[ctx.instruments.findIndex((i) => i.symbol === order.symbol)] -= unfilled;
-      this.working.delete(order.clientOrderId);
-    }
+    ctx.market(symbol, delta > 0 ? 'buy' : 'sell', Math.abs(delta));
   }
 }
 

@@ -20,10 +20,7 @@ export class PaperBroker implements ExecutionPort, RuntimeVenue {
   constructor(readonly instruments: readonly Instrument[], options: Partial<SimulatedVenueOptions>, seed: number) {
     this.venue = new SimulatedVenue(instruments.map(scalesOf), options, new SeededRng(seed));
     this.capabilities = this.venue.capabilities;
-    this.venue.attach({ onReport: (report) => this.onVenueReport(report) }, {
-      nowUs: () => this.clockUs,
-      schedule: (timeUs, run) => { this.queue.push(timeUs, run); },
-    });
+    this.venue.attach({ onReport: (report) => this.onVenueReport(report) }, { nowUs: () => this.clockUs, queue: this.queue });
   }
 
   connect(onReport: (report: ExecutionReport) => void): void {
@@ -33,9 +30,8 @@ export class PaperBroker implements ExecutionPort, RuntimeVenue {
   /** Run what is due (request arrivals, expiries) up to `timeUs`. */
   advanceTo(timeUs: number): void {
     while (this.queue.nextTimeUs <= timeUs) {
-      const event = this.queue.pop()!;
-      if (event.timeUs > this.clockUs) this.clockUs = event.timeUs;
-      event.run();
+      if (this.queue.nextTimeUs > this.clockUs) this.clockUs = this.queue.nextTimeUs;
+      this.queue.runNext();
     }
     if (timeUs > this.clockUs) this.clockUs = timeUs;
   }

@@ -1,17 +1,21 @@
 // Proves the order state machine: the legal transitions are exactly the table, terminal states are final, and an
 // illegal transition stops the program as a broken invariant.
 import { describe, expect, it } from 'vitest';
-import { Order, canTransition } from './order.ts';
+import { OrderTable, STATUSES, canTransition, codeOf } from './order-table.ts';
 import { InvariantError } from '../errors.ts';
 import type { OrderStatus } from '../types.ts';
 
 const ALL: OrderStatus[] = ['held', 'submitted', 'accepted', 'triggered', 'partially-filled', 'filled', 'cancelled', 'expired', 'rejected', 'denied'];
 
-function order(status: OrderStatus): Order {
-  return new Order({
-    request: { clientOrderId: 'c-1', symbol: 'X', side: 'buy', type: 'limit', quantity: 10, timeInForce: 'gtc', limitPriceTicks: 100, reduceOnly: false, epoch: 0 },
-    symbolIndex: 0, role: 'plain', status, createdUs: 0,
-  });
+/** A table with one order in `status`; returns a way to move it and read it. */
+function order(status: OrderStatus) {
+  const table = new OrderTable();
+  const h = table.add(0, 0, 1, 1, 0, codeOf(STATUSES, status), false, 10, 100, NaN, NaN, 0, 0, -1);
+  return {
+    transition: (to: OrderStatus, timeUs: number) => table.transition(h, codeOf(STATUSES, to), timeUs),
+    get status(): OrderStatus { return STATUSES[table.status[h]]; },
+    get isTerminal(): boolean { return table.status[h] >= codeOf(STATUSES, 'filled'); },
+  };
 }
 
 describe('order state machine', () => {

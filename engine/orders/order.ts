@@ -1,136 +1,111 @@
-// The engine's view of one order and its state machine. The venue owns matching; this record follows the
-// venue's reports. Every transition goes through `transition`, which refuses an illegal one as a broken
-// invariant: a report that would move a filled order back to working is a bug somewhere, not a condition.
-import type { OrderRequest, OrderStatus, OrderType, Side, TimeInForce } from '../types.ts';
-import { TERMINAL_STATUSES } from '../types.ts';
-import { invariantFailed } from '../errors.ts';
+// Orders as the engine's callers see them: `OrderBook` finds an order by client order id and hands out `Order`,
+// a live view of one row of the order table (it reads the columns when asked, so it always shows the current
+// state). Views are for the runtime, reports and tests; the engine's own paths use handles and columns.
+import type { Instrument, OrderRequest, OrderStatus, OrderType, Side, TimeInForce } from '../types.ts';
+import type { StringTable } from '../core/string-table.ts';
+import {
+  ORDER_TYPES, ROLES, SIDES, STATUSES, TIMES_IN_FORCE, isOpenStatus, isTerminalStatus, type OrderRole, type OrderTable,
+} from './order-table.ts';
 
-export type OrderRole = 'plain' | 'entry' | 'stop-loss' | 'take-profit' | 'flatten';
+export { canTransition, sideSign, oppositeSide, type OrderRole } from './order-table.ts';
 
-const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
-  held: ['submitted', 'cancelled'],
-  submitted: ['accepted', 'rejected', 'cancelled'],
-  accepted: ['triggered', 'partially-filled', 'filled', 'cancelled', 'expired'],
-  triggered: ['partially-filled', 'filled', 'cancelled', 'expired'],
-  'partially-filled': ['partially-filled', 'filled', 'cancelled', 'expired'],
-  filled: [],
-  cancelled: [],
-  expired: [],
-  rejected: [],
-  denied: [],
-};
+/** Client order ids are `${prefix}-${handle + 1}`: (run, strategy, sequence), so a restart regenerates them. */
+export class OrderBook {
+  private readonly dash: string;
 
-export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return ALLOWED[from].includes(to);
+  constructor(readonly table: OrderTable, readonly strings: StringTable, readonly prefix: string, readonly instruments: readonly Instrument[]) {
+    this.dash = `${prefix}-`;
+  }
+
+  get size(): number {
+    return this.table.length;
+  }
+
+  clientOrderId(handle: number): string {
+    return this.dash + (handle + 1);
+  }
+
+  /** The handle of a client order id, or -1 when the engine has no such order. */
+  handleOf(clientOrderId: string): number {
+    if (!clientOrderId.startsWith(this.dash)) return -1;
+    const digits = clientOrderId.slice(this.dash.length);
+    if (!/^[1-9][0-9]*$/.test(digits)) return -1;
+    const handle = Number(digits) - 1;
+    return handle < this.table.length ? handle : -1;
+  }
+
+  has(clientOrderId: string): boolean {
+    return this.handleOf(clientOrderId) >= 0;
+  }
+
+  get(clientOrderId: string): Order | undefined {
+    const handle = this.handleOf(clientOrderId);
+    return handle < 0 ? undefined : new Order(this, handle);
+  }
+
+  at(handle: number): Order {
+    return new Order(this, handle);
+  }
+
+  /** Every order, in creation order. */
+  *values(): IterableIterator<Order> {
+    for (let handle = 0; handle < this.table.length; handle++) yield new Order(this, handle);
+  }
 }
 
+function optional(value: number): number | undefined {
+  return Number.isNaN(value) ? undefined : value;
+}
+
+/** A live view of one order (all quantities in lots, prices in ticks). */
 export class Order {
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly symbolIndex: number;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly timeInForce: TimeInForce;
-  readonly reduceOnly: boolean;
-  readonly role: OrderRole;
-  readonly tag: string | undefined;
-  readonly createdUs: number;
-  /** Creation order within the engine (for stable iteration). */
-  readonly sequence: number;
-  /** Slot in the engine's open-order list, or -1 when not open. */
-  openSlot = -1;
-  private sent: OrderRequest | undefined;
-  /** Total quantity in lots (changes only by an acknowledged modify). */
-  quantity: number;
-  filledQuantity = 0;
-  /** Sum of price * quantity over fills, in tick-lots, for the average fill price. */
-  filledNotionalTickLots = 0;
-  feesCash = 0;
-  limitPriceTicks: number | undefined;
-  stopPriceTicks: number | undefined;
-  trailingOffsetTicks: number | undefined;
-  status: OrderStatus;
-  venueOrderId: string | undefined;
-  /** Bracket links: the entry's client id on exits; the two exits on the entry. */
-  parentClientOrderId: string | undefined;
-  ocoWithClientOrderId: string | undefined;
-  stopLossClientOrderId: string | undefined;
-  takeProfitClientOrderId: string | undefined;
-  epoch: number;
-  updatedUs: number;
-  reason: string | undefined;
+  constructor(private readonly book: OrderBook, readonly handle: number) {}
 
-  constructor(init: {
-    request: Omit<OrderRequest, 'ocoWithClientOrderId'> & { ocoWithClientOrderId?: string };
-    symbolIndex: number;
-    role: OrderRole;
-    status: OrderStatus;
-    createdUs: number;
-    /** Creation order within the engine. */
-    sequence?: number;
-  }) {
-    const { request } = init;
-    this.clientOrderId = request.clientOrderId;
-    this.symbol = request.symbol;
-    this.symbolIndex = init.symbolIndex;
-    this.side = request.side;
-    this.type = request.type;
-    this.timeInForce = request.timeInForce;
-    this.reduceOnly = request.reduceOnly;
-    this.role = init.role;
-    this.tag = request.tag;
-    this.quantity = request.quantity;
-    this.limitPriceTicks = request.limitPriceTicks;
-    this.stopPriceTicks = request.stopPriceTicks;
-    this.trailingOffsetTicks = request.trailingOffsetTicks;
-    this.ocoWithClientOrderId = request.ocoWithClientOrderId;
-    this.epoch = request.epoch;
-    this.status = init.status;
-    this.createdUs = init.createdUs;
-    this.sequence = init.sequence ?? 0;
-    this.updatedUs = init.createdUs;
-    this.parentClientOrderId = undefined;
-    this.stopLossClientOrderId = undefined;
-    this.takeProfitClientOrderId = undefined;
-    this.venueOrderId = undefined;
-    this.reason = undefined;
-    // The request the order was created from is what gets sent, unless the order changes before sending.
-    this.sent = request as OrderRequest;
+  private get t(): OrderTable { return this.book.table; }
+  private linked(handle: number): string | undefined { return handle < 0 ? undefined : this.book.clientOrderId(handle); }
+
+  get clientOrderId(): string { return this.book.clientOrderId(this.handle); }
+  get symbolIndex(): number { return this.t.symbolIndex[this.handle]; }
+  get symbol(): string { return this.book.instruments[this.t.symbolIndex[this.handle]].symbol; }
+  get side(): Side { return SIDES[this.t.side[this.handle]]; }
+  get type(): OrderType { return ORDER_TYPES[this.t.type[this.handle]]; }
+  get timeInForce(): TimeInForce { return TIMES_IN_FORCE[this.t.timeInForce[this.handle]]; }
+  get reduceOnly(): boolean { return this.t.reduceOnly[this.handle] === 1; }
+  get role(): OrderRole { return ROLES[this.t.role[this.handle]]; }
+  get tag(): string | undefined { const tag = this.t.tag[this.handle]; return tag < 0 ? undefined : this.book.strings.get(tag); }
+  get createdUs(): number { return this.t.createdUs[this.handle]; }
+  get updatedUs(): number { return this.t.updatedUs[this.handle]; }
+  /** Creation order within the engine, from 1. */
+  get sequence(): number { return this.handle + 1; }
+  get status(): OrderStatus { return STATUSES[this.t.status[this.handle]]; }
+  get quantity(): number { return this.t.quantity[this.handle]; }
+  get filledQuantity(): number { return this.t.filledQuantity[this.handle]; }
+  get filledNotionalTickLots(): number { return this.t.filledNotionalTickLots[this.handle]; }
+  get feesCash(): number { return this.t.feesCash[this.handle]; }
+  get remainingQuantity(): number { return this.t.quantity[this.handle] - this.t.filledQuantity[this.handle]; }
+  get limitPriceTicks(): number | undefined { return optional(this.t.limitPriceTicks[this.handle]); }
+  get stopPriceTicks(): number | undefined { return optional(this.t.stopPriceTicks[this.handle]); }
+  get trailingOffsetTicks(): number | undefined { return optional(this.t.trailingOffsetTicks[this.handle]); }
+  get epoch(): number { return this.t.epoch[this.handle]; }
+  get reason(): string | undefined { const reason = this.t.reason[this.handle]; return reason < 0 ? undefined : this.book.strings.get(reason); }
+  get venueOrderId(): string | undefined {
+    const number = this.t.venueOrderNumber[this.handle];
+    return Number.isNaN(number) ? this.t.venueOrderIds.get(this.handle) : `V${number}`;
   }
-
-  get remainingQuantity(): number {
-    return this.quantity - this.filledQuantity;
-  }
-
-  get isTerminal(): boolean {
-    return TERMINAL_STATUSES.has(this.status);
-  }
-
+  get parentClientOrderId(): string | undefined { return this.linked(this.t.parent[this.handle]); }
+  get ocoWithClientOrderId(): string | undefined { return this.linked(this.t.oco[this.handle]); }
+  get stopLossClientOrderId(): string | undefined { return this.linked(this.t.stopLoss[this.handle]); }
+  get takeProfitClientOrderId(): string | undefined { return this.linked(this.t.takeProfit[this.handle]); }
+  get isTerminal(): boolean { return isTerminalStatus(this.t.status[this.handle]); }
   /** Working at the venue or on its way there: counts toward open orders and exposure. */
-  get isOpen(): boolean {
-    return this.status === 'submitted' || this.status === 'accepted' || this.status === 'triggered' || this.status === 'partially-filled';
-  }
-
+  get isOpen(): boolean { return isOpenStatus(this.t.status[this.handle]); }
   get averageFillPriceTicks(): number {
-    return this.filledQuantity === 0 ? NaN : this.filledNotionalTickLots / this.filledQuantity;
+    const filled = this.t.filledQuantity[this.handle];
+    return filled === 0 ? NaN : this.t.filledNotionalTickLots[this.handle] / filled;
   }
 
-  transition(to: OrderStatus, timeUs: number): void {
-    if (!(canTransition(this.status, to))) invariantFailed(`order ${this.clientOrderId}: illegal transition ${this.status} -> ${to}`);
-    this.status = to;
-    this.updatedUs = timeUs;
-  }
-
-
-  /** The request as it is sent now: built once, rebuilt only after the order changed before sending. */
+  /** The request as it is sent now. */
   request(): OrderRequest {
-    const sent = this.sent;
-    if (sent !== undefined && sent.quantity === this.quantity && sent.ocoWithClientOrderId === this.ocoWithClientOrderId && sent.epoch === this.epoch) return sent;
-    this.sent = this.toRequest();
-    return this.sent;
-  }
-
-  toRequest(): OrderRequest {
     return {
       clientOrderId: this.clientOrderId,
       symbol: this.symbol,
@@ -147,12 +122,8 @@ export class Order {
       tag: this.tag,
     };
   }
-}
 
-export function sideSign(side: Side): 1 | -1 {
-  return side === 'buy' ? 1 : -1;
-}
-
-export function oppositeSide(side: Side): Side {
-  return side === 'buy' ? 'sell' : 'buy';
+  toRequest(): OrderRequest {
+    return this.request();
+  }
 }

@@ -75,15 +75,25 @@ export class RiskEngine {
   }
 
   check(input: RiskCheckInput, view: RiskView): RiskDenial | null {
+    return this.checkOrder(input.symbolIndex, input.side === 'buy' ? 1 : -1, input.quantity, input.reducing, input.limitPriceTicks ?? NaN,
+      input.stopPriceTicks ?? NaN, input.protectiveStopTicks ?? NaN, input.isModify, view);
+  }
+
+  /**
+   * `check` with the order's fields as arguments (the engine's hot path: no input object). `sign` is 1 for a buy,
+   * -1 for a sell; an absent price is NaN.
+   */
+  checkOrder(symbolIndex: number, sign: number, quantity: number, reducing: boolean, limitPriceTicks: number, stopPriceTicks: number,
+    protectiveStopTicks: number, isModify: boolean, view: RiskView): RiskDenial | null {
     const { limits } = this;
     if (this.state === 'halted') return { code: 'RISK_HALTED', message: `expected trading state active, found halted (${this.stateReason})` };
-    const position = view.position(input.symbolIndex);
-    const sign = input.side === 'buy' ? 1 : -1;
-    const reduces = input.reducing || (position !== 0 && Math.sign(position) !== sign && input.quantity <= Math.abs(position));
+    const position = view.position(symbolIndex);
+    const reduces = reducing || (position !== 0 && Math.sign(position) !== sign && quantity <= Math.abs(position));
+    const side = sign > 0 ? 'buy' : 'sell';
     if (this.state === 'reducing' && !reduces) {
-      return { code: 'RISK_REDUCING', message: `expected an order that reduces the position while reducing (${this.stateReason}), found a ${input.side} of ${input.quantity} against position ${position}` };
+      return { code: 'RISK_REDUCING', message: `expected an order that reduces the position while reducing (${this.stateReason}), found a ${side} of ${quantity} against position ${position}` };
     }
-    if (limits.orderRate && !this.rateAllows(view.nowUs())) {
+    if (limits.orderRate !== undefined && !this.rateAllows(view.nowUs())) {
       return { code: 'RISK_RATE_LIMIT', message: `expected at most ${limits.orderRate.count} orders per ${limits.orderRate.windowUs / 1e6}s, found one more` };
     }
     if (reduces) {
@@ -94,38 +104,34 @@ export class RiskEngine {
       const ageUs = view.nowUs() - view.lastDataUs();
       if (ageUs > limits.staleDataUs) return { code: 'RISK_STALE_DATA', message: `expected market data newer than ${limits.staleDataUs / 1e6}s, found ${ageUs / 1e6}s old` };
     }
-    const last = view.lastPriceTicks(input.symbolIndex);
-    if (limits.maxOpenOrders !== undefined && !input.isModify && view.openOrderCount() + 1 > limits.maxOpenOrders) {
+    const last = view.lastPriceTicks(symbolIndex);
+    if (limits.maxOpenOrders !== undefined && !isModify && view.openOrderCount() + 1 > limits.maxOpenOrders) {
       return { code: 'RISK_MAX_OPEN_ORDERS', message: `expected at most ${limits.maxOpenOrders} open orders, found ${view.openOrderCount() + 1} with this one` };
     }
     if (limits.maxPositionLots !== undefined) {
-      const projected = Math.abs(position + sign * (view.workingQuantity(input.symbolIndex, input.side) + input.quantity));
+      const projected = Math.abs(position + sign * (view.workingQuantity(symbolIndex, side) + quantity));
       if (projected > limits.maxPositionLots) {
         return { code: 'RISK_MAX_POSITION', message: `expected position at most ${limits.maxPositionLots} lots, found ${projected} with working orders and this one` };
       }
     }
-    const referenceTicks = input.limitPriceTicks ?? input.stopPriceTicks ?? last;
+    // The order's own price (limit, else stop), else the last price.
+    const referenceTicks = !Number.isNaN(limitPriceTicks) ? limitPriceTicks : !Number.isNaN(stopPriceTicks) ? stopPriceTicks : last;
     if (limits.maxGrossNotionalCash !== undefined) {
       if (Number.isNaN(referenceTicks)) return { code: 'RISK_NO_PRICE', message: 'expected a last price to value the order, found none yet' };
-      const orderCash = input.quantity * referenceTicks * view.cashPerTickLot(input.symbolIndex);
+      const orderCash = quantity * referenceTicks * view.cashPerTickLot(symbolIndex);
       const gross = view.grossExposureCash() + orderCash;
       if (gross > limits.maxGrossNotionalCash) {
         return { code: 'RISK_MAX_NOTIONAL', message: `expected gross notional at most ${limits.maxGrossNotionalCash / 1e6}, found ${gross / 1e6} with this order` };
       }
     }
     if (limits.priceBandFraction !== undefined && !Number.isNaN(last)) {
-      for (const price of [input.limitPriceTicks, input.stopPriceTicks]) {
-        if (price === undefined) continue;
-        const deviation = Math.abs(price - last) / last;
-        if (deviation > limits.priceBandFraction) {
-          return { code: 'RISK_PRICE_BAND', message: `expected a price within ${limits.priceBandFraction * 100}% of last ${last} ticks, found ${price} ticks (${(deviation * 100).toFixed(2)}%)` };
-        }
-      }
+      const denial = this.priceBand(limitPriceTicks, last) ?? this.priceBand(stopPriceTicks, last);
+      if (denial !== null) return denial;
     }
-    if (limits.riskPerTradeFraction !== undefined && input.protectiveStopTicks !== undefined) {
-      const entryTicks = input.limitPriceTicks ?? input.stopPriceTicks ?? last;
+    if (limits.riskPerTradeFraction !== undefined && !Number.isNaN(protectiveStopTicks)) {
+      const entryTicks = referenceTicks;
       if (Number.isNaN(entryTicks)) return { code: 'RISK_NO_PRICE', message: 'expected a last price to size the risk, found none yet' };
-      const riskCash = Math.abs(entryTicks - input.protectiveStopTicks) * input.quantity * view.cashPerTickLot(input.symbolIndex);
+      const riskCash = Math.abs(entryTicks - protectiveStopTicks) * quantity * view.cashPerTickLot(symbolIndex);
       const allowedCash = limits.riskPerTradeFraction * view.equityCash();
       if (riskCash > allowedCash) {
         return { code: 'RISK_PER_TRADE', message: `expected risk at the stop at most ${allowedCash / 1e6} (${limits.riskPerTradeFraction * 100}% of equity), found ${riskCash / 1e6}` };
@@ -133,6 +139,14 @@ export class RiskEngine {
     }
     this.recordRate(view.nowUs());
     return null;
+  }
+
+  private priceBand(priceTicks: number, lastTicks: number): RiskDenial | null {
+    if (Number.isNaN(priceTicks)) return null;
+    const fraction = this.limits.priceBandFraction!;
+    const deviation = Math.abs(priceTicks - lastTicks) / lastTicks;
+    if (!(deviation > fraction)) return null;
+    return { code: 'RISK_PRICE_BAND', message: `expected a price within ${fraction * 100}% of last ${lastTicks} ticks, found ${priceTicks} ticks (${(deviation * 100).toFixed(2)}%)` };
   }
 
   /** Called by the engine on every mark: returns the new state when the daily loss limit is crossed. */

@@ -40,6 +40,8 @@ export interface TickView {
 export interface FillView {
   readonly clientOrderId: string;
   readonly symbol: string;
+  /** Index of the symbol in `ctx.instruments`. */
+  readonly symbolIndex: number;
   readonly side: Side;
   readonly quantity: number;
   readonly price: number;
@@ -52,6 +54,8 @@ export interface FillView {
 export interface OrderView {
   readonly clientOrderId: string;
   readonly symbol: string;
+  /** Index of the symbol in `ctx.instruments`. */
+  readonly symbolIndex: number;
   readonly side: Side;
   readonly type: OrderType;
   readonly status: OrderStatus;
@@ -138,6 +142,11 @@ export interface StrategyContext {
   /** Market orders that close every position of a symbol (or of all symbols). */
   flatten(symbol?: string): void;
   order(clientOrderId: string): OrderView | undefined;
+  /**
+   * What open orders that can add to a position (not reduce-only) still have to fill on one side of a symbol, in
+   * instrument units: with the position, what the strategy has committed.
+   */
+  workingQuantity(symbol: string, side: Side): number;
   openOrders(symbol?: string): OrderView[];
   /** Run `onTimer(name)` at a time on the engine clock. */
   setTimer(atUs: number, name: string): void;

@@ -19,13 +19,24 @@
 // Tick mode. Each trade print is a point: market orders take the print (or the ask/bid when the tick has
 // quotes), limits fill when the print trades through them at the better of the limit and the print, stops
 // trigger when the print reaches them and fill at the print.
+//
+// Two ways in. An engine in the same process submits by order handle (`submitOrder`): the venue copies the
+// order's fields from the engine's order table into its own columns (slot = handle) and answers through the
+// engine's VenueListener methods, so the whole path allocates nothing per order. Any other host (the paper
+// broker, the conformance suite) uses the ExecutionPort: requests in, ExecutionReport objects out.
+import { grown } from '../core/columns.ts';
 import type {
-  ExecutionPort, ExecutionReport, ExecutionSink, OrderChanges, OrderRequest, OrderType, VenueCapabilities,
+  Clock, ExecutionPort, ExecutionSink, OrderChanges, OrderRequest, VenueCapabilities,
 } from '../types.ts';
 import type { InstrumentScales } from '../core/instruments.ts';
 import type { TradingCalendar } from '../core/time.ts';
 import { calendarFor } from '../core/time.ts';
 import type { SeededRng } from '../core/rng.ts';
+import type { EventQueue, TaskRunner } from '../core/event-queue.ts';
+import {
+  ORDER_TYPES, TIMES_IN_FORCE, TIF_DAY, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT, TYPE_TRAILING_STOP, SIDE_BUY,
+  type OrderTable,
+} from '../orders/order-table.ts';
 import { invariant, invariantFailed } from '../errors.ts';
 
 export type FillMode = 'next-open' | 'close';
@@ -63,40 +74,37 @@ export const DEFAULT_VENUE_OPTIONS: SimulatedVenueOptions = {
   fenceEpochs: true,
 };
 
-/** What the venue needs from its host: the time, a way to run something later, and randomness. */
+/** What the venue needs from its host: the time, and the queue its requests wait on for their latency. */
 export interface VenueScheduler {
   nowUs(): number;
-  schedule(timeUs: number, run: () => void): void;
+  readonly queue: EventQueue;
 }
 
-const enum Stage { Pending, Working, Triggered, Done }
-
-class VenueOrder {
-  stage = Stage.Pending;
-  remaining: number;
-  filled = 0;
-  stopTicks: number;
-  limitTicks: number;
-  type: OrderType;
-  /** Trailing stops: best price reached since acceptance. */
-  extremeTicks = NaN;
-  oco: VenueOrder | null = null;
-  feesCharged = false;
-  /** IOC orders are cancelled after their first matching pass. */
-  matchedOnce = false;
-  constructor(
-    readonly request: OrderRequest,
-    readonly venueOrderId: string,
-    readonly symbolIndex: number,
-    readonly sign: 1 | -1,
-    readonly priority: number,
-  ) {
-    this.remaining = request.quantity;
-    this.stopTicks = request.stopPriceTicks ?? NaN;
-    this.limitTicks = request.limitPriceTicks ?? NaN;
-    this.type = request.type;
-  }
+/**
+ * The venue's answers, by slot, for a host in the same process (the engine). The time of each answer is
+ * `reportTimeUs` on the venue when the method is called.
+ */
+export interface VenueListener {
+  venueAccepted(slot: number, venueOrderNumber: number): void;
+  venueRejected(slot: number, code: string, reason: string): void;
+  venueTriggered(slot: number): void;
+  venueFilled(slot: number, quantity: number, priceTicks: number, feeCash: number, taker: boolean, fillNumber: number): void;
+  venueCancelled(slot: number, reason: string): void;
+  venueExpired(slot: number): void;
+  venueModified(slot: number, changes: OrderChanges): void;
+  venueModifyRejected(slot: number, code: string, reason: string): void;
+  venueCancelRejected(slot: number, code: string, reason: string): void;
 }
+
+// Stages of a slot: NONE (not arrived, or refused on arrival), then WORKING or TRIGGERED, then DONE.
+const NONE = 0;
+const WORKING = 1;
+const TRIGGERED = 2;
+const DONE = 3;
+
+const TASK_ARRIVE = 0;
+const TASK_CANCEL = 1;
+const TASK_EXPIRE = 2;
 
 const CAPABILITIES: VenueCapabilities = {
   orderTypes: ['market', 'limit', 'stop', 'stop-limit', 'trailing-stop'],
@@ -105,7 +113,55 @@ const CAPABILITIES: VenueCapabilities = {
   modify: true,
 };
 
-export class SimulatedVenue implements ExecutionPort {
+/** Working orders of one symbol, in arrival order. */
+class Book {
+  slots = new Int32Array(8);
+  length = 0;
+
+  push(slot: number): void {
+    if (this.length === this.slots.length) {
+      const grown = new Int32Array(this.slots.length * 2);
+      grown.set(this.slots);
+      this.slots = grown;
+    }
+    this.slots[this.length++] = slot;
+  }
+
+  remove(slot: number): boolean {
+    const slots = this.slots;
+    for (let i = 0; i < this.length; i++) {
+      if (slots[i] !== slot) continue;
+      slots.copyWithin(i, i + 1, this.length);
+      this.length--;
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Turns the venue's answers into ExecutionReport objects for an ExecutionPort host. */
+class ReportEmitter implements VenueListener {
+  constructor(private readonly venue: SimulatedVenue, private readonly sink: ExecutionSink) {}
+  private id(slot: number): string { return this.venue.clientOrderIdOf(slot); }
+  private get t(): number { return this.venue.reportTimeUs; }
+  venueAccepted(slot: number, number: number): void { this.sink.onReport({ type: 'accepted', clientOrderId: this.id(slot), venueOrderId: `V${number}`, timeUs: this.t }); }
+  venueRejected(slot: number, code: string, reason: string): void { this.sink.onReport({ type: 'rejected', clientOrderId: this.id(slot), code, reason, timeUs: this.t }); }
+  venueTriggered(slot: number): void { this.sink.onReport({ type: 'triggered', clientOrderId: this.id(slot), timeUs: this.t }); }
+  venueFilled(slot: number, quantity: number, priceTicks: number, feeCash: number, taker: boolean, fillNumber: number): void {
+    const request = this.venue.requestOf(slot);
+    this.sink.onReport({
+      type: 'fill', clientOrderId: request.clientOrderId, fillId: `F${fillNumber}`, symbol: request.symbol, side: request.side, quantity, priceTicks, feeCash,
+      liquidity: taker ? 'taker' : 'maker', timeUs: this.t,
+    });
+  }
+  venueCancelled(slot: number, reason: string): void { this.sink.onReport({ type: 'cancelled', clientOrderId: this.id(slot), reason, timeUs: this.t }); }
+  venueExpired(slot: number): void { this.sink.onReport({ type: 'expired', clientOrderId: this.id(slot), timeUs: this.t }); }
+  venueModified(slot: number, changes: OrderChanges): void { this.sink.onReport({ type: 'modified', clientOrderId: this.id(slot), changes, timeUs: this.t }); }
+  venueModifyRejected(slot: number, code: string, reason: string): void { this.sink.onReport({ type: 'modify-rejected', clientOrderId: this.id(slot), code, reason, timeUs: this.t }); }
+  venueCancelRejected(slot: number, code: string, reason: string): void { this.sink.onReport({ type: 'cancel-rejected', clientOrderId: this.id(slot), code, reason, timeUs: this.t }); }
+}
+
+export class SimulatedVenue implements ExecutionPort, TaskRunner {
   readonly capabilities = CAPABILITIES;
   readonly options: SimulatedVenueOptions;
   /** Venue-side positions per symbol (for reduce-only), in lots. */
@@ -113,18 +169,48 @@ export class SimulatedVenue implements ExecutionPort {
   /** Last traded price per symbol in ticks. */
   readonly lastPriceTicks: Float64Array;
   /** Working orders per symbol (read by the engine's bar loop to skip empty books). */
-  readonly books: readonly (readonly unknown[])[];
-  private readonly book: VenueOrder[][];
-  /** Every order received, by client order id (also how duplicates are refused). */
-  private readonly byClientId = new Map<string, VenueOrder>();
+  readonly bookSize: Int32Array;
+  /** Time of the answer being delivered (see VenueListener). */
+  reportTimeUs = 0;
+  private readonly books: Book[];
+  // Per-slot columns.
+  private symbolIndex = new Int32Array(0);
+  private sign = new Int8Array(0);
+  private type = new Uint8Array(0);
+  private timeInForce = new Uint8Array(0);
+  private reduceOnly = new Uint8Array(0);
+  private stage = new Uint8Array(0);
+  private feesCharged = new Uint8Array(0);
+  private remaining = new Float64Array(0);
+  private filled = new Float64Array(0);
+  private stopTicks = new Float64Array(0);
+  private limitTicks = new Float64Array(0);
+  private trailTicks = new Float64Array(0);
+  /** Trailing stops: best price reached since acceptance. */
+  private extremeTicks = new Float64Array(0);
+  /** Matching priority: the venue order number ('V' + priority). */
+  private priority = new Float64Array(0);
+  private epoch = new Float64Array(0);
+  /** The OCO partner's slot once both have arrived, or -1. */
+  private partner = new Int32Array(0);
+  /** The OCO partner the request named (a slot), or -1. */
+  private partnerRequested = new Int32Array(0);
+  // ExecutionPort mode only: the requests by slot, and slots by client order id (registered on arrival).
+  private readonly requests: OrderRequest[] = [];
+  private readonly slotByClientId = new Map<string, number>();
+  private mode: 'none' | 'engine' | 'port' = 'none';
+  private engineTable: OrderTable | null = null;
+  private engineName: ((slot: number) => string) | null = null;
   private readonly symbolIndexBySymbol = new Map<string, number>();
   private readonly calendars: TradingCalendar[];
   private readonly latencyRng: SeededRng;
   private nextPriority = 0;
   private nextFill = 0;
   private newestEpoch = 0;
+  private listener: VenueListener | null = null;
   private sink: ExecutionSink | null = null;
-  private scheduler: VenueScheduler | null = null;
+  private clock: Clock | null = null;
+  private queue: EventQueue | null = null;
   /** Scratch: current bar's path points. */
   private readonly path = new Float64Array(4);
 
@@ -134,146 +220,262 @@ export class SimulatedVenue implements ExecutionPort {
     const n = scales.length;
     this.position = new Float64Array(n);
     this.lastPriceTicks = new Float64Array(n).fill(NaN);
-    this.book = scales.map(() => []);
-    this.books = this.book;
+    this.bookSize = new Int32Array(n);
+    this.books = scales.map(() => new Book());
     this.calendars = scales.map((s) => calendarFor(s.instrument.calendar));
     scales.forEach((s, i) => this.symbolIndexBySymbol.set(s.instrument.symbol, i));
     this.latencyRng = rng.child('venue.latency');
+    this.ensureSlots(64);
   }
 
+  /** Host: an ExecutionPort user; reports go to `sink` as ExecutionReport objects. */
   attach(sink: ExecutionSink, scheduler: VenueScheduler): void {
+    invariant(this.mode === 'none', 'venue attached twice');
+    this.mode = 'port';
     this.sink = sink;
-    this.scheduler = scheduler;
+    this.listener = new ReportEmitter(this, sink);
+    this.clock = scheduler;
+    this.queue = scheduler.queue;
+  }
+
+  /** Host: an engine in this process, submitting by order handle and answered through its listener methods. */
+  attachEngine(listener: VenueListener, table: OrderTable, nameOf: (handle: number) => string, scheduler: VenueScheduler): void {
+    invariant(this.mode === 'none', 'venue attached twice');
+    this.mode = 'engine';
+    this.listener = listener;
+    this.engineTable = table;
+    this.engineName = nameOf;
+    this.clock = scheduler;
+    this.queue = scheduler.queue;
   }
 
   /** Number of working orders on a symbol (the engine's fast path skips matching when zero). */
   workingCount(symbolIndex: number): number {
-    return this.book[symbolIndex].length;
+    return this.bookSize[symbolIndex];
+  }
+
+  clientOrderIdOf(slot: number): string {
+    return this.mode === 'port' ? this.requests[slot].clientOrderId : this.engineName!(slot);
+  }
+
+  requestOf(slot: number): OrderRequest {
+    return this.requests[slot];
   }
 
   // ----------------------------------------------------------------------------------------------------
-  // ExecutionPort: every request travels for the latency, then takes effect.
+  // Requests. Every request travels for the latency, then takes effect.
+
+  /** From the engine: order `handle` of its table, sent now. Its fields are taken as they are now. */
+  submitOrder(handle: number): void {
+    const t = this.engineTable!;
+    this.ensureSlots(handle + 1);
+    this.store(handle, t.symbolIndex[handle], t.side[handle] === SIDE_BUY ? 1 : -1, t.type[handle], t.timeInForce[handle], t.reduceOnly[handle],
+      t.quantity[handle], t.limitPriceTicks[handle], t.stopPriceTicks[handle], t.trailingOffsetTicks[handle], t.epoch[handle], t.oco[handle]);
+    this.afterLatency(TASK_ARRIVE, handle);
+  }
+
+  /** From the engine: cancel order `handle`. */
+  cancelOrder(handle: number): void {
+    this.afterLatency(TASK_CANCEL, handle);
+  }
+
+  /** From the engine: change order `handle`. */
+  modifyOrder(handle: number, changes: OrderChanges): void {
+    this.queue!.push(this.arrivalUs(), () => this.applyModify(handle, changes));
+  }
 
   submit(request: OrderRequest): void {
-    this.afterLatency(() => this.arrive(request));
+    invariant(this.mode === 'port', 'submit(request) needs attach(); an engine submits by handle');
+    const slot = this.requests.length;
+    this.requests.push(request);
+    this.ensureSlots(slot + 1);
+    const symbolIndex = this.symbolIndexBySymbol.get(request.symbol) ?? -1;
+    this.store(slot, symbolIndex, request.side === 'buy' ? 1 : -1, ORDER_TYPES.indexOf(request.type), TIMES_IN_FORCE.indexOf(request.timeInForce), request.reduceOnly ? 1 : 0,
+      request.quantity, request.limitPriceTicks ?? NaN, request.stopPriceTicks ?? NaN, request.trailingOffsetTicks ?? NaN, request.epoch, -1);
+    this.afterLatency(TASK_ARRIVE, slot);
   }
 
   cancel(clientOrderId: string): void {
-    this.afterLatency(() => {
-      const order = this.byClientId.get(clientOrderId);
-      const now = this.now();
-      if (!order || order.stage === Stage.Done) {
-        this.emit({ type: 'cancel-rejected', clientOrderId, code: 'ORDER_NOT_WORKING', reason: `expected a working order ${clientOrderId}, found ${order ? 'a finished one' : 'none'}`, timeUs: now });
+    invariant(this.mode === 'port', 'cancel(id) needs attach(); an engine cancels by handle');
+    this.queue!.push(this.arrivalUs(), () => {
+      const slot = this.slotByClientId.get(clientOrderId);
+      if (slot === undefined) {
+        this.sink!.onReport({ type: 'cancel-rejected', clientOrderId, code: 'ORDER_NOT_WORKING', reason: `expected a working order ${clientOrderId}, found none`, timeUs: this.now() });
         return;
       }
-      this.finish(order, 'cancelled', 'requested', now);
+      this.applyCancel(slot);
     });
   }
 
   modify(clientOrderId: string, changes: OrderChanges): void {
-    this.afterLatency(() => {
-      const order = this.byClientId.get(clientOrderId);
-      const now = this.now();
-      if (!order || order.stage === Stage.Done) {
-        this.emit({ type: 'modify-rejected', clientOrderId, code: 'ORDER_NOT_WORKING', reason: `expected a working order ${clientOrderId}, found ${order ? 'a finished one' : 'none'}`, timeUs: now });
+    invariant(this.mode === 'port', 'modify(id) needs attach(); an engine modifies by handle');
+    this.queue!.push(this.arrivalUs(), () => {
+      const slot = this.slotByClientId.get(clientOrderId);
+      if (slot === undefined) {
+        this.sink!.onReport({ type: 'modify-rejected', clientOrderId, code: 'ORDER_NOT_WORKING', reason: `expected a working order ${clientOrderId}, found none`, timeUs: this.now() });
         return;
       }
-      if (changes.quantity !== undefined) {
-        if (!Number.isSafeInteger(changes.quantity) || changes.quantity <= order.filled) {
-          this.emit({ type: 'modify-rejected', clientOrderId, code: 'MODIFY_QUANTITY', reason: `expected a new quantity above the filled ${order.filled}, found ${changes.quantity}`, timeUs: now });
-          return;
-        }
-        order.remaining = changes.quantity - order.filled;
-      }
-      if (changes.limitPriceTicks !== undefined) order.limitTicks = changes.limitPriceTicks;
-      if (changes.stopPriceTicks !== undefined) order.stopTicks = changes.stopPriceTicks;
-      this.emit({ type: 'modified', clientOrderId, changes, timeUs: now });
+      this.applyModify(slot, changes);
     });
+  }
+
+  runTask(task: number, slot: number): void {
+    switch (task) {
+      case TASK_ARRIVE: this.arrive(slot); break;
+      case TASK_CANCEL: this.applyCancel(slot); break;
+      case TASK_EXPIRE: if (this.stage[slot] !== DONE) this.finish(slot, false, 'day', this.now()); break;
+      default: invariantFailed(`unknown venue task ${task}`);
+    }
   }
 
   // ----------------------------------------------------------------------------------------------------
 
   private now(): number {
-    return this.scheduler!.nowUs();
+    return this.clock!.nowUs();
   }
 
-  private emit(report: ExecutionReport): void {
-    this.sink!.onReport(report);
-  }
-
-  private afterLatency(run: () => void): void {
-    const scheduler = this.scheduler;
-    invariant(scheduler !== null && this.sink !== null, 'venue used before attach()');
+  private arrivalUs(): number {
     const latency = this.options.latency;
     const delayUs = latency.kind === 'fixed'
       ? latency.latencyUs
       : latency.minUs + Math.floor(this.latencyRng.next() * (latency.maxUs - latency.minUs + 1));
-    scheduler.schedule(scheduler.nowUs() + delayUs, run);
+    return this.now() + delayUs;
   }
 
-  private arrive(request: OrderRequest): void {
+  private afterLatency(task: number, slot: number): void {
+    invariant(this.queue !== null, 'venue used before attach()');
+    this.queue.pushTask(this.arrivalUs(), this, task, slot);
+  }
+
+  private store(slot: number, symbolIndex: number, sign: number, type: number, timeInForce: number, reduceOnly: number, quantity: number,
+    limitTicks: number, stopTicks: number, trailTicks: number, epoch: number, partnerRequested: number): void {
+    this.symbolIndex[slot] = symbolIndex;
+    this.sign[slot] = sign;
+    this.type[slot] = type;
+    this.timeInForce[slot] = timeInForce;
+    this.reduceOnly[slot] = reduceOnly;
+    this.stage[slot] = NONE;
+    this.feesCharged[slot] = 0;
+    this.remaining[slot] = quantity;
+    this.filled[slot] = 0;
+    this.limitTicks[slot] = limitTicks;
+    this.stopTicks[slot] = stopTicks;
+    this.trailTicks[slot] = trailTicks;
+    this.extremeTicks[slot] = NaN;
+    this.priority[slot] = 0;
+    this.epoch[slot] = epoch;
+    this.partner[slot] = -1;
+    this.partnerRequested[slot] = partnerRequested;
+  }
+
+  private reject(slot: number, code: string, reason: string, timeUs: number): void {
+    this.reportTimeUs = timeUs;
+    this.listener!.venueRejected(slot, code, reason);
+  }
+
+  private arrive(slot: number): void {
     const now = this.now();
-    const reject = (code: string, reason: string): void => this.emit({ type: 'rejected', clientOrderId: request.clientOrderId, code, reason, timeUs: now });
-    if (this.byClientId.has(request.clientOrderId)) return reject('DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`);
-    const symbolIndex = this.symbolIndexBySymbol.get(request.symbol);
-    if (symbolIndex === undefined) return reject('UNKNOWN_SYMBOL', `expected a listed symbol, found ${request.symbol}`);
+    if (this.mode === 'port') {
+      const request = this.requests[slot];
+      if (this.slotByClientId.has(request.clientOrderId)) return this.reject(slot, 'DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`, now);
+      if (this.symbolIndex[slot] < 0) return this.reject(slot, 'UNKNOWN_SYMBOL', `expected a listed symbol, found ${request.symbol}`, now);
+      // The partner is named by client order id; it counts once it has arrived.
+      if (request.ocoWithClientOrderId !== undefined) this.partnerRequested[slot] = this.slotByClientId.get(request.ocoWithClientOrderId) ?? -1;
+    }
     if (this.options.fenceEpochs) {
-      if (request.epoch < this.newestEpoch) return reject('STALE_EPOCH', `expected fencing epoch >= ${this.newestEpoch}, found ${request.epoch}`);
-      this.newestEpoch = request.epoch;
+      if (this.epoch[slot] < this.newestEpoch) return this.reject(slot, 'STALE_EPOCH', `expected fencing epoch >= ${this.newestEpoch}, found ${this.epoch[slot]}`, now);
+      this.newestEpoch = this.epoch[slot];
     }
-    if (!Number.isSafeInteger(request.quantity) || request.quantity <= 0) return reject('BAD_QUANTITY', `expected a positive whole number of lots, found ${request.quantity}`);
-    const needsLimit = request.type === 'limit' || request.type === 'stop-limit';
-    const needsStop = request.type === 'stop' || request.type === 'stop-limit';
-    if (needsLimit && !(Number.isSafeInteger(request.limitPriceTicks) && request.limitPriceTicks! > 0)) return reject('BAD_PRICE', `expected a positive limit price, found ${request.limitPriceTicks}`);
-    if (needsStop && !(Number.isSafeInteger(request.stopPriceTicks) && request.stopPriceTicks! > 0)) return reject('BAD_PRICE', `expected a positive stop price, found ${request.stopPriceTicks}`);
-    if (request.type === 'trailing-stop' && !(Number.isSafeInteger(request.trailingOffsetTicks) && request.trailingOffsetTicks! > 0)) return reject('BAD_PRICE', `expected a positive trailing offset, found ${request.trailingOffsetTicks}`);
+    const quantity = this.remaining[slot];
+    const type = this.type[slot];
+    if (!Number.isSafeInteger(quantity) || quantity <= 0) return this.reject(slot, 'BAD_QUANTITY', `expected a positive whole number of lots, found ${quantity}`, now);
+    const needsLimit = type === TYPE_LIMIT || type === TYPE_STOP_LIMIT;
+    const needsStop = type === TYPE_STOP || type === TYPE_STOP_LIMIT;
+    const limit = this.limitTicks[slot];
+    const stop = this.stopTicks[slot];
+    const trail = this.trailTicks[slot];
+    if (needsLimit && !(Number.isSafeInteger(limit) && limit > 0)) return this.reject(slot, 'BAD_PRICE', `expected a positive limit price, found ${Number.isNaN(limit) ? undefined : limit}`, now);
+    if (needsStop && !(Number.isSafeInteger(stop) && stop > 0)) return this.reject(slot, 'BAD_PRICE', `expected a positive stop price, found ${Number.isNaN(stop) ? undefined : stop}`, now);
+    if (type === TYPE_TRAILING_STOP && !(Number.isSafeInteger(trail) && trail > 0)) return this.reject(slot, 'BAD_PRICE', `expected a positive trailing offset, found ${Number.isNaN(trail) ? undefined : trail}`, now);
 
-    const order = new VenueOrder(request, `V${++this.nextPriority}`, symbolIndex, request.side === 'buy' ? 1 : -1, this.nextPriority);
-    this.byClientId.set(request.clientOrderId, order);
-    order.stage = Stage.Working;
-    if (order.type === 'trailing-stop') {
-      const last = this.lastPriceTicks[symbolIndex];
-      order.extremeTicks = last;
-      order.stopTicks = Number.isNaN(last) ? NaN : last + order.sign * request.trailingOffsetTicks!;
+    const s = this.symbolIndex[slot];
+    const number = ++this.nextPriority;
+    this.priority[slot] = number;
+    if (this.mode === 'port') this.slotByClientId.set(this.requests[slot].clientOrderId, slot);
+    this.stage[slot] = WORKING;
+    if (type === TYPE_TRAILING_STOP) {
+      const last = this.lastPriceTicks[s];
+      this.extremeTicks[slot] = last;
+      this.stopTicks[slot] = Number.isNaN(last) ? NaN : last + this.sign[slot] * trail;
     }
-    if (request.ocoWithClientOrderId !== undefined) {
-      const sibling = this.byClientId.get(request.ocoWithClientOrderId);
-      if (sibling && sibling.stage !== Stage.Done) {
-        order.oco = sibling;
-        sibling.oco = order;
+    const partner = this.partnerRequested[slot];
+    if (partner >= 0 && (this.stage[partner] === WORKING || this.stage[partner] === TRIGGERED)) {
+      this.partner[slot] = partner;
+      this.partner[partner] = slot;
+    }
+    this.books[s].push(slot);
+    this.bookSize[s]++;
+    this.reportTimeUs = now;
+    this.listener!.venueAccepted(slot, number);
+
+    if (this.timeInForce[slot] === TIF_DAY) this.queue!.pushTask(this.calendars[s].nextSessionCloseUs(now), this, TASK_EXPIRE, slot);
+    if (this.options.fillMode === 'close' && type === TYPE_MARKET && !Number.isNaN(this.lastPriceTicks[s])) {
+      this.fillAt(slot, this.remaining[slot], this.lastPriceTicks[s], true, now);
+      if (this.stage[slot] !== DONE && this.timeInForce[slot] === TIF_IOC) this.finish(slot, true, 'ioc', now);
+    }
+  }
+
+  private applyCancel(slot: number): void {
+    const now = this.now();
+    const stage = this.stage[slot];
+    if (stage === NONE || stage === DONE) {
+      this.reportTimeUs = now;
+      const id = this.clientOrderIdOf(slot);
+      this.listener!.venueCancelRejected(slot, 'ORDER_NOT_WORKING', `expected a working order ${id}, found ${stage === DONE ? 'a finished one' : 'none'}`);
+      return;
+    }
+    this.finish(slot, true, 'requested', now);
+  }
+
+  private applyModify(slot: number, changes: OrderChanges): void {
+    const now = this.now();
+    const stage = this.stage[slot];
+    this.reportTimeUs = now;
+    if (stage === NONE || stage === DONE) {
+      const id = this.clientOrderIdOf(slot);
+      this.listener!.venueModifyRejected(slot, 'ORDER_NOT_WORKING', `expected a working order ${id}, found ${stage === DONE ? 'a finished one' : 'none'}`);
+      return;
+    }
+    if (changes.quantity !== undefined) {
+      if (!Number.isSafeInteger(changes.quantity) || changes.quantity <= this.filled[slot]) {
+        this.listener!.venueModifyRejected(slot, 'MODIFY_QUANTITY', `expected a new quantity above the filled ${this.filled[slot]}, found ${changes.quantity}`);
+        return;
       }
+      this.remaining[slot] = changes.quantity - this.filled[slot];
     }
-    this.book[symbolIndex].push(order);
-    this.emit({ type: 'accepted', clientOrderId: request.clientOrderId, venueOrderId: order.venueOrderId, timeUs: now });
-
-    if (request.timeInForce === 'day') {
-      const closeUs = this.calendars[symbolIndex].nextSessionCloseUs(now);
-      this.scheduler!.schedule(closeUs, () => {
-        if (order.stage !== Stage.Done) this.finish(order, 'expired', 'day', closeUs);
-      });
-    }
-    if (this.options.fillMode === 'close' && order.type === 'market' && !Number.isNaN(this.lastPriceTicks[symbolIndex])) {
-      this.fillAt(order, order.remaining, this.lastPriceTicks[symbolIndex], true, now);
-      if ((order.stage as Stage) !== Stage.Done && request.timeInForce === 'ioc') this.finish(order, 'cancelled', 'ioc', now);
-    }
+    if (changes.limitPriceTicks !== undefined) this.limitTicks[slot] = changes.limitPriceTicks;
+    if (changes.stopPriceTicks !== undefined) this.stopTicks[slot] = changes.stopPriceTicks;
+    this.listener!.venueModified(slot, changes);
   }
 
-  private finish(order: VenueOrder, how: 'cancelled' | 'expired', reason: string, timeUs: number): void {
-    this.remove(order);
-    if (how === 'expired') this.emit({ type: 'expired', clientOrderId: order.request.clientOrderId, timeUs });
-    else this.emit({ type: 'cancelled', clientOrderId: order.request.clientOrderId, reason, timeUs });
+  /** Take a working order off the book and report it cancelled (or expired). */
+  private finish(slot: number, cancelled: boolean, reason: string, timeUs: number): void {
+    this.remove(slot);
+    this.reportTimeUs = timeUs;
+    if (cancelled) this.listener!.venueCancelled(slot, reason);
+    else this.listener!.venueExpired(slot);
   }
 
-  private remove(order: VenueOrder): void {
-    order.stage = Stage.Done;
-    const list = this.book[order.symbolIndex];
-    const at = list.indexOf(order);
-    if (at >= 0) list.splice(at, 1);
-    if (order.oco && order.oco.oco === order) order.oco.oco = null;
+  private remove(slot: number): void {
+    this.stage[slot] = DONE;
+    const s = this.symbolIndex[slot];
+    if (this.books[s].remove(slot)) this.bookSize[s]--;
+    const partner = this.partner[slot];
+    if (partner >= 0 && this.partner[partner] === slot) this.partner[partner] = -1;
   }
 
   /** Slippage-adjusted taker price, rounded against the taker. */
-  private takerPrice(sign: 1 | -1, priceTicks: number): number {
+  private takerPrice(sign: number, priceTicks: number): number {
     const { slippageBps, slippageTicks } = this.options;
     if (slippageBps === 0 && slippageTicks === 0) return priceTicks;
     const slipped = priceTicks * (1 + (sign * slippageBps) / 10_000) + sign * slippageTicks;
@@ -284,45 +486,47 @@ export class SimulatedVenue implements ExecutionPort {
    * Fill up to `quantity` of an order at `priceTicks` (before slippage for takers). Returns the quantity filled.
    * Enforces reduce-only against the venue position, charges the fee, runs OCO and reports.
    */
-  private fillAt(order: VenueOrder, quantity: number, priceTicks: number, taker: boolean, timeUs: number): number {
-    const s = order.symbolIndex;
-    let take = Math.min(quantity, order.remaining);
-    if (order.request.reduceOnly) {
+  private fillAt(slot: number, quantity: number, priceTicks: number, taker: boolean, timeUs: number): number {
+    const s = this.symbolIndex[slot];
+    const sign = this.sign[slot];
+    let take = Math.min(quantity, this.remaining[slot]);
+    if (this.reduceOnly[slot] === 1) {
       const position = this.position[s];
-      const closable = position * order.sign < 0 ? Math.abs(position) : 0;
+      const closable = position * sign < 0 ? Math.abs(position) : 0;
       if (closable === 0) {
-        this.finish(order, 'cancelled', 'reduce-only: no position to reduce', timeUs);
+        this.finish(slot, true, 'reduce-only: no position to reduce', timeUs);
         return 0;
       }
       take = Math.min(take, closable);
     }
     if (take <= 0) return 0;
-    const price = taker ? this.takerPrice(order.sign, priceTicks) : priceTicks;
-    const scales = this.scales[s];
-    const notionalCash = take * price * scales.cashPerTickLot;
+    const price = taker ? this.takerPrice(sign, priceTicks) : priceTicks;
+    const notionalCash = take * price * this.scales[s].cashPerTickLot;
     let feeCash = this.options.feeBps === 0 ? 0 : Math.ceil((notionalCash * this.options.feeBps) / 10_000 - 1e-9);
-    if (!order.feesCharged) {
+    if (this.feesCharged[slot] === 0) {
       feeCash = Math.max(feeCash, this.options.feeMinimumCash);
-      order.feesCharged = true;
+      this.feesCharged[slot] = 1;
     }
-    order.remaining -= take;
-    order.filled += take;
-    this.position[s] += order.sign * take;
+    this.remaining[slot] -= take;
+    this.filled[slot] += take;
+    this.position[s] += sign * take;
     this.lastPriceTicks[s] = price;
-    const done = order.remaining === 0;
-    if (done) this.remove(order);
-    this.emit({
-      type: 'fill', clientOrderId: order.request.clientOrderId, fillId: `F${++this.nextFill}`, symbol: order.request.symbol,
-      side: order.request.side, quantity: take, priceTicks: price, feeCash, liquidity: taker ? 'taker' : 'maker', timeUs,
-    });
-    const sibling = order.oco;
-    if (sibling !== null && sibling.stage !== Stage.Done) {
+    const done = this.remaining[slot] === 0;
+    if (done) this.remove(slot);
+    this.reportTimeUs = timeUs;
+    this.listener!.venueFilled(slot, take, price, feeCash, taker, ++this.nextFill);
+    const sibling = this.partner[slot];
+    if (sibling >= 0 && this.stage[sibling] !== DONE) {
       if (done) {
-        this.finish(sibling, 'cancelled', 'oco', timeUs);
+        this.finish(sibling, true, 'oco', timeUs);
       } else {
-        sibling.remaining -= take;
-        if (sibling.remaining <= 0) this.finish(sibling, 'cancelled', 'oco', timeUs);
-        else this.emit({ type: 'modified', clientOrderId: sibling.request.clientOrderId, changes: { quantity: sibling.filled + sibling.remaining }, timeUs });
+        this.remaining[sibling] -= take;
+        if (this.remaining[sibling] <= 0) {
+          this.finish(sibling, true, 'oco', timeUs);
+        } else {
+          this.reportTimeUs = timeUs;
+          this.listener!.venueModified(sibling, { quantity: this.filled[sibling] + this.remaining[sibling] });
+        }
       }
     }
     return take;
@@ -336,13 +540,13 @@ export class SimulatedVenue implements ExecutionPort {
    * bar's start, before strategies see the bar. `volume` is in lots, like tick sizes.
    */
   onBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
-    // Small enough to inline into the engine's loop: most bars meet an empty book.
-    if (this.book[symbolIndex].length === 0) this.lastPriceTicks[symbolIndex] = close;
+    // Small enough to inline into a host's loop: most bars meet an empty book.
+    if (this.bookSize[symbolIndex] === 0) this.lastPriceTicks[symbolIndex] = close;
     else this.matchBar(symbolIndex, startUs, open, high, low, close, volume);
   }
 
-  private matchBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
-    const book = this.book[symbolIndex];
+  matchBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
+    const book = this.books[symbolIndex];
     const path = this.path;
     const position = this.position[symbolIndex];
     let lowFirst: boolean;
@@ -356,7 +560,7 @@ export class SimulatedVenue implements ExecutionPort {
     let capacity = Math.floor(volume * this.options.maxVolumeShare);
     this.lastPriceTicks[symbolIndex] = open;
     // Trailing stops start from the open when they had no reference price.
-    for (let i = 0; i < book.length; i++) this.initTrailing(book[i], open);
+    for (let i = 0; i < book.length; i++) this.initTrailing(book.slots[i], open);
 
     let point = open;
     // Each step fills, finishes or triggers an order, so the walk is bounded by a few steps per order.
@@ -366,21 +570,21 @@ export class SimulatedVenue implements ExecutionPort {
       const target = segment === 0 ? open : path[segment];
       for (;;) {
         if (!(++steps <= maxSteps)) invariantFailed(`bar matching did not settle on symbol ${symbolIndex} at ${startUs}`);
-        let best: VenueOrder | null = null;
+        let best = -1;
         let bestDistance = Infinity;
         let bestPoint = NaN;
         for (let i = 0; i < book.length; i++) {
-          const order = book[i];
-          const reach = this.reachOnSegment(order, point, target);
+          const slot = book.slots[i];
+          const reach = this.reachOnSegment(slot, point, target);
           if (reach < 0) continue;
           const distance = Math.abs(reach - point);
-          if (distance < bestDistance || (distance === bestDistance && best !== null && order.priority < best.priority)) {
-            best = order;
+          if (distance < bestDistance || (distance === bestDistance && best >= 0 && this.priority[slot] < this.priority[best])) {
+            best = slot;
             bestDistance = distance;
             bestPoint = reach;
           }
         }
-        if (best === null || capacity <= 0) break;
+        if (best < 0 || capacity <= 0) break;
         point = bestPoint;
         this.updateTrailingTo(book, point);
         capacity -= this.execute(best, point, startUs, capacity);
@@ -391,30 +595,30 @@ export class SimulatedVenue implements ExecutionPort {
     }
     this.lastPriceTicks[symbolIndex] = close;
     for (let i = book.length - 1; i >= 0; i--) {
-      const order = book[i];
-      if (order.request.timeInForce === 'ioc' && order.stage !== Stage.Done) this.finish(order, 'cancelled', 'ioc', startUs);
+      const slot = book.slots[i];
+      if (this.timeInForce[slot] === TIF_IOC && this.stage[slot] !== DONE) this.finish(slot, true, 'ioc', startUs);
     }
   }
 
-  private initTrailing(order: VenueOrder, priceTicks: number): void {
-    if (order.type === 'trailing-stop' && Number.isNaN(order.extremeTicks)) {
-      order.extremeTicks = priceTicks;
-      order.stopTicks = priceTicks + order.sign * order.request.trailingOffsetTicks!;
+  private initTrailing(slot: number, priceTicks: number): void {
+    if (this.type[slot] === TYPE_TRAILING_STOP && Number.isNaN(this.extremeTicks[slot])) {
+      this.extremeTicks[slot] = priceTicks;
+      this.stopTicks[slot] = priceTicks + this.sign[slot] * this.trailTicks[slot];
     }
   }
 
   /** Ratchet trailing stops to a new price (a sell trails below highs, a buy above lows). */
-  private updateTrailingTo(book: readonly VenueOrder[], priceTicks: number): void {
+  private updateTrailingTo(book: Book, priceTicks: number): void {
     for (let i = 0; i < book.length; i++) {
-      const order = book[i];
-      if (order.type !== 'trailing-stop' || order.stage !== Stage.Working) continue;
-      const offset = order.request.trailingOffsetTicks!;
-      if (order.sign < 0 && priceTicks > order.extremeTicks) {
-        order.extremeTicks = priceTicks;
-        order.stopTicks = priceTicks - offset;
-      } else if (order.sign > 0 && priceTicks < order.extremeTicks) {
-        order.extremeTicks = priceTicks;
-        order.stopTicks = priceTicks + offset;
+      const slot = book.slots[i];
+      if (this.type[slot] !== TYPE_TRAILING_STOP || this.stage[slot] !== WORKING) continue;
+      const offset = this.trailTicks[slot];
+      if (this.sign[slot] < 0 && priceTicks > this.extremeTicks[slot]) {
+        this.extremeTicks[slot] = priceTicks;
+        this.stopTicks[slot] = priceTicks - offset;
+      } else if (this.sign[slot] > 0 && priceTicks < this.extremeTicks[slot]) {
+        this.extremeTicks[slot] = priceTicks;
+        this.stopTicks[slot] = priceTicks + offset;
       }
     }
   }
@@ -423,64 +627,59 @@ export class SimulatedVenue implements ExecutionPort {
    * Where along the move from `from` to `to` (a flat move is a single point) the order becomes fillable or
    * triggers: the price of that point, or -1 when it does not within this move.
    */
-  private reachOnSegment(order: VenueOrder, from: number, to: number): number {
-    const buy = order.sign > 0;
-    switch (order.type) {
-      case 'market':
-        return from;
-      case 'limit': {
-        const limit = order.limitTicks;
-        if (buy ? from <= limit : from >= limit) return from;
-        if (buy ? to <= limit : to >= limit) return limit;
-        return -1;
-      }
-      case 'stop':
-      case 'stop-limit':
-      case 'trailing-stop': {
-        if (order.stage === Stage.Triggered) {
-          // A triggered stop (or trailing stop) is a market order for what it has left; a triggered
-          // stop-limit rests as a limit.
-          if (order.type !== 'stop-limit') return from;
-          const limit = order.limitTicks;
-          if (buy ? from <= limit : from >= limit) return from;
-          if (buy ? to <= limit : to >= limit) return limit;
-          return -1;
-        }
-        const stop = order.stopTicks;
-        if (Number.isNaN(stop)) return -1;
-        if (buy ? from >= stop : from <= stop) return from;
-        if (buy ? to >= stop : to <= stop) return stop;
-        return -1;
-      }
+  private reachOnSegment(slot: number, from: number, to: number): number {
+    const buy = this.sign[slot] > 0;
+    const type = this.type[slot];
+    if (type === TYPE_MARKET) return from;
+    if (type === TYPE_LIMIT) {
+      const limit = this.limitTicks[slot];
+      if (buy ? from <= limit : from >= limit) return from;
+      if (buy ? to <= limit : to >= limit) return limit;
+      return -1;
     }
+    if (this.stage[slot] === TRIGGERED) {
+      // A triggered stop (or trailing stop) is a market order for what it has left; a triggered stop-limit rests
+      // as a limit.
+      if (type !== TYPE_STOP_LIMIT) return from;
+      const limit = this.limitTicks[slot];
+      if (buy ? from <= limit : from >= limit) return from;
+      if (buy ? to <= limit : to >= limit) return limit;
+      return -1;
+    }
+    const stop = this.stopTicks[slot];
+    if (Number.isNaN(stop)) return -1;
+    if (buy ? from >= stop : from <= stop) return from;
+    if (buy ? to >= stop : to <= stop) return stop;
+    return -1;
   }
 
   /** Act on an order whose point was reached at `pointTicks`. Returns the quantity filled. */
-  private execute(order: VenueOrder, pointTicks: number, timeUs: number, capacity: number): number {
-    switch (order.type) {
-      case 'market':
-        return this.fillAt(order, capacity, pointTicks, true, timeUs);
-      case 'limit': {
-        const price = order.sign > 0 ? Math.min(pointTicks, order.limitTicks) : Math.max(pointTicks, order.limitTicks);
-        return this.fillAt(order, capacity, price, false, timeUs);
-      }
-      case 'stop':
-      case 'trailing-stop':
-        if (order.stage !== Stage.Triggered) {
-          order.stage = Stage.Triggered;
-          this.emit({ type: 'triggered', clientOrderId: order.request.clientOrderId, timeUs });
-        }
-        return this.fillAt(order, capacity, pointTicks, true, timeUs);
-      case 'stop-limit': {
-        if (order.stage !== Stage.Triggered) {
-          order.stage = Stage.Triggered;
-          this.emit({ type: 'triggered', clientOrderId: order.request.clientOrderId, timeUs });
-          return 0;
-        }
-        const price = order.sign > 0 ? Math.min(pointTicks, order.limitTicks) : Math.max(pointTicks, order.limitTicks);
-        return this.fillAt(order, capacity, price, false, timeUs);
-      }
+  private execute(slot: number, pointTicks: number, timeUs: number, capacity: number): number {
+    const type = this.type[slot];
+    if (type === TYPE_MARKET) return this.fillAt(slot, capacity, pointTicks, true, timeUs);
+    if (type === TYPE_LIMIT) {
+      const limit = this.limitTicks[slot];
+      const price = this.sign[slot] > 0 ? Math.min(pointTicks, limit) : Math.max(pointTicks, limit);
+      return this.fillAt(slot, capacity, price, false, timeUs);
     }
+    if (type === TYPE_STOP || type === TYPE_TRAILING_STOP) {
+      if (this.stage[slot] !== TRIGGERED) this.trigger(slot, timeUs);
+      return this.fillAt(slot, capacity, pointTicks, true, timeUs);
+    }
+    // Stop-limit: the touch triggers it; it fills as a limit from then on.
+    if (this.stage[slot] !== TRIGGERED) {
+      this.trigger(slot, timeUs);
+      return 0;
+    }
+    const limit = this.limitTicks[slot];
+    const price = this.sign[slot] > 0 ? Math.min(pointTicks, limit) : Math.max(pointTicks, limit);
+    return this.fillAt(slot, capacity, price, false, timeUs);
+  }
+
+  private trigger(slot: number, timeUs: number): void {
+    this.stage[slot] = TRIGGERED;
+    this.reportTimeUs = timeUs;
+    this.listener!.venueTriggered(slot);
   }
 
   // ----------------------------------------------------------------------------------------------------
@@ -489,29 +688,55 @@ export class SimulatedVenue implements ExecutionPort {
   /** Match the working orders of one symbol against one trade print (prices in ticks, size in lots). */
   onTick(symbolIndex: number, timeUs: number, priceTicks: number, sizeLots: number, bidTicks: number, askTicks: number): void {
     this.lastPriceTicks[symbolIndex] = priceTicks;
-    const book = this.book[symbolIndex];
+    const book = this.books[symbolIndex];
     if (book.length === 0) return;
-    for (let i = 0; i < book.length; i++) this.initTrailing(book[i], priceTicks);
+    for (let i = 0; i < book.length; i++) this.initTrailing(book.slots[i], priceTicks);
     this.updateTrailingTo(book, priceTicks);
     let capacity = Math.floor(sizeLots * this.options.maxVolumeShare);
     const maxSteps = 2 * book.length + 4;
     for (let steps = 0; capacity > 0; steps++) {
       if (!(steps <= maxSteps)) invariantFailed(`tick matching did not settle on symbol ${symbolIndex} at ${timeUs}`);
-      let best: VenueOrder | null = null;
+      let best = -1;
       for (let i = 0; i < book.length; i++) {
-        const order = book[i];
-        if (this.reachOnSegment(order, priceTicks, priceTicks) < 0) continue;
-        if (best === null || order.priority < best.priority) best = order;
+        const slot = book.slots[i];
+        if (this.reachOnSegment(slot, priceTicks, priceTicks) < 0) continue;
+        if (best < 0 || this.priority[slot] < this.priority[best]) best = slot;
       }
-      if (best === null) break;
+      if (best < 0) break;
       // A market order takes the quote on its side when the print carries one.
-      const quote = best.sign > 0 ? askTicks : bidTicks;
-      const price = best.type === 'market' && quote > 0 ? quote : priceTicks;
+      const quote = this.sign[best] > 0 ? askTicks : bidTicks;
+      const price = this.type[best] === TYPE_MARKET && quote > 0 ? quote : priceTicks;
       capacity -= this.execute(best, price, timeUs, capacity);
     }
     for (let i = book.length - 1; i >= 0; i--) {
-      const order = book[i];
-      if (order.request.timeInForce === 'ioc' && order.stage !== Stage.Done) this.finish(order, 'cancelled', 'ioc', timeUs);
+      const slot = book.slots[i];
+      if (this.timeInForce[slot] === TIF_IOC && this.stage[slot] !== DONE) this.finish(slot, true, 'ioc', timeUs);
     }
   }
+
+  // ----------------------------------------------------------------------------------------------------
+
+  private ensureSlots(needed: number): void {
+    if (needed <= this.symbolIndex.length) return;
+    let capacity = Math.max(64, this.symbolIndex.length * 2);
+    while (capacity < needed) capacity *= 2;
+    this.symbolIndex = grown(this.symbolIndex, capacity);
+    this.sign = grown(this.sign, capacity);
+    this.type = grown(this.type, capacity);
+    this.timeInForce = grown(this.timeInForce, capacity);
+    this.reduceOnly = grown(this.reduceOnly, capacity);
+    this.stage = grown(this.stage, capacity);
+    this.feesCharged = grown(this.feesCharged, capacity);
+    this.remaining = grown(this.remaining, capacity);
+    this.filled = grown(this.filled, capacity);
+    this.stopTicks = grown(this.stopTicks, capacity);
+    this.limitTicks = grown(this.limitTicks, capacity);
+    this.trailTicks = grown(this.trailTicks, capacity);
+    this.extremeTicks = grown(this.extremeTicks, capacity);
+    this.priority = grown(this.priority, capacity);
+    this.epoch = grown(this.epoch, capacity);
+    this.partner = grown(this.partner, capacity);
+    this.partnerRequested = grown(this.partnerRequested, capacity);
+  }
 }
+

@@ -1,5 +1,6 @@
 // Proves the engine's simulated venue passes the shared execution-port conformance suite, driven by trade prints on a small virtual-time scheduler (no transport, so the transport-fault cases are skipped with that reason).
 import { SeededRng } from '../../engine/core/rng.ts';
+import { EventQueue } from '../../engine/core/event-queue.ts';
 import { scalesOf } from '../../engine/core/instruments.ts';
 import type { Instrument } from '../../engine/types.ts';
 import { SimulatedVenue, type VenueScheduler } from '../../engine/venue/simulated-venue.ts';
@@ -9,26 +10,17 @@ const instrument: Instrument = { symbol: 'SIM', priceScale: 2, lotScale: 0, cale
 const START_US = 1_704_205_800_000_000;
 const TASKS_PER_RUN_MAX = 100_000;
 
-/** Runs scheduled work in (time, sequence) order; time moves only when a trade print is pushed. */
+/** Runs scheduled work in (time, sequence) order on the engine's event queue; time moves only when a trade print is pushed. */
 class VirtualScheduler implements VenueScheduler {
+  readonly queue = new EventQueue();
   private currentUs = START_US;
-  private sequence = 0;
-  private tasks: Array<{ timeUs: number; sequence: number; run: () => void }> = [];
 
   nowUs(): number { return this.currentUs; }
 
-  schedule(timeUs: number, run: () => void): void {
-    this.tasks.push({ timeUs, sequence: this.sequence++, run });
-  }
-
   runUntil(timeUs: number): void {
-    for (let ran = 0; ran < TASKS_PER_RUN_MAX; ran += 1) {
-      this.tasks.sort((a, b) => a.timeUs - b.timeUs || a.sequence - b.sequence);
-      const next = this.tasks[0];
-      if (next === undefined || next.timeUs > timeUs) break;
-      this.tasks.shift();
-      this.currentUs = Math.max(this.currentUs, next.timeUs);
-      next.run();
+    for (let ran = 0; ran < TASKS_PER_RUN_MAX && this.queue.nextTimeUs <= timeUs; ran += 1) {
+      this.currentUs = Math.max(this.currentUs, this.queue.nextTimeUs);
+      this.queue.runNext();
     }
     this.currentUs = Math.max(this.currentUs, timeUs);
   }
