@@ -103,7 +103,8 @@ function orNaN(value: number | undefined): number {
 
 /**
  * The equity curve, sampled once per distinct bar time (or minute of ticks), stored in fixed blocks so that
- * growing it never copies what is already there. `columns()` joins the blocks once, at the end of a run.
+ * growing it never copies what is already there. The trading day of each sample is kept as runs (the first
+ * sample of each day), not per sample. `columns()` joins the blocks once, at the end of a run.
  */
 export class EquityCurve {
   private static readonly BLOCK = 65_536;
@@ -112,49 +113,54 @@ export class EquityCurve {
   exposedSamples = 0;
   private readonly timeBlocks: Float64Array[] = [];
   private readonly equityBlocks: Float64Array[] = [];
-  private readonly dayBlocks: Int32Array[] = [];
+  /** Day runs: from sample `dayFrom[i]` on, the trading day index is `dayOf[i]`. */
+  private readonly dayFrom: number[] = [];
+  private readonly dayOf: number[] = [];
   // The current block and the next free slot in it. Public so that the engine's bar loop can write a sample
   // without a call: a call that is not inlined would box its double arguments (a heap number per bar).
   time = new Float64Array(0);
   equity = new Float64Array(0);
-  day = new Int32Array(0);
   offset = EquityCurve.BLOCK;
 
-  push(timeUs: number, equityCash: number, dayIndex: number, exposed: boolean): void {
+  push(timeUs: number, equityCash: number, exposed: boolean): void {
     if (this.offset === EquityCurve.BLOCK) this.addBlock();
     const i = this.offset++;
     this.time[i] = timeUs;
     this.equity[i] = equityCash;
-    this.day[i] = dayIndex;
     this.length++;
     if (exposed) this.exposedSamples++;
+  }
+
+  /** Samples from now on belong to trading day `dayIndex`. */
+  startDay(dayIndex: number): void {
+    this.dayFrom.push(this.length);
+    this.dayOf.push(dayIndex);
   }
 
   addBlock(): void {
     this.time = new Float64Array(EquityCurve.BLOCK);
     this.equity = new Float64Array(EquityCurve.BLOCK);
-    this.day = new Int32Array(EquityCurve.BLOCK);
     this.timeBlocks.push(this.time);
     this.equityBlocks.push(this.equity);
-    this.dayBlocks.push(this.day);
     this.offset = 0;
   }
 
   /** Contiguous copies of the samples. */
   columns(): { timeUs: Float64Array; equityCash: Float64Array; dayIndex: Int32Array } {
-    const join = <T extends Float64Array | Int32Array>(blocks: T[], make: (n: number) => T): T => {
-      const out = make(this.length);
+    const join = (blocks: Float64Array[]): Float64Array => {
+      const out = new Float64Array(this.length);
       blocks.forEach((block, b) => {
         const from = b * EquityCurve.BLOCK;
         out.set(block.subarray(0, Math.min(EquityCurve.BLOCK, this.length - from)), from);
       });
       return out;
     };
-    return {
-      timeUs: join(this.timeBlocks, (n) => new Float64Array(n)),
-      equityCash: join(this.equityBlocks, (n) => new Float64Array(n)),
-      dayIndex: join(this.dayBlocks, (n) => new Int32Array(n)),
-    };
+    const dayIndex = new Int32Array(this.length).fill(-1);
+    for (let run = 0; run < this.dayFrom.length; run++) {
+      const to = run + 1 < this.dayFrom.length ? this.dayFrom[run + 1] : this.length;
+      dayIndex.fill(this.dayOf[run], this.dayFrom[run], to);
+    }
+    return { timeUs: join(this.timeBlocks), equityCash: join(this.equityBlocks), dayIndex };
   }
 }
 
@@ -449,7 +455,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.venue = venue;
     this.matcher = matcher;
     this.nativeOco = venue.capabilities.nativeOco;
-    matcher?.attachEngine(this, this.table, this.table.nameOf, { nowUs: () => this.clockUs, queue: this.queue });
+    matcher?.attachEngine(this, this.table, this.table.nameOf, new EngineScheduler(this, this.queue));
   }
 
   nowUs(): number {
@@ -501,6 +507,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const day = this.calendar.tradingDay(timeUs);
     this.nextDayBoundaryUs = this.calendar.dayEndUs(day);
     this.dayIndex++;
+    this.equity.startDay(this.dayIndex);
     this.dayStartEquityCash = this.portfolio.equityCashValue();
     if (this.risk.onNewDay()) this.log.append(timeUs, 'risk.state', { state: this.risk.state, reason: 'new-day' });
   }
@@ -563,7 +570,6 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       const slot = equity.offset++;
       equity.time[slot] = closeUs;
       equity.equity[slot] = portfolio.cashCash + portfolio.positionValueCash;
-      equity.day[slot] = this.dayIndex;
       equity.length++;
       if (portfolio.openPositionCount > 0) equity.exposedSamples++;
       i = j;
@@ -599,7 +605,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       if (this.queue.nextTimeUs <= t) this.advanceTo(t);
       if (t - this.lastEquitySampleUs >= 60_000_000) {
         this.lastEquitySampleUs = t - (t % 60_000_000);
-        this.equity.push(t, portfolio.cashCash + portfolio.positionValueCash, this.dayIndex, portfolio.openPositionCount > 0);
+        this.equity.push(t, portfolio.cashCash + portfolio.positionValueCash, portfolio.openPositionCount > 0);
       }
     }
   }
@@ -1240,17 +1246,13 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     return this.working[2 * symbolIndex + (side === 'buy' ? 0 : 1)];
   }
 
-  readonly riskView: RiskView = {
-    position: (s) => this.portfolio.position[s],
-    workingQuantity: (s, side) => this.workingQuantity(s, side),
-    openOrderCount: () => this.open.size,
-    lastPriceTicks: (s) => this.portfolio.markTicks[s],
-    cashPerTickLot: (s) => this.scales[s].cashPerTickLot,
-    grossExposureCash: () => this.portfolio.grossExposureCash(),
-    equityCash: () => this.portfolio.equityCashValue(),
-    nowUs: () => this.clockUs,
-    lastDataUs: () => this.lastDataUs,
-  };
+  /** What the risk checks read (a class, not closures: see EngineRiskView). */
+  readonly riskView: RiskView = new EngineRiskView(this);
+
+  /** The newest market data's time (a bar's end, a tick's time). */
+  lastDataTimeUs(): number {
+    return this.lastDataUs;
+  }
 
   history(symbol: string): BarHistory {
     if (!this.historyEnabled) {
@@ -1297,22 +1299,54 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   }
 }
 
+// The views below are classes, not objects of closures: a closure is a new function per engine, so code optimized
+// for one run's closures is thrown away at the next (V8 deoptimizes on "wrong call target" and "weak objects"),
+// while a class method is the same function for every engine.
+
+/** What the risk checks read. */
+class EngineRiskView implements RiskView {
+  constructor(private readonly engine: Engine) {}
+  position(s: number): number { return this.engine.portfolio.position[s]; }
+  workingQuantity(s: number, side: Side): number { return this.engine.workingQuantity(s, side); }
+  openOrderCount(): number { return this.engine.openOrderCount(); }
+  lastPriceTicks(s: number): number { return this.engine.portfolio.markTicks[s]; }
+  cashPerTickLot(s: number): number { return this.engine.scales[s].cashPerTickLot; }
+  grossExposureCash(): number { return this.engine.portfolio.grossExposureCash(); }
+  equityCash(): number { return this.engine.portfolio.equityCashValue(); }
+  nowUs(): number { return this.engine.nowUs(); }
+  lastDataUs(): number { return this.engine.lastDataTimeUs(); }
+}
+
+/** The simulated venue's host: the engine's clock and queue. */
+class EngineScheduler {
+  constructor(private readonly engine: Engine, readonly queue: EventQueue) {}
+  nowUs(): number { return this.engine.nowUs(); }
+}
+
+/** The portfolio in decimal units, by symbol. */
+class EnginePortfolioView implements PortfolioView {
+  constructor(private readonly engine: Engine) {}
+  position(symbol: string): number {
+    const s = this.engine.symbolIndex(symbol);
+    return this.engine.portfolio.position[s] / this.engine.scales[s].lotsPerUnit;
+  }
+  averagePrice(symbol: string): number {
+    const s = this.engine.symbolIndex(symbol);
+    return fromTicks(this.engine.portfolio.averagePriceTicks(s), this.engine.scales[s]);
+  }
+  get cash(): number { return this.engine.portfolio.cashCash / CASH_UNITS_PER_CURRENCY; }
+  get equity(): number { return this.engine.portfolio.equityCashValue() / CASH_UNITS_PER_CURRENCY; }
+  get realizedPnl(): number { return this.engine.portfolio.realizedGrossCash / CASH_UNITS_PER_CURRENCY; }
+  get fees(): number { return this.engine.portfolio.feesCash / CASH_UNITS_PER_CURRENCY; }
+  unrealizedPnl(): number { return this.engine.portfolio.unrealizedCash() / CASH_UNITS_PER_CURRENCY; }
+}
+
 /** The strategy's window onto the engine. */
 class EngineContext implements StrategyContext {
   readonly portfolio: PortfolioView;
 
   constructor(private readonly engine: Engine) {
-    const p = engine.portfolio;
-    const scalesOfSymbol = (symbol: string): InstrumentScales => engine.scales[engine.symbolIndex(symbol)];
-    this.portfolio = {
-      position: (symbol) => p.position[engine.symbolIndex(symbol)] / scalesOfSymbol(symbol).lotsPerUnit,
-      averagePrice: (symbol) => fromTicks(p.averagePriceTicks(engine.symbolIndex(symbol)), scalesOfSymbol(symbol)),
-      get cash() { return p.cashCash / CASH_UNITS_PER_CURRENCY; },
-      get equity() { return p.equityCashValue() / CASH_UNITS_PER_CURRENCY; },
-      get realizedPnl() { return p.realizedGrossCash / CASH_UNITS_PER_CURRENCY; },
-      get fees() { return p.feesCash / CASH_UNITS_PER_CURRENCY; },
-      unrealizedPnl: () => p.unrealizedCash() / CASH_UNITS_PER_CURRENCY,
-    };
+    this.portfolio = new EnginePortfolioView(engine);
   }
 
   get nowUs(): number { return this.engine.nowUs(); }

@@ -93,16 +93,26 @@ function numberJson(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
+/** Events and arena values are stored in blocks of this many, so growing never copies. */
+const BLOCK_BITS = 16;
+const BLOCK = 1 << BLOCK_BITS;
+const BLOCK_MASK = BLOCK - 1;
+
 export class EventLog {
-  private times = new Float64Array(4096);
+  private readonly timeBlocks: Float64Array[] = [];
   /** Schema index per event, or -1 for an event with its own field record. */
-  private schemaOf = new Int32Array(4096);
+  private readonly schemaBlocks: Int32Array[] = [];
   /** Arena offset (schema events) or index into `records` (the others). */
-  private offsetOf = new Int32Array(4096);
+  private readonly offsetBlocks: Int32Array[] = [];
+  private times = new Float64Array(0);
+  private schemaOf = new Int32Array(0);
+  private offsetOf = new Int32Array(0);
   private eventCount = 0;
-  /** The arena of schema events' values; write at the offset `begin` returns, then `commit`. */
-  values = new Float64Array(16_384);
-  private used = 0;
+  /** The arena block being written; write at the offset `begin` returns, then `commit`. */
+  values = new Float64Array(0);
+  private readonly valueBlocks: Float64Array[] = [];
+  /** Next free value in the current block; BLOCK when there is none. */
+  private used = BLOCK;
   private readonly schemas: CompiledSchema[] = [];
   private readonly widths: number[] = [];
   private readonly records: { readonly type: string; readonly fields: Readonly<Record<string, EventValue>> }[] = [];
@@ -133,14 +143,15 @@ export class EventLog {
   /** Start an event of a schema; write its values to `values[offset + field]`, then call `commit`. */
   begin(schema: number, timeUs: number): number {
     const n = this.eventCount;
-    if (n === this.times.length) this.growEvents();
+    const slot = n & BLOCK_MASK;
+    if (slot === 0) this.addEventBlock();
+    const width = this.widths[schema];
+    if (this.used + width > BLOCK) this.addValueBlock();
     const offset = this.used;
-    const end = offset + this.widths[schema];
-    if (end > this.values.length) this.growValues(end);
-    this.times[n] = timeUs;
-    this.schemaOf[n] = schema;
-    this.offsetOf[n] = offset;
-    this.used = end;
+    this.times[slot] = timeUs;
+    this.schemaOf[slot] = schema;
+    this.offsetOf[slot] = ((this.valueBlocks.length - 1) << BLOCK_BITS) | offset;
+    this.used = offset + width;
     this.eventCount = n + 1;
     return offset;
   }
@@ -153,13 +164,45 @@ export class EventLog {
   /** An event with its own field record (rare events, strategy logs, runtime records). */
   append(timeUs: number, type: string, fields: Record<string, EventValue>): void {
     const n = this.eventCount;
-    if (n === this.times.length) this.growEvents();
-    this.times[n] = timeUs;
-    this.schemaOf[n] = -1;
-    this.offsetOf[n] = this.records.length;
+    const slot = n & BLOCK_MASK;
+    if (slot === 0) this.addEventBlock();
+    this.times[slot] = timeUs;
+    this.schemaOf[slot] = -1;
+    this.offsetOf[slot] = this.records.length;
     this.records.push({ type, fields });
     this.eventCount = n + 1;
     if (this.listeners.length > 0) this.notify(n);
+  }
+
+  private addEventBlock(): void {
+    this.times = new Float64Array(BLOCK);
+    this.schemaOf = new Int32Array(BLOCK);
+    this.offsetOf = new Int32Array(BLOCK);
+    this.timeBlocks.push(this.times);
+    this.schemaBlocks.push(this.schemaOf);
+    this.offsetBlocks.push(this.offsetOf);
+  }
+
+  private addValueBlock(): void {
+    this.values = new Float64Array(BLOCK);
+    this.valueBlocks.push(this.values);
+    this.used = 0;
+  }
+
+  private timeAt(index: number): number {
+    return this.timeBlocks[index >>> BLOCK_BITS][index & BLOCK_MASK];
+  }
+
+  private schemaAt(index: number): number {
+    return this.schemaBlocks[index >>> BLOCK_BITS][index & BLOCK_MASK];
+  }
+
+  private offsetAt(index: number): number {
+    return this.offsetBlocks[index >>> BLOCK_BITS][index & BLOCK_MASK];
+  }
+
+  private valueAt(offset: number): number {
+    return this.valueBlocks[offset >>> BLOCK_BITS][offset & BLOCK_MASK];
   }
 
   subscribe(listener: (event: EngineEvent) => void): void {
@@ -182,8 +225,8 @@ export class EventLog {
   }
 
   typeAt(index: number): string {
-    const schema = this.schemaOf[index];
-    return schema < 0 ? this.records[this.offsetOf[index]].type : this.schemas[schema].type;
+    const schema = this.schemaAt(index);
+    return schema < 0 ? this.records[this.offsetAt(index)].type : this.schemas[schema].type;
   }
 
   count(type: string): number {
@@ -193,16 +236,16 @@ export class EventLog {
   }
 
   private build(index: number): EngineEvent {
-    const schemaIndex = this.schemaOf[index];
-    const timeUs = this.times[index];
+    const schemaIndex = this.schemaAt(index);
+    const timeUs = this.timeAt(index);
     if (schemaIndex < 0) {
-      const record = this.records[this.offsetOf[index]];
+      const record = this.records[this.offsetAt(index)];
       return { sequence: index + 1, timeUs, type: record.type, fields: record.fields };
     }
     const schema = this.schemas[schemaIndex];
-    const offset = this.offsetOf[index];
+    const offset = this.offsetAt(index);
     const fields: Record<string, EventValue> = {};
-    for (let f = 0; f < schema.names.length; f++) fields[schema.names[f]] = this.valueOf(schema, f, this.values[offset + f]);
+    for (let f = 0; f < schema.names.length; f++) fields[schema.names[f]] = this.valueOf(schema, f, this.valueAt(offset + f));
     return { sequence: index + 1, timeUs, type: schema.type, fields };
   }
 
@@ -221,18 +264,18 @@ export class EventLog {
 
   /** The canonical line of event `index`: JSON.stringify([sequence, timeUs, type, fields]). */
   line(index: number): string {
-    const schemaIndex = this.schemaOf[index];
+    const schemaIndex = this.schemaAt(index);
     if (schemaIndex < 0) {
-      const record = this.records[this.offsetOf[index]];
-      return JSON.stringify([index + 1, this.times[index], record.type, record.fields]);
+      const record = this.records[this.offsetAt(index)];
+      return JSON.stringify([index + 1, this.timeAt(index), record.type, record.fields]);
     }
     const schema = this.schemas[schemaIndex];
-    const offset = this.offsetOf[index];
-    let text = `[${index + 1},${numberJson(this.times[index])},${schema.typeJson},{`;
+    const offset = this.offsetAt(index);
+    let text = `[${index + 1},${numberJson(this.timeAt(index))},${schema.typeJson},{`;
     for (let f = 0; f < schema.names.length; f++) {
       if (f > 0) text += ',';
       text += schema.keysJson[f];
-      const value = this.values[offset + f];
+      const value = this.valueAt(offset + f);
       switch (schema.kinds[f]) {
         case K_NUMBER: text += numberJson(value); break;
         case K_NUMBER_OR_NULL: text += Number.isNaN(value) ? 'null' : numberJson(value); break;
@@ -272,26 +315,6 @@ export class EventLog {
     return hash.digest('hex');
   }
 
-  private growEvents(): void {
-    const capacity = this.times.length * 2;
-    const times = new Float64Array(capacity);
-    times.set(this.times);
-    this.times = times;
-    const schemaOf = new Int32Array(capacity);
-    schemaOf.set(this.schemaOf);
-    this.schemaOf = schemaOf;
-    const offsetOf = new Int32Array(capacity);
-    offsetOf.set(this.offsetOf);
-    this.offsetOf = offsetOf;
-  }
-
-  private growValues(needed: number): void {
-    let capacity = this.values.length * 2;
-    while (capacity < needed) capacity *= 2;
-    const values = new Float64Array(capacity);
-    values.set(this.values.subarray(0, this.used));
-    this.values = values;
-  }
 }
 
 export function canonicalLine(event: EngineEvent): string {

@@ -1,4 +1,6 @@
-// The engine's public face: what strategies, adapters and the CLI may import.
+// The engine's public face: what strategies, adapters and the CLI may import. Run analytics (summaries with
+// mathjs, ~30 MB of heap and over a second to load) are a separate entry, engine/analytics/index.ts, loaded only
+// by what summarizes a run.
 export * from './types.ts';
 export { SimError, isSimError, invariant, invariantFailed, InvariantError, type Result } from './errors.ts';
 export { Engine, EquityCurve, type EngineConfig, type OrderSpec } from './engine.ts';
@@ -17,4 +19,3 @@ export { parseDate, formatDays, formatTimeUs, daysFromCivil, civilFromDays, cale
 export * from './strategy/strategy.ts';
 export * from './strategy/params.ts';
 export * from './indicators/index.ts';
-export * from './analytics/index.ts';

@@ -3,10 +3,11 @@
 // goes into the config hash; the run digest is the hash of the engine's ordered event log.
 import { createHash } from 'node:crypto';
 import {
-  Engine, SimulatedVenue, SeededRng, SimError, summarizeRun, resolveParams, parseDate, formatScaled,
+  Engine, SimulatedVenue, SeededRng, SimError, resolveParams, parseDate, formatScaled,
   CASH_UNITS_PER_CURRENCY, type FillMode, type IntrabarPolicy, type Instrument, type RiskLimits, type MarketDataChunk,
-  type RunSummary, type ClosedTrade, type ParamValues,
+  type ClosedTrade, type ParamValues,
 } from '../../engine/index.ts';
+import type { RunSummary } from '../../engine/analytics/index.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { openCatalog, type BadRowsReport } from '../catalog/index.ts';
 import { codeVersion } from './code-version.ts';
@@ -212,6 +213,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
 
     const portfolio = engine.portfolio;
     const curve = engine.equity.columns();
+    // Loaded here, not at the top: sessions import this module for its option helpers and never summarize.
+    const { summarizeRun } = await import('../../engine/analytics/index.ts');
     const summary = summarizeRun({
       initialCashUnits: portfolio.initialCash, equityCash: curve.equityCash, timeUs: curve.timeUs, dayIndex: curve.dayIndex,
       closedTrades: portfolio.closedTrades, feesCash: portfolio.feesCash, exposureSamples: engine.equity.exposedSamples,

@@ -109,7 +109,9 @@ export class Portfolio {
   /** Last mark price per symbol in ticks (NaN before the first). */
   readonly markTicks: Float64Array;
   /** Sum over symbols of position * mark * cashPerTickLot. */
-  positionValueCash = 0;
+  // -0, not 0: a field that starts as a small integer and later holds fractions or large values can end up
+  // boxed, one heap number per store; a double from the start stays a double in place.
+  positionValueCash = -0;
   /** Number of symbols with a nonzero position. */
   openPositionCount = 0;
   readonly trades = new ClosedTradeColumns();

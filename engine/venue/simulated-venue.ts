@@ -21,9 +21,14 @@
 // trigger when the print reaches them and fill at the print.
 //
 // Two ways in. An engine in the same process submits by order handle (`submitOrder`): the venue copies the
-// order's fields from the engine's order table into its own columns (slot = handle) and answers through the
-// engine's VenueListener methods, so the whole path allocates nothing per order. Any other host (the paper
-// broker, the conformance suite) uses the ExecutionPort: requests in, ExecutionReport objects out.
+// order's fields from the engine's order table into its own columns and answers through the engine's
+// VenueListener methods, so the whole path allocates nothing per order. Any other host (the paper broker, the
+// conformance suite) uses the ExecutionPort: requests in, ExecutionReport objects out.
+//
+// Orders are known by a key (the engine's handle, or the request's arrival number on the ExecutionPort); a key
+// holds a slot of the per-order columns from its submit until it is finished or refused, then the slot is
+// reused, so the columns are as long as the most orders ever live at once. Tasks (arrivals, cancels, expiries)
+// carry the key and find the slot when they run.
 import { grown } from '../core/columns.ts';
 import type {
   Clock, ExecutionPort, ExecutionSink, OrderChanges, OrderRequest, VenueCapabilities,
@@ -81,7 +86,7 @@ export interface VenueScheduler {
 }
 
 /**
- * The venue's answers, by slot, for a host in the same process (the engine). The time of each answer is
+ * The venue's answers, by order key (the engine's handle), for a host in the same process. The time of each answer is
  * `reportTimeUs` on the venue when the method is called.
  */
 export interface VenueListener {
@@ -96,11 +101,13 @@ export interface VenueListener {
   venueCancelRejected(slot: number, code: string, reason: string): void;
 }
 
-// Stages of a slot: NONE (not arrived, or refused on arrival), then WORKING or TRIGGERED, then DONE.
-const NONE = 0;
+// Stages of a slot: PENDING (submitted, not arrived), then WORKING or TRIGGERED.
+const PENDING = 0;
 const WORKING = 1;
 const TRIGGERED = 2;
-const DONE = 3;
+// Key states besides a live slot (>= 0).
+const KEY_NONE = -1;
+const KEY_DONE = -2;
 
 const TASK_ARRIVE = 0;
 const TASK_CANCEL = 1;
@@ -173,7 +180,10 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   /** Time of the answer being delivered (see VenueListener). */
   reportTimeUs = 0;
   private readonly books: Book[];
+  /** Per key: its slot, or KEY_NONE (never submitted, or refused on arrival), or KEY_DONE (finished). */
+  private slotOf = new Int32Array(64).fill(KEY_NONE);
   // Per-slot columns.
+  private keyOf = new Int32Array(0);
   private symbolIndex = new Int32Array(0);
   private sign = new Int8Array(0);
   private type = new Uint8Array(0);
@@ -193,14 +203,17 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   private epoch = new Float64Array(0);
   /** The OCO partner's slot once both have arrived, or -1. */
   private partner = new Int32Array(0);
-  /** The OCO partner the request named (a slot), or -1. */
+  /** The OCO partner the request named (a key), or -1. */
   private partnerRequested = new Int32Array(0);
-  // ExecutionPort mode only: the requests by slot, and slots by client order id (registered on arrival).
+  /** Free slots (a stack). */
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  // ExecutionPort mode only: the requests by key, and keys by client order id (registered on arrival).
   private readonly requests: OrderRequest[] = [];
-  private readonly slotByClientId = new Map<string, number>();
+  private readonly keyByClientId = new Map<string, number>();
   private mode: 'none' | 'engine' | 'port' = 'none';
   private engineTable: OrderTable | null = null;
-  private engineName: ((slot: number) => string) | null = null;
+  private engineName: ((key: number) => string) | null = null;
   private readonly symbolIndexBySymbol = new Map<string, number>();
   private readonly calendars: TradingCalendar[];
   private readonly latencyRng: SeededRng;
@@ -225,7 +238,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.calendars = scales.map((s) => calendarFor(s.instrument.calendar));
     scales.forEach((s, i) => this.symbolIndexBySymbol.set(s.instrument.symbol, i));
     this.latencyRng = rng.child('venue.latency');
-    this.ensureSlots(64);
+    this.growSlots(16);
   }
 
   /** Host: an ExecutionPort user; reports go to `sink` as ExecutionReport objects. */
@@ -254,12 +267,12 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     return this.bookSize[symbolIndex];
   }
 
-  clientOrderIdOf(slot: number): string {
-    return this.mode === 'port' ? this.requests[slot].clientOrderId : this.engineName!(slot);
+  clientOrderIdOf(key: number): string {
+    return this.mode === 'port' ? this.requests[key].clientOrderId : this.engineName!(key);
   }
 
-  requestOf(slot: number): OrderRequest {
-    return this.requests[slot];
+  requestOf(key: number): OrderRequest {
+    return this.requests[key];
   }
 
   // ----------------------------------------------------------------------------------------------------
@@ -268,8 +281,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   /** From the engine: order `handle` of its table, sent now. Its fields are taken as they are now. */
   submitOrder(handle: number): void {
     const t = this.engineTable!;
-    this.ensureSlots(handle + 1);
-    this.store(handle, t.symbolIndex[handle], t.side[handle] === SIDE_BUY ? 1 : -1, t.type[handle], t.timeInForce[handle], t.reduceOnly[handle],
+    const slot = this.claim(handle);
+    this.store(slot, t.symbolIndex[handle], t.side[handle] === SIDE_BUY ? 1 : -1, t.type[handle], t.timeInForce[handle], t.reduceOnly[handle],
       t.quantity[handle], t.limitPriceTicks[handle], t.stopPriceTicks[handle], t.trailingOffsetTicks[handle], t.epoch[handle], t.oco[handle]);
     this.afterLatency(TASK_ARRIVE, handle);
   }
@@ -286,44 +299,48 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
 
   submit(request: OrderRequest): void {
     invariant(this.mode === 'port', 'submit(request) needs attach(); an engine submits by handle');
-    const slot = this.requests.length;
+    const key = this.requests.length;
     this.requests.push(request);
-    this.ensureSlots(slot + 1);
+    const slot = this.claim(key);
     const symbolIndex = this.symbolIndexBySymbol.get(request.symbol) ?? -1;
     this.store(slot, symbolIndex, request.side === 'buy' ? 1 : -1, ORDER_TYPES.indexOf(request.type), TIMES_IN_FORCE.indexOf(request.timeInForce), request.reduceOnly ? 1 : 0,
       request.quantity, request.limitPriceTicks ?? NaN, request.stopPriceTicks ?? NaN, request.trailingOffsetTicks ?? NaN, request.epoch, -1);
-    this.afterLatency(TASK_ARRIVE, slot);
+    this.afterLatency(TASK_ARRIVE, key);
   }
 
   cancel(clientOrderId: string): void {
     invariant(this.mode === 'port', 'cancel(id) needs attach(); an engine cancels by handle');
     this.queue!.push(this.arrivalUs(), () => {
-      const slot = this.slotByClientId.get(clientOrderId);
-      if (slot === undefined) {
+      const key = this.keyByClientId.get(clientOrderId);
+      if (key === undefined) {
         this.sink!.onReport({ type: 'cancel-rejected', clientOrderId, code: 'ORDER_NOT_WORKING', reason: `expected a working order ${clientOrderId}, found none`, timeUs: this.now() });
         return;
       }
-      this.applyCancel(slot);
+      this.applyCancel(key);
     });
   }
 
   modify(clientOrderId: string, changes: OrderChanges): void {
     invariant(this.mode === 'port', 'modify(id) needs attach(); an engine modifies by handle');
     this.queue!.push(this.arrivalUs(), () => {
-      const slot = this.slotByClientId.get(clientOrderId);
-      if (slot === undefined) {
+      const key = this.keyByClientId.get(clientOrderId);
+      if (key === undefined) {
         this.sink!.onReport({ type: 'modify-rejected', clientOrderId, code: 'ORDER_NOT_WORKING', reason: `expected a working order ${clientOrderId}, found none`, timeUs: this.now() });
         return;
       }
-      this.applyModify(slot, changes);
+      this.applyModify(key, changes);
     });
   }
 
-  runTask(task: number, slot: number): void {
+  runTask(task: number, key: number): void {
     switch (task) {
-      case TASK_ARRIVE: this.arrive(slot); break;
-      case TASK_CANCEL: this.applyCancel(slot); break;
-      case TASK_EXPIRE: if (this.stage[slot] !== DONE) this.finish(slot, false, 'day', this.now()); break;
+      case TASK_ARRIVE: this.arrive(key); break;
+      case TASK_CANCEL: this.applyCancel(key); break;
+      case TASK_EXPIRE: {
+        const slot = this.slotOf[key];
+        if (slot >= 0) this.finish(slot, false, 'day', this.now());
+        break;
+      }
       default: invariantFailed(`unknown venue task ${task}`);
     }
   }
@@ -342,9 +359,33 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     return this.now() + delayUs;
   }
 
-  private afterLatency(task: number, slot: number): void {
+  private afterLatency(task: number, key: number): void {
     invariant(this.queue !== null, 'venue used before attach()');
-    this.queue.pushTask(this.arrivalUs(), this, task, slot);
+    this.queue.pushTask(this.arrivalUs(), this, task, key);
+  }
+
+  /** A free slot for `key`, which must not hold one. */
+  private claim(key: number): number {
+    if (key >= this.slotOf.length) {
+      let capacity = this.slotOf.length * 2;
+      while (capacity <= key) capacity *= 2;
+      const slotOf = new Int32Array(capacity).fill(KEY_NONE);
+      slotOf.set(this.slotOf);
+      this.slotOf = slotOf;
+    }
+    if (this.slotOf[key] !== KEY_NONE) invariantFailed(`order ${this.clientOrderIdOf(key)} submitted to the venue twice`);
+    if (this.freeCount === 0) this.growSlots(this.keyOf.length * 2);
+    const slot = this.free[--this.freeCount];
+    this.slotOf[key] = slot;
+    this.keyOf[slot] = key;
+    return slot;
+  }
+
+  /** Give a slot back: its key is finished (KEY_DONE) or was refused (KEY_NONE). */
+  private release(slot: number, keyState: number): void {
+    this.slotOf[this.keyOf[slot]] = keyState;
+    this.keyOf[slot] = -1;
+    this.free[this.freeCount++] = slot;
   }
 
   private store(slot: number, symbolIndex: number, sign: number, type: number, timeInForce: number, reduceOnly: number, quantity: number,
@@ -354,7 +395,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.type[slot] = type;
     this.timeInForce[slot] = timeInForce;
     this.reduceOnly[slot] = reduceOnly;
-    this.stage[slot] = NONE;
+    this.stage[slot] = PENDING;
     this.feesCharged[slot] = 0;
     this.remaining[slot] = quantity;
     this.filled[slot] = 0;
@@ -368,19 +409,23 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.partnerRequested[slot] = partnerRequested;
   }
 
+  /** Refuse an arriving order: its slot is given back and the key counts as never received. */
   private reject(slot: number, code: string, reason: string, timeUs: number): void {
+    const key = this.keyOf[slot];
+    this.release(slot, KEY_NONE);
     this.reportTimeUs = timeUs;
-    this.listener!.venueRejected(slot, code, reason);
+    this.listener!.venueRejected(key, code, reason);
   }
 
-  private arrive(slot: number): void {
+  private arrive(key: number): void {
     const now = this.now();
+    const slot = this.slotOf[key];
     if (this.mode === 'port') {
-      const request = this.requests[slot];
-      if (this.slotByClientId.has(request.clientOrderId)) return this.reject(slot, 'DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`, now);
+      const request = this.requests[key];
+      if (this.keyByClientId.has(request.clientOrderId)) return this.reject(slot, 'DUPLICATE_CLIENT_ORDER_ID', `expected a new client order id, found ${request.clientOrderId} again`, now);
       if (this.symbolIndex[slot] < 0) return this.reject(slot, 'UNKNOWN_SYMBOL', `expected a listed symbol, found ${request.symbol}`, now);
       // The partner is named by client order id; it counts once it has arrived.
-      if (request.ocoWithClientOrderId !== undefined) this.partnerRequested[slot] = this.slotByClientId.get(request.ocoWithClientOrderId) ?? -1;
+      if (request.ocoWithClientOrderId !== undefined) this.partnerRequested[slot] = this.keyByClientId.get(request.ocoWithClientOrderId) ?? -1;
     }
     if (this.options.fenceEpochs) {
       if (this.epoch[slot] < this.newestEpoch) return this.reject(slot, 'STALE_EPOCH', `expected fencing epoch >= ${this.newestEpoch}, found ${this.epoch[slot]}`, now);
@@ -401,77 +446,80 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     const s = this.symbolIndex[slot];
     const number = ++this.nextPriority;
     this.priority[slot] = number;
-    if (this.mode === 'port') this.slotByClientId.set(this.requests[slot].clientOrderId, slot);
+    if (this.mode === 'port') this.keyByClientId.set(this.requests[key].clientOrderId, key);
     this.stage[slot] = WORKING;
     if (type === TYPE_TRAILING_STOP) {
       const last = this.lastPriceTicks[s];
       this.extremeTicks[slot] = last;
       this.stopTicks[slot] = Number.isNaN(last) ? NaN : last + this.sign[slot] * trail;
     }
-    const partner = this.partnerRequested[slot];
-    if (partner >= 0 && (this.stage[partner] === WORKING || this.stage[partner] === TRIGGERED)) {
+    const partnerKey = this.partnerRequested[slot];
+    const partner = partnerKey >= 0 && partnerKey < this.slotOf.length ? this.slotOf[partnerKey] : -1;
+    if (partner >= 0 && this.stage[partner] !== PENDING) {
       this.partner[slot] = partner;
       this.partner[partner] = slot;
     }
     this.books[s].push(slot);
     this.bookSize[s]++;
     this.reportTimeUs = now;
-    this.listener!.venueAccepted(slot, number);
+    this.listener!.venueAccepted(key, number);
 
-    if (this.timeInForce[slot] === TIF_DAY) this.queue!.pushTask(this.calendars[s].nextSessionCloseUs(now), this, TASK_EXPIRE, slot);
+    const timeInForce = this.timeInForce[slot];
+    if (timeInForce === TIF_DAY) this.queue!.pushTask(this.calendars[s].nextSessionCloseUs(now), this, TASK_EXPIRE, key);
     if (this.options.fillMode === 'close' && type === TYPE_MARKET && !Number.isNaN(this.lastPriceTicks[s])) {
       this.fillAt(slot, this.remaining[slot], this.lastPriceTicks[s], true, now);
-      if (this.stage[slot] !== DONE && this.timeInForce[slot] === TIF_IOC) this.finish(slot, true, 'ioc', now);
+      // Still this order's slot (a finished order's slot may already serve another).
+      if (this.slotOf[key] === slot && timeInForce === TIF_IOC) this.finish(slot, true, 'ioc', now);
     }
   }
 
-  private applyCancel(slot: number): void {
+  private applyCancel(key: number): void {
     const now = this.now();
-    const stage = this.stage[slot];
-    if (stage === NONE || stage === DONE) {
+    const slot = this.slotOf[key];
+    if (slot < 0 || this.stage[slot] === PENDING) {
       this.reportTimeUs = now;
-      const id = this.clientOrderIdOf(slot);
-      this.listener!.venueCancelRejected(slot, 'ORDER_NOT_WORKING', `expected a working order ${id}, found ${stage === DONE ? 'a finished one' : 'none'}`);
+      this.listener!.venueCancelRejected(key, 'ORDER_NOT_WORKING', `expected a working order ${this.clientOrderIdOf(key)}, found ${slot === KEY_DONE ? 'a finished one' : 'none'}`);
       return;
     }
     this.finish(slot, true, 'requested', now);
   }
 
-  private applyModify(slot: number, changes: OrderChanges): void {
+  private applyModify(key: number, changes: OrderChanges): void {
     const now = this.now();
-    const stage = this.stage[slot];
+    const slot = this.slotOf[key];
     this.reportTimeUs = now;
-    if (stage === NONE || stage === DONE) {
-      const id = this.clientOrderIdOf(slot);
-      this.listener!.venueModifyRejected(slot, 'ORDER_NOT_WORKING', `expected a working order ${id}, found ${stage === DONE ? 'a finished one' : 'none'}`);
+    if (slot < 0 || this.stage[slot] === PENDING) {
+      this.listener!.venueModifyRejected(key, 'ORDER_NOT_WORKING', `expected a working order ${this.clientOrderIdOf(key)}, found ${slot === KEY_DONE ? 'a finished one' : 'none'}`);
       return;
     }
     if (changes.quantity !== undefined) {
       if (!Number.isSafeInteger(changes.quantity) || changes.quantity <= this.filled[slot]) {
-        this.listener!.venueModifyRejected(slot, 'MODIFY_QUANTITY', `expected a new quantity above the filled ${this.filled[slot]}, found ${changes.quantity}`);
+        this.listener!.venueModifyRejected(key, 'MODIFY_QUANTITY', `expected a new quantity above the filled ${this.filled[slot]}, found ${changes.quantity}`);
         return;
       }
       this.remaining[slot] = changes.quantity - this.filled[slot];
     }
     if (changes.limitPriceTicks !== undefined) this.limitTicks[slot] = changes.limitPriceTicks;
     if (changes.stopPriceTicks !== undefined) this.stopTicks[slot] = changes.stopPriceTicks;
-    this.listener!.venueModified(slot, changes);
+    this.listener!.venueModified(key, changes);
   }
 
   /** Take a working order off the book and report it cancelled (or expired). */
   private finish(slot: number, cancelled: boolean, reason: string, timeUs: number): void {
+    const key = this.keyOf[slot];
     this.remove(slot);
     this.reportTimeUs = timeUs;
-    if (cancelled) this.listener!.venueCancelled(slot, reason);
-    else this.listener!.venueExpired(slot);
+    if (cancelled) this.listener!.venueCancelled(key, reason);
+    else this.listener!.venueExpired(key);
   }
 
+  /** Off the book, out of its OCO pair, and its slot given back. */
   private remove(slot: number): void {
-    this.stage[slot] = DONE;
     const s = this.symbolIndex[slot];
     if (this.books[s].remove(slot)) this.bookSize[s]--;
     const partner = this.partner[slot];
     if (partner >= 0 && this.partner[partner] === slot) this.partner[partner] = -1;
+    this.release(slot, KEY_DONE);
   }
 
   /** Slippage-adjusted taker price, rounded against the taker. */
@@ -511,12 +559,15 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.filled[slot] += take;
     this.position[s] += sign * take;
     this.lastPriceTicks[s] = price;
+    const key = this.keyOf[slot];
+    // Read before the report: the host may submit during it, and a finished order's slot is reused.
+    const sibling = this.partner[slot];
+    const siblingKey = sibling >= 0 ? this.keyOf[sibling] : -1;
     const done = this.remaining[slot] === 0;
     if (done) this.remove(slot);
     this.reportTimeUs = timeUs;
-    this.listener!.venueFilled(slot, take, price, feeCash, taker, ++this.nextFill);
-    const sibling = this.partner[slot];
-    if (sibling >= 0 && this.stage[sibling] !== DONE) {
+    this.listener!.venueFilled(key, take, price, feeCash, taker, ++this.nextFill);
+    if (sibling >= 0 && this.slotOf[siblingKey] === sibling) {
       if (done) {
         this.finish(sibling, true, 'oco', timeUs);
       } else {
@@ -525,7 +576,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
           this.finish(sibling, true, 'oco', timeUs);
         } else {
           this.reportTimeUs = timeUs;
-          this.listener!.venueModified(sibling, { quantity: this.filled[sibling] + this.remaining[sibling] });
+          this.listener!.venueModified(siblingKey, { quantity: this.filled[sibling] + this.remaining[sibling] });
         }
       }
     }
@@ -596,7 +647,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.lastPriceTicks[symbolIndex] = close;
     for (let i = book.length - 1; i >= 0; i--) {
       const slot = book.slots[i];
-      if (this.timeInForce[slot] === TIF_IOC && this.stage[slot] !== DONE) this.finish(slot, true, 'ioc', startUs);
+      if (this.timeInForce[slot] === TIF_IOC) this.finish(slot, true, 'ioc', startUs);
     }
   }
 
@@ -679,7 +730,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   private trigger(slot: number, timeUs: number): void {
     this.stage[slot] = TRIGGERED;
     this.reportTimeUs = timeUs;
-    this.listener!.venueTriggered(slot);
+    this.listener!.venueTriggered(this.keyOf[slot]);
   }
 
   // ----------------------------------------------------------------------------------------------------
@@ -710,16 +761,16 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     }
     for (let i = book.length - 1; i >= 0; i--) {
       const slot = book.slots[i];
-      if (this.timeInForce[slot] === TIF_IOC && this.stage[slot] !== DONE) this.finish(slot, true, 'ioc', timeUs);
+      if (this.timeInForce[slot] === TIF_IOC) this.finish(slot, true, 'ioc', timeUs);
     }
   }
 
   // ----------------------------------------------------------------------------------------------------
 
-  private ensureSlots(needed: number): void {
-    if (needed <= this.symbolIndex.length) return;
-    let capacity = Math.max(64, this.symbolIndex.length * 2);
-    while (capacity < needed) capacity *= 2;
+  /** Longer slot columns, the new slots free. */
+  private growSlots(capacity: number): void {
+    const previous = this.keyOf.length;
+    this.keyOf = grown(this.keyOf, capacity);
     this.symbolIndex = grown(this.symbolIndex, capacity);
     this.sign = grown(this.sign, capacity);
     this.type = grown(this.type, capacity);
@@ -737,6 +788,10 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.epoch = grown(this.epoch, capacity);
     this.partner = grown(this.partner, capacity);
     this.partnerRequested = grown(this.partnerRequested, capacity);
+    this.free = grown(this.free, capacity);
+    // Lowest slots on top of the stack.
+    for (let slot = capacity - 1; slot >= previous; slot--) this.free[this.freeCount++] = slot;
   }
+
 }
 

@@ -4,6 +4,7 @@
 // policies and both fill modes), each named, with the run digest and a few figures. The engine's internals may
 // change; these digests may not, unless behaviour is meant to change (then the golden file is regenerated and
 // the diff reviewed).
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,6 +20,8 @@ import { randomBars, runRandomOrders } from './random-orders.ts';
 
 export interface CorpusEntry {
   readonly digest: string;
+  /** sha256 of the equity curve's columns (time, equity, trading day) and the exposed-sample count. */
+  readonly equityDigest: string;
   readonly events: number;
   readonly trades: number;
   readonly realizedGrossCash: number;
@@ -28,9 +31,15 @@ export interface CorpusEntry {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CATALOG = path.resolve(here, '../../data/catalog');
 
+function equityDigest(engine: Engine): string {
+  const curve = engine.equity.columns();
+  return createHash('sha256').update(new Uint8Array(curve.timeUs.buffer)).update(new Uint8Array(curve.equityCash.buffer)).update(new Uint8Array(curve.dayIndex.buffer))
+    .update(String(engine.equity.exposedSamples)).digest('hex');
+}
+
 function entryOf(engine: Engine): CorpusEntry {
   const p = engine.portfolio;
-  return { digest: engine.log.digest(), events: engine.log.length, trades: p.closedTrades.length, realizedGrossCash: p.realizedGrossCash, feesCash: p.feesCash };
+  return { digest: engine.log.digest(), equityDigest: equityDigest(engine), events: engine.log.length, trades: p.closedTrades.length, realizedGrossCash: p.realizedGrossCash, feesCash: p.feesCash };
 }
 
 /** A second random actor for the paths the first does not take: OCO pairs, modifies, stop-limits, IOC, DAY, timers, the kill switch. */
