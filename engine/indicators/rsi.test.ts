@@ -99,3 +99,14 @@ describe('Rsi', () => {
     }
   });
 });
+
+describe('Rsi bounds', () => {
+  it('stays within [0, 100] when the average loss is tiny beside the average gain (a seed found by the property test)', () => {
+    for (const [values, period] of [[[18, 18, 18, 1970689, 1970691], 3]] as const) {
+      const rsi = new Rsi(period);
+      for (const value of values) rsi.update(value);
+      expect(rsi.value).toBeLessThanOrEqual(100);
+      expect(rsi.value).toBeGreaterThanOrEqual(0);
+    }
+  });
+});

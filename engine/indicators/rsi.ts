@@ -53,7 +53,9 @@ export class Rsi {
     if (this.count <= this.period) return Number.NaN;
     const total = this.averageGain + this.averageLoss;
     if (total === 0) return 50;
-    return (100 * this.averageGain) / total;
+    // 100 * (gain / total), not (100 * gain) / total: the quotient of gain <= total is at most 1 after rounding,
+    // so the RSI never leaves [0, 100]; rounding 100 * gain first can end above it (100.00000000000001).
+    return 100 * (this.averageGain / total);
   }
 
   get ready(): boolean {
