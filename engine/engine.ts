@@ -27,8 +27,9 @@ import { Order, OrderBook } from './orders/order.ts';
 import { Portfolio } from './portfolio/portfolio.ts';
 import { RiskEngine, type RiskDenial, type RiskLimits, type RiskView, type TradingState } from './risk/risk-engine.ts';
 import type { SimulatedVenue, VenueListener } from './venue/simulated-venue.ts';
+import { Strategy } from './strategy/strategy.ts';
 import type {
-  BarHistory, BarView, BracketIds, BracketSpec, FillView, LogFields, OrderOptions, OrderView, PortfolioView, Strategy, StrategyContext, TickView,
+  BarHistory, BarView, BracketIds, BracketSpec, FillView, LogFields, OrderOptions, OrderView, PortfolioView, StrategyContext, TickView,
 } from './strategy/strategy.ts';
 import { EventLog, type EventSchema } from './event-log.ts';
 import { SimError, invariant, invariantFailed } from './errors.ts';
@@ -388,6 +389,9 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   private readonly makerString: number;
   /** Scratch for the stranded exits of a symbol that went flat. */
   private stranded = new Int32Array(8);
+  // Whether the strategy overrides these callbacks (the base class's do nothing, so they are not called).
+  private readonly wantsOrderUpdates: boolean;
+  private readonly wantsFills: boolean;
 
   constructor(config: EngineConfig, readonly strategy: Strategy) {
     invariant(config.instruments.length > 0, 'an engine needs at least one instrument');
@@ -412,6 +416,8 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const codes: Record<string, number> = {};
     for (const [name, schema] of Object.entries(ENGINE_EVENTS)) codes[name] = this.log.define(schema);
     this.events = codes as EventCodes;
+    this.wantsOrderUpdates = strategy.onOrderUpdate !== Strategy.prototype.onOrderUpdate;
+    this.wantsFills = strategy.onFill !== Strategy.prototype.onFill;
     const intern = (values: readonly string[]): Int32Array => Int32Array.from(values, (value) => this.strings.intern(value));
     this.sideStrings = intern(SIDES);
     this.typeStrings = intern(ORDER_TYPES);
@@ -732,7 +738,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       this.table.status[h] = STATUS_DENIED;
       this.table.reason[h] = this.strings.intern(denial.code);
       this.logDenied(h, denial);
-      this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+      if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
       return h;
     }
     this.logSubmitted(hold ? this.events.held : this.events.submitted, h);
@@ -999,7 +1005,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.log.values[at] = h;
     this.log.values[at + 1] = venueOrderNumber;
     this.log.commit();
-    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   venueRejected(h: number, code: string, reason: string): void {
@@ -1049,7 +1055,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
         this.log.values[at] = h;
         this.log.values[at + 1] = this.strings.intern(report.venueOrderId);
         this.log.commit();
-        this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+        if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
         return;
       }
       case 'rejected': return this.onRejected(h, report.code, report.reason);
@@ -1076,7 +1082,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     v[at + 2] = this.strings.intern(reason);
     this.log.commit();
     this.onEntryDead(h);
-    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   private onTriggered(h: number): void {
@@ -1084,7 +1090,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const at = this.log.begin(this.events.triggered, this.clockUs);
     this.log.values[at] = h;
     this.log.commit();
-    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   private onEnded(h: number, status: number, reason: string): void {
@@ -1094,7 +1100,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     t.reason[h] = this.strings.intern(reason);
     this.logEnded(status === STATUS_EXPIRED ? this.events.expired : this.events.cancelled, h);
     this.onEntryDead(h);
-    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   private onModified(h: number, changes: OrderChanges): void {
@@ -1112,12 +1118,12 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     v[at + 2] = t.limitPriceTicks[h];
     v[at + 3] = t.stopPriceTicks[h];
     this.log.commit();
-    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   private onRefused(h: number, schema: number, code: string): void {
     this.logIdCode(schema, h, code);
-    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   /** An entry that ends without any fill takes its held exits with it. */
@@ -1162,15 +1168,17 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const role = t.role[h];
     if (role === ROLE_ENTRY) this.onEntryFill(h, quantity);
     else if ((role === ROLE_STOP_LOSS || role === ROLE_TAKE_PROFIT) && !this.nativeOco) this.onExitFillEmulated(h, quantity, done);
-    const view = this.fillCursor;
-    view.handle = h;
-    view.side = SIDES[side];
-    view.quantityLots = quantity;
-    view.priceTicks = priceTicks;
-    view.feeCash = feeCash;
-    view.timeUs = timeUs;
-    this.strategy.onFill(this.context, view);
-    this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    if (this.wantsFills) {
+      const view = this.fillCursor;
+      view.handle = h;
+      view.side = SIDES[side];
+      view.quantityLots = quantity;
+      view.priceTicks = priceTicks;
+      view.feeCash = feeCash;
+      view.timeUs = timeUs;
+      this.strategy.onFill(this.context, view);
+    }
+    if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
   }
 
   /**

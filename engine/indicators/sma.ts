@@ -28,32 +28,38 @@ export class Sma {
   }
 
   update(value: number): void {
-    invariant(Number.isFinite(value), 'Sma.update expects a finite value');
     const full = this.count >= this.period;
-    const outgoing = full ? this.window[this.nextSlot] : 0;
-    this.window[this.nextSlot] = value;
-    this.nextSlot = this.nextSlot + 1 === this.period ? 0 : this.nextSlot + 1;
+    const slot = this.nextSlot;
+    const outgoing = full ? this.window[slot] : 0;
+    this.window[slot] = value;
+    this.nextSlot = slot + 1 === this.period ? 0 : slot + 1;
     if (!full) this.count += 1;
-
     if (this.exact) {
       // An addition or subtraction of two safe integers is exact exactly when its true result is a safe
       // integer, and a true result outside the safe range rounds to a number outside it too, so checking
-      // each computed result detects every inexact step.
+      // each computed result detects every inexact step. (A non-finite value is not a safe integer either.)
       const withoutOutgoing = this.sum - outgoing;
       const sum = withoutOutgoing + value;
       if (Number.isSafeInteger(value) && Number.isSafeInteger(withoutOutgoing) && Number.isSafeInteger(sum)) {
         this.sum = sum;
         return;
       }
-      this.exact = false;
-      this.sum = 0;
-      this.compensation = 0;
-      // Rebuild the float sum from the window (at most once per reset, so O(1) amortized).
-      for (let index = 0; index < this.count; index += 1) this.addFloat(this.window[index]);
+      this.leaveExactMode(value);
       return;
     }
+    invariant(Number.isFinite(value), 'Sma.update expects a finite value');
     this.addFloat(-outgoing);
     this.addFloat(value);
+  }
+
+  /** The first value that is not a safe integer (or a sum that left the safe range): float sums from now on. */
+  private leaveExactMode(value: number): void {
+    invariant(Number.isFinite(value), 'Sma.update expects a finite value');
+    this.exact = false;
+    this.sum = 0;
+    this.compensation = 0;
+    // Rebuild the float sum from the window (at most once per reset, so O(1) amortized).
+    for (let index = 0; index < this.count; index += 1) this.addFloat(this.window[index]);
   }
 
   /** Neumaier's variant of Kahan summation: also exact when the addend is larger than the sum. */
