@@ -22,7 +22,7 @@
 // - Win rate = trades with pnlCash > 0 / closed trades, 0 when there are none. A trade at exactly 0 is
 //   neither a winner nor a loser.
 // - Exposure = samples with a nonzero position / samples, 0 when there are no samples.
-import { mean, std } from 'mathjs';
+import { mean, std } from 'mathjs/number';
 import { invariant, invariantFailed } from '../errors.ts';
 import { US_PER_DAY } from '../types.ts';
 
