@@ -962,6 +962,67 @@ export class Engine implements ExecutionSink {
       this.strategy.onTimer(this.context, name);
     });
   }
+
+  // --- adoption (issue 4) ---
+  // A live runtime taking over from another runner of the same session (a deposed leader) adopts what that runner
+  // left at the broker: its position and its working exits. Both come in through journaled inbound records, so a
+  // replay of the journal adopts the same things at the same point. Nothing here sends anything or calls the
+  // strategy: the strategy sees the adopted position and orders through its context from then on.
+
+  /**
+   * Takes over a position held at the broker that this engine did not trade: `quantityLots` (signed, + for a buy)
+   * at `averagePriceTicks` (a broker's average may fall between ticks). It goes through the ledger as fills
+   * without fees whose notional is the nearest whole tick-lot to quantity x average (split over two adjacent tick
+   * prices), so cash, positions and the ledger identity stay exact, and the cash spent matches the broker's.
+   */
+  adoptPosition(symbolIndex: number, quantityLots: number, averagePriceTicks: number, reason: string): void {
+    if (!(Number.isSafeInteger(quantityLots) && quantityLots !== 0)) invariantFailed(`adopted quantity must be a nonzero whole number of lots, found ${quantityLots}`);
+    if (!(Number.isFinite(averagePriceTicks) && averagePriceTicks >= 1)) invariantFailed(`adopted average price must be at least one tick, found ${averagePriceTicks}`);
+    invariant(symbolIndex >= 0 && symbolIndex < this.scales.length, `adopted symbol index ${symbolIndex} out of range`);
+    const side: Side = quantityLots > 0 ? 'buy' : 'sell';
+    const lots = Math.abs(quantityLots);
+    const notionalTickLots = Math.round(lots * averagePriceTicks);
+    const lowTicks = Math.floor(notionalTickLots / lots);
+    const highLots = notionalTickLots - lowTicks * lots;
+    if (lots - highLots > 0) this.portfolio.applyFill(symbolIndex, side, lots - highLots, lowTicks, 0, this.clockUs);
+    if (highLots > 0) this.portfolio.applyFill(symbolIndex, side, highLots, lowTicks + 1, 0, this.clockUs);
+    if (this.config.checkLedger) this.portfolio.assertConsistent();
+    this.log.append(this.clockUs, 'position.adopted', {
+      symbol: this.scales[symbolIndex].instrument.symbol, quantity: quantityLots, notional: notionalTickLots,
+      position: this.portfolio.position[symbolIndex], reason,
+    });
+  }
+
+  /**
+   * Inserts an order working at the broker into the book under its own client order id, so that later reports
+   * apply to it; an OCO pair is linked by each member's `ocoWithClientOrderId`. Its fills so far belong to the
+   * adopted position (adoptPosition), not to the ledger again. An id this engine already holds as a finished order
+   * (a standby generates the same ids for the intents its gate refused, which never reached the broker) is
+   * superseded: the adopted order takes its place and its creation sequence. Adopting over an order that is
+   * still open or held is a bug of the caller.
+   */
+  adoptOrder(request: OrderRequest, state: { status: 'accepted' | 'triggered' | 'partially-filled'; filledQuantity: number; venueOrderId?: string; role?: OrderRole }): void {
+    const symbolIndex = this.symbolIndex(request.symbol);
+    const existing = this.orders.get(request.clientOrderId);
+    if (existing !== undefined && !existing.isTerminal) invariantFailed(`adopting ${request.clientOrderId} over an order this engine holds ${existing.status}`);
+    if (!(Number.isSafeInteger(request.quantity) && request.quantity > 0)) invariantFailed(`adopted quantity must be a positive whole number of lots, found ${request.quantity}`);
+    if (!(Number.isSafeInteger(state.filledQuantity) && state.filledQuantity >= 0 && state.filledQuantity < request.quantity)) {
+      invariantFailed(`adopted filled quantity must be in [0, ${request.quantity}), found ${state.filledQuantity}`);
+    }
+    const order = new Order({ request, symbolIndex, role: state.role ?? 'plain', status: state.status, createdUs: this.clockUs, sequence: existing?.sequence ?? this.orders.size + 1 });
+    order.filledQuantity = state.filledQuantity;
+    order.venueOrderId = state.venueOrderId;
+    if (existing !== undefined) this.orders.delete(request.clientOrderId);
+    this.orders.set(order.clientOrderId, order);
+    this.open.add(order);
+    this.trackWorking(order, order.remainingQuantity);
+    this.log.append(this.clockUs, 'order.adopted', {
+      id: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, filled: order.filledQuantity,
+      tif: order.timeInForce, limit: order.limitPriceTicks ?? null, stop: order.stopPriceTicks ?? null, trail: order.trailingOffsetTicks ?? null,
+      reduceOnly: order.reduceOnly, role: order.role, epoch: order.epoch, oco: order.ocoWithClientOrderId ?? null, status: order.status,
+      venueId: order.venueOrderId ?? null, superseded: existing?.status ?? null,
+    });
+  }
 }
 
 function viewOf(order: Order, scales: InstrumentScales): OrderView {
