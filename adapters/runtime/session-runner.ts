@@ -712,11 +712,14 @@ export class SessionRunner {
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  /** Working reduce-only stop quantity protecting symbol `s`, in lots. */
+  /**
+   * Lots of symbol `s` covered by working reduce-only stops, or by a reduce-only market order already closing
+   * them (a flatten in flight, its exits cancelled: a stop beside it would be one exit too many).
+   */
   private protectionOf(s: number): number {
     let total = 0;
     for (const order of this.engine.openOrders()) {
-      if (order.symbolIndex === s && order.reduceOnly && (order.type === 'stop' || order.type === 'stop-limit' || order.type === 'trailing-stop')) total += order.remainingQuantity;
+      if (order.symbolIndex === s && order.reduceOnly && (order.type === 'stop' || order.type === 'stop-limit' || order.type === 'trailing-stop' || order.type === 'market')) total += order.remainingQuantity;
     }
     return total;
   }
