@@ -326,7 +326,6 @@ export class SessionRunner {
     } else if (held.k !== record.k || held.t !== record.t || held.s !== record.s) {
       throw new SimError('FEED_DIVERGED', `expected the feed's next record to be the ${held.k} of symbol ${held.s} at ${held.t} us the venue saw before the restart, found a ${record.k} of symbol ${record.s} at ${record.t} us`);
     }
-    if (this.stopped) return;
     this.lastMarketUs = record.t;
     this.enqueue({ k: 'apply-market', t: record.t });
   }
@@ -697,7 +696,8 @@ export class SessionRunner {
     let localSequence = 0;
     for (const id of engine.orders.keys()) localSequence = Math.max(localSequence, sequenceOf(id, idPrefix));
     if (positions.length === 0 && paired.length === 0 && sequence <= localSequence) return { positions: 0, orders: 0 };
-    this.enqueue({ k: 'adopt', t: engine.nowUs(), reason: `takeover under epoch ${engine.epoch}`, sequence, positions, orders: paired });
+    // (A standby that took over before any market record has an engine clock that has not started.)
+    this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), engine.nowUs()), reason: `takeover under epoch ${engine.epoch}`, sequence, positions, orders: paired });
     // The venue adapter follows them from now on (their later reports reach the engine under these ids).
     for (const order of paired) await venue.adopt?.(order.r, { accepted: true, quantity: order.r.quantity, filledQuantity: order.filled, filledNotionalTickLots: order.notional });
     await this.settle();
