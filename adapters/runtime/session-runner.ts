@@ -260,7 +260,8 @@ export class SessionRunner {
 
   private append(record: SessionRecord): void {
     this.journal.append(record);
-    if (record.k !== 'bar' && record.k !== 'tick' && record.k !== 'timer') this.journal.flush();
+    // Market data (and its apply-market marks) and timers ride the batch; anything else is fsync'd at once.
+    if (record.k !== 'bar' && record.k !== 'tick' && record.k !== 'apply-market' && record.k !== 'timer') this.journal.flush();
     this.appended++;
     this.options.onRecord?.(record);
     if (this.options.crashAfterRecord !== undefined && this.appended === this.options.crashAfterRecord) {
