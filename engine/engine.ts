@@ -10,14 +10,14 @@
 // the same process the engine talks to it by handle (VenueListener); any other venue gets OrderRequest objects
 // and answers with ExecutionReport objects (`onReport`), through the same handlers.
 import type {
-  BarColumns, ExecutionPort, ExecutionReport, ExecutionSink, Instrument, OrderChanges, OrderType, Side, TickColumns, TimeInForce,
+  BarColumns, ExecutionPort, ExecutionReport, ExecutionSink, Instrument, OrderChanges, OrderRequest, OrderType, Side, TickColumns, TimeInForce,
 } from './types.ts';
 import { scalesOf, toTicks, fromTicks, type InstrumentScales, CASH_UNITS_PER_CURRENCY } from './core/instruments.ts';
 import { EventQueue, type TaskRunner } from './core/event-queue.ts';
 import { StringTable } from './core/string-table.ts';
 import { calendarFor, type TradingCalendar } from './core/time.ts';
 import {
-  OrderTable, ORDER_TYPES, ROLES, SIDES, STATUSES, TIMES_IN_FORCE, codeOf,
+  OrderTable, ORDER_TYPES, ROLES, SIDES, STATUSES, TIMES_IN_FORCE, codeOf, isTerminalStatus,
   ROLE_ENTRY, ROLE_FLATTEN, ROLE_PLAIN, ROLE_STOP_LOSS, ROLE_TAKE_PROFIT, SIDE_BUY, SIDE_SELL,
   STATUS_ACCEPTED, STATUS_CANCELLED, STATUS_DENIED, STATUS_EXPIRED, STATUS_FILLED, STATUS_HELD, STATUS_PARTIAL, STATUS_REJECTED,
   STATUS_SUBMITTED, STATUS_TRIGGERED, TIF_GTC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT, TYPE_TRAILING_STOP,
@@ -412,7 +412,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.idPrefix = `${config.runId}-${config.strategyId}`;
     this.orders = new OrderBook(this.table, this.strings, this.idPrefix, config.instruments);
     this.table.nameOf = (handle) => this.orders.clientOrderId(handle);
-    this.log.setOrderIdPrefix(this.idPrefix);
+    this.log.setOrderIds(this.idPrefix, this.orders);
     const codes: Record<string, number> = {};
     for (const [name, schema] of Object.entries(ENGINE_EVENTS)) codes[name] = this.log.define(schema);
     this.events = codes as EventCodes;
@@ -714,6 +714,11 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   priceToTicks(symbolIndex: number, price: number): number {
     if (!(price > 0) || !Number.isFinite(price)) throw new SimError('BAD_PRICE', `expected a positive price, found ${price}`);
     return toTicks(price, this.scales[symbolIndex]);
+  }
+
+  /** Continue client order ids after a sequence number (ids the broker holds from another runner of the session). */
+  resumeOrderSequence(lastSequence: number): void {
+    this.orders.resumeAfter(lastSequence);
   }
 
   /**
@@ -1305,6 +1310,108 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   modifyByHandle(h: number, changes: OrderChanges): void {
     this.modifyHandle(h, changes);
   }
+
+  // --- adoption (issue 4) ---
+  // A live runtime taking over from another runner of the same session (a deposed leader) adopts what that runner
+  // left at the broker: its position and its working exits. Both come in through journaled inbound records, so a
+  // replay of the journal adopts the same things at the same point. Nothing here sends anything or calls the
+  // strategy: the strategy sees the adopted position and orders through its context from then on.
+
+  /**
+   * Takes over a position held at the broker that this engine did not trade: `quantityLots` (signed, + for a buy)
+   * at `averagePriceTicks` (a broker's average may fall between ticks). It goes through the ledger as fills
+   * without fees whose notional is the nearest whole tick-lot to quantity x average (split over two adjacent tick
+   * prices), so cash, positions and the ledger identity stay exact, and the cash spent matches the broker's.
+   */
+  adoptPosition(symbolIndex: number, quantityLots: number, averagePriceTicks: number, reason: string): void {
+    if (!(Number.isSafeInteger(quantityLots) && quantityLots !== 0)) invariantFailed(`adopted quantity must be a nonzero whole number of lots, found ${quantityLots}`);
+    if (!(Number.isFinite(averagePriceTicks) && averagePriceTicks >= 1)) invariantFailed(`adopted average price must be at least one tick, found ${averagePriceTicks}`);
+    invariant(symbolIndex >= 0 && symbolIndex < this.scales.length, `adopted symbol index ${symbolIndex} out of range`);
+    const side: Side = quantityLots > 0 ? 'buy' : 'sell';
+    const lots = Math.abs(quantityLots);
+    const notionalTickLots = Math.round(lots * averagePriceTicks);
+    const lowTicks = Math.floor(notionalTickLots / lots);
+    const highLots = notionalTickLots - lowTicks * lots;
+    if (lots - highLots > 0) this.portfolio.applyFill(symbolIndex, side, lots - highLots, lowTicks, 0, this.clockUs);
+    if (highLots > 0) this.portfolio.applyFill(symbolIndex, side, highLots, lowTicks + 1, 0, this.clockUs);
+    if (this.config.checkLedger) this.portfolio.assertConsistent();
+    this.log.append(this.clockUs, 'position.adopted', {
+      symbol: this.scales[symbolIndex].instrument.symbol, quantity: quantityLots, notional: notionalTickLots,
+      position: this.portfolio.position[symbolIndex], reason,
+    });
+  }
+
+  /**
+   * Inserts an order working at the broker into the book under its own client order id, so that later reports
+   * apply to it; an OCO pair is linked by each member's `ocoWithClientOrderId`. Its fills so far belong to the
+   * adopted position (adoptPosition), not to the ledger again. An id this engine already holds as a finished order
+   * (a standby generates the same ids for the intents its gate refused, which never reached the broker) is
+   * superseded: the adopted order takes its place and its creation sequence. Adopting over an order that is
+   * still open or held is a bug of the caller.
+   */
+  adoptOrder(request: OrderRequest, state: { status: 'accepted' | 'triggered' | 'partially-filled'; filledQuantity: number; venueOrderId?: string; role?: OrderRole }): void {
+    const symbolIndex = this.symbolIndex(request.symbol);
+    const t = this.table;
+    const existing = this.orders.handleOf(request.clientOrderId);
+    const superseded = existing >= 0 ? STATUSES[t.status[existing]] : null;
+    if (existing >= 0 && !isTerminalStatus(t.status[existing])) invariantFailed(`adopting ${request.clientOrderId} over an order this engine holds ${superseded}`);
+    if (!(Number.isSafeInteger(request.quantity) && request.quantity > 0)) invariantFailed(`adopted quantity must be a positive whole number of lots, found ${request.quantity}`);
+    if (!(Number.isSafeInteger(state.filledQuantity) && state.filledQuantity >= 0 && state.filledQuantity < request.quantity)) {
+      invariantFailed(`adopted filled quantity must be in [0, ${request.quantity}), found ${state.filledQuantity}`);
+    }
+    const fields = [symbolIndex, codeOf(SIDES, request.side), codeOf(ORDER_TYPES, request.type), codeOf(TIMES_IN_FORCE, request.timeInForce),
+      codeOf(ROLES, state.role ?? 'plain'), codeOf(STATUSES, state.status)] as const;
+    const tag = request.tag === undefined ? -1 : this.strings.intern(request.tag);
+    let h: number;
+    if (existing >= 0) {
+      // The adopted order takes the finished one's place (and its creation sequence).
+      h = existing;
+      t.write(h, ...fields, request.reduceOnly, request.quantity, orNaN(request.limitPriceTicks), orNaN(request.stopPriceTicks), orNaN(request.trailingOffsetTicks),
+        request.epoch, this.clockUs, tag);
+      t.venueOrderIds.delete(h);
+    } else {
+      // An id of this session's form at or beyond the next sequence keeps the numbering; any other is its own name.
+      const number = this.sequenceOf(request.clientOrderId);
+      if (number >= this.orders.nextNumber()) this.orders.resumeAfter(number - 1);
+      h = t.add(...fields, request.reduceOnly, request.quantity, orNaN(request.limitPriceTicks), orNaN(request.stopPriceTicks), orNaN(request.trailingOffsetTicks),
+        request.epoch, this.clockUs, tag);
+      if (this.orders.clientOrderId(h) !== request.clientOrderId) this.orders.name(h, request.clientOrderId);
+    }
+    t.filledQuantity[h] = state.filledQuantity;
+    if (state.venueOrderId !== undefined) t.venueOrderIds.set(h, state.venueOrderId);
+    // OCO: a member names its partner by client order id; a partner adopted later is linked when it arrives.
+    for (const [waiting, name] of this.adoptedOcoNames) {
+      if (name !== request.clientOrderId) continue;
+      t.oco[waiting] = h;
+      this.adoptedOcoNames.delete(waiting);
+    }
+    if (request.ocoWithClientOrderId !== undefined) {
+      const partner = this.orders.handleOf(request.ocoWithClientOrderId);
+      if (partner >= 0) t.oco[h] = partner;
+      else this.adoptedOcoNames.set(h, request.ocoWithClientOrderId);
+    }
+    this.open.add(h);
+    this.trackWorking(h, t.remaining(h));
+    const order = this.orders.at(h);
+    this.log.append(this.clockUs, 'order.adopted', {
+      id: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, filled: order.filledQuantity,
+      tif: order.timeInForce, limit: order.limitPriceTicks ?? null, stop: order.stopPriceTicks ?? null, trail: order.trailingOffsetTicks ?? null,
+      reduceOnly: order.reduceOnly, role: order.role, epoch: order.epoch, oco: request.ocoWithClientOrderId ?? null, status: order.status,
+      venueId: order.venueOrderId ?? null, superseded,
+    });
+  }
+
+  /** Adopted orders waiting for the OCO partner they name (by client order id). */
+  private readonly adoptedOcoNames = new Map<number, string>();
+
+  /** The sequence number of a client order id of this engine's form, or -1. */
+  private sequenceOf(clientOrderId: string): number {
+    const dash = `${this.idPrefix}-`;
+    if (!clientOrderId.startsWith(dash)) return -1;
+    const digits = clientOrderId.slice(dash.length);
+    return /^[1-9][0-9]*$/.test(digits) ? Number(digits) : -1;
+  }
+
 }
 
 // The views below are classes, not objects of closures: a closure is a new function per engine, so code optimized

@@ -40,6 +40,13 @@ export type FieldKind =
   /** A number after a fixed prefix: 'V' + 12. */
   | `prefixed:${string}`;
 
+/** Client order ids of order handles. */
+export interface OrderIds {
+  /** True once some id is not `${prefix}-${handle + 1}`. */
+  readonly exceptional: boolean;
+  clientOrderId(handle: number): string;
+}
+
 export interface EventSchema {
   readonly type: string;
   readonly fields: readonly (readonly [name: string, kind: FieldKind])[];
@@ -128,10 +135,24 @@ export class EventLog {
     return this.eventCount;
   }
 
-  /** How order handles print: `${prefix}-${handle + 1}`. */
-  setOrderIdPrefix(prefix: string): void {
+  /**
+   * How order handles print: `${prefix}-${handle + 1}`, or, once `ids` says some depart from that (a live
+   * runtime adopted or resumed ids), through `ids`.
+   */
+  setOrderIds(prefix: string, ids: OrderIds): void {
     this.orderIdPrefix = `${prefix}-`;
     this.orderIdPrefixJson = JSON.stringify(this.orderIdPrefix).slice(0, -1);
+    this.ids = ids;
+  }
+
+  private ids: OrderIds | null = null;
+
+  private orderId(handle: number): string {
+    return this.ids !== null && this.ids.exceptional ? this.ids.clientOrderId(handle) : this.orderIdPrefix + (handle + 1);
+  }
+
+  private orderIdJson(handle: number): string {
+    return this.ids !== null && this.ids.exceptional ? JSON.stringify(this.ids.clientOrderId(handle)) : `${this.orderIdPrefixJson}${handle + 1}"`;
   }
 
   define(schema: EventSchema): number {
@@ -256,8 +277,8 @@ export class EventLog {
       case K_STRING: return this.strings.get(value);
       case K_STRING_OR_NULL: return value < 0 ? null : this.strings.get(value);
       case K_BOOLEAN: return value === 1;
-      case K_ORDER: return this.orderIdPrefix + (value + 1);
-      case K_ORDER_OR_NULL: return value < 0 ? null : this.orderIdPrefix + (value + 1);
+      case K_ORDER: return this.orderId(value);
+      case K_ORDER_OR_NULL: return value < 0 ? null : this.orderId(value);
       default: return schema.prefixes[field] + value;
     }
   }
@@ -282,8 +303,8 @@ export class EventLog {
         case K_STRING: text += this.stringJson(value); break;
         case K_STRING_OR_NULL: text += value < 0 ? 'null' : this.stringJson(value); break;
         case K_BOOLEAN: text += value === 1 ? 'true' : 'false'; break;
-        case K_ORDER: text += `${this.orderIdPrefixJson}${value + 1}"`; break;
-        case K_ORDER_OR_NULL: text += value < 0 ? 'null' : `${this.orderIdPrefixJson}${value + 1}"`; break;
+        case K_ORDER: text += this.orderIdJson(value); break;
+        case K_ORDER_OR_NULL: text += value < 0 ? 'null' : this.orderIdJson(value); break;
         default: text += JSON.stringify(schema.prefixes[f] + value);
       }
     }

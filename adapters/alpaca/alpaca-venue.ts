@@ -40,18 +40,31 @@ export interface AlpacaVenueOptions {
   /** Operating problems that are not a report about one order (stream errors, outcomes still unknown). */
   onProblem?: (error: SimError) => void;
   /**
-   * Carry the fencing epoch on the wire as a suffix of client_order_id (`<id>.e<epoch>`), for a broker that
-   * fences on it (the AlpacaFake does). Real Alpaca does not fence: it just sees a longer id, so across
-   * processes only the leader lock keeps a deposed leader from trading. Replacements are not stamped.
+   * Carry the fencing epoch on the wire, for a broker that fences on it (the AlpacaFake does): as a suffix of the
+   * client_order_id of placements (`<id>.e<epoch>`) and replacements (`<id>.r<n>.e<epoch>`), and in the
+   * `X-Sim-Fencing-Epoch` header of cancels (a DELETE has no body). Real Alpaca does not fence: it sees longer
+   * ids and ignores the header, so across processes only the leader lock keeps a deposed leader from trading.
    */
   epochOnWire?: boolean;
 }
 
 const EPOCH_SUFFIX = /\.e\d+$/;
+/** Not Alpaca's: the fencing epoch of a cancel, for a broker that fences (the AlpacaFake). */
+export const FENCING_EPOCH_HEADER = 'X-Sim-Fencing-Epoch';
 
 /** Our client order id from a wire id that may carry an epoch suffix. */
 export function clientOrderIdOfWire(wireClientOrderId: string): string {
   return wireClientOrderId.replace(EPOCH_SUFFIX, '');
+}
+
+/** A wire client_order_id taken apart: ours, then an optional replace number, then an optional epoch. */
+export function parseWireClientOrderId(wireClientOrderId: string): { clientOrderId: string; replace?: number; epoch?: number } {
+  const match = /^(.*?)(?:\.r(\d+))?(?:\.e(\d+))?$/.exec(wireClientOrderId)!;
+  return {
+    clientOrderId: match[1],
+    ...(match[2] === undefined ? {} : { replace: Number(match[2]) }),
+    ...(match[3] === undefined ? {} : { epoch: Number(match[3]) }),
+  };
 }
 
 /** An order as the venue sees it, in our units, for startup reconciliation. */
@@ -66,6 +79,16 @@ export interface VenueOrderSnapshot {
   status: OrderStatus;
   limitPriceTicks?: number;
   stopPriceTicks?: number;
+}
+
+/** An open order of the session at the venue, as a request our engine could adopt (see fetchSessionOrders). */
+export interface SessionHeldOrder {
+  request: OrderRequest;
+  status: 'accepted' | 'partially-filled';
+  filledQuantity: number;
+  filledNotionalTickLots: number;
+  venueOrderId: string;
+  ocoRole?: 'take-profit' | 'stop-loss';
 }
 
 export interface VenuePositionSnapshot {
@@ -117,6 +140,8 @@ interface TrackedOrder {
    */
   venueFills: Map<string, { lots: number; notional: number }>;
   cancelWanted: boolean;
+  /** The fencing epoch the wanted cancel was asked under (sent with it once the placement settles). */
+  cancelEpoch: number | undefined;
   replaceCount: number;
 }
 
@@ -124,6 +149,9 @@ interface TrackedOrder {
 interface OrderView {
   id: string;
   clientOrderId: string;
+  orderClass: string | null;
+  timeInForce: string | null;
+  trailPrice: string | null;
   status: AlpacaOrderStatus;
   symbol: string;
   side: 'buy' | 'sell';
@@ -241,9 +269,14 @@ export class AlpacaVenue implements ExecutionPort {
     void this.track(this.place(order, () => this.simpleOrderBody(request, instrument)));
   }
 
-  cancel(clientOrderId: string): void {
+  /** `epoch`: of the tenure cancelling; refused here when older than the newest sent, and sent on the wire too. */
+  cancel(clientOrderId: string, epoch?: number): void {
     const order = this.tracked.get(clientOrderId);
     const now = this.options.clock.nowUs();
+    if (this.staleEpoch(epoch)) {
+      this.emit({ type: 'cancel-rejected', clientOrderId, code: 'STALE_EPOCH', reason: `expected fencing epoch >= ${this.newestEpoch}, found ${epoch}`, timeUs: now });
+      return;
+    }
     if (order === undefined) {
       this.emit({ type: 'cancel-rejected', clientOrderId, code: 'UNKNOWN_ORDER', reason: `expected a known client order id, found ${clientOrderId}`, timeUs: now });
       return;
@@ -253,18 +286,38 @@ export class AlpacaVenue implements ExecutionPort {
       return;
     }
     order.cancelWanted = true;
+    order.cancelEpoch = epoch;
     // While the placement is unsettled there is no venue id yet; the cancel goes out once there is one.
     if (order.venueOrderId !== null && order.phase === 'open') void this.track(this.sendCancel(order));
   }
 
-  modify(clientOrderId: string, changes: OrderChanges): void {
+  /** `epoch` as for cancel; the replacement's client_order_id carries it (epochOnWire). */
+  modify(clientOrderId: string, changes: OrderChanges, epoch?: number): void {
     const order = this.tracked.get(clientOrderId);
     const now = this.options.clock.nowUs();
+    if (this.staleEpoch(epoch)) {
+      this.emit({ type: 'modify-rejected', clientOrderId, code: 'STALE_EPOCH', reason: `expected fencing epoch >= ${this.newestEpoch}, found ${epoch}`, timeUs: now });
+      return;
+    }
     if (order === undefined || order.venueOrderId === null || order.phase !== 'open') {
       this.emit({ type: 'modify-rejected', clientOrderId, code: order === undefined ? 'UNKNOWN_ORDER' : 'ORDER_NOT_OPEN', reason: `expected an open order with a venue id, found ${order === undefined ? 'none' : order.phase}`, timeUs: now });
       return;
     }
-    void this.track(this.sendReplace(order, changes));
+    void this.track(this.sendReplace(order, changes, epoch));
+  }
+
+  /** An epoch older than the newest this process has sent under (a newer one becomes the newest). */
+  private staleEpoch(epoch: number | undefined): boolean {
+    if (epoch === undefined) return false;
+    if (epoch < this.newestEpoch) return true;
+    this.newestEpoch = epoch;
+    return false;
+  }
+
+  /** Request options carrying a cancel's fencing epoch (epochOnWire), or none. */
+  private fencingHeaders(epoch: number | undefined): trading.InitOverrideFunction | undefined {
+    if (!this.options.epochOnWire || epoch === undefined) return undefined;
+    return async ({ init }) => ({ headers: { ...(init.headers as Record<string, string>), [FENCING_EPOCH_HEADER]: String(epoch) } });
   }
 
   // ----------------------------------------------------------------------------------------------------
@@ -358,11 +411,11 @@ export class AlpacaVenue implements ExecutionPort {
    * Cancels an order by the venue's id that this process does not track (an orphan an earlier process or another
    * runner left open). Cancel is idempotent at the venue, so a bounded retry after an unknown outcome is safe.
    */
-  async cancelUntracked(venueOrderId: string): Promise<void> {
+  async cancelUntracked(venueOrderId: string, epoch?: number): Promise<void> {
     for (let attempt = 1; attempt <= CANCEL_ATTEMPTS_MAX; attempt += 1) {
       try {
         await this.bucket.take();
-        await this.orders.deleteOrderByOrderID({ orderId: venueOrderId });
+        await this.orders.deleteOrderByOrderID({ orderId: venueOrderId }, this.fencingHeaders(epoch));
         return;
       } catch (error) {
         const status = httpStatus(error);
@@ -416,6 +469,81 @@ export class AlpacaVenue implements ExecutionPort {
     const views = (await this.orders.getAllOrders({ status: 'open', nested: true, limit: 500, direction: 'asc' })).map(toView);
     const flat = views.flatMap((view) => [view, ...view.legs]).filter((view) => !['filled', 'canceled', 'expired', 'replaced', 'rejected'].includes(view.status));
     return flat.filter((view) => this.instruments.has(view.symbol)).map((view) => this.snapshotOf(view));
+  }
+
+  /**
+   * For a takeover by another runner of this session: the venue's open orders whose client order ids (ours,
+   * suffixes removed) start with `prefix`, rebuilt as the requests our engine would have sent, and our ids among
+   * the venue's newest orders of any status (so that new ids continue after them). An `oco` order becomes its
+   * two members: the take-profit under the order's own id, the stop leg under its own id when a replace gave it
+   * ours, else `<take-profit id>-oco-stop` (its wire id is the venue's; it is found through its take-profit). A
+   * replaced order is its current terms over its whole chain (quantity and fills include the replaced ones), and
+   * its `epoch` is that of its first placement, which lookups by client order id go through.
+   */
+  async fetchSessionOrders(prefix: string): Promise<{ open: SessionHeldOrder[]; clientOrderIds: string[] }> {
+    await this.bucket.take();
+    const views = (await this.orders.getAllOrders({ status: 'all', nested: true, limit: 500, direction: 'desc' })).map(toView);
+    const byVenueId = new Map<string, OrderView>();
+    for (const view of views) for (const member of [view, ...view.legs]) byVenueId.set(member.id, member);
+    const clientOrderIds: string[] = [];
+    for (const member of byVenueId.values()) {
+      const ours = parseWireClientOrderId(member.clientOrderId).clientOrderId;
+      if (ours.startsWith(prefix)) clientOrderIds.push(ours);
+    }
+    const open: SessionHeldOrder[] = [];
+    // Oldest first, as the engine would have sent them.
+    for (const view of [...views].reverse()) {
+      const clientOrderId = parseWireClientOrderId(view.clientOrderId).clientOrderId;
+      if (!clientOrderId.startsWith(prefix) || !isWorking(view.status) || !this.instruments.has(view.symbol)) continue;
+      const instrument = this.instruments.get(view.symbol)!;
+      // The first placement of the chain: its wire id carries the epoch lookups use.
+      let root = view;
+      const ancestors: OrderView[] = [];
+      for (let hop = 0; root.replaces !== null; hop += 1) {
+        if (hop >= REPLACE_CHAIN_MAX) throw new SimError('VENUE_REPLACE_CHAIN', `expected at most ${REPLACE_CHAIN_MAX} replacements of ${view.clientOrderId}, found more`);
+        let previous = byVenueId.get(root.replaces);
+        if (previous === undefined) {
+          await this.bucket.take();
+          previous = toView(await this.orders.getOrderByOrderID({ orderId: root.replaces }));
+        }
+        ancestors.unshift(previous);
+        root = previous;
+      }
+      const epoch = parseWireClientOrderId(root.clientOrderId).epoch ?? 0;
+      const legs = view.orderClass === 'oco' ? view.legs.filter((leg) => leg.type !== 'limit') : [];
+      const leg = legs.find((member) => isWorking(member.status));
+      const legParsed = leg === undefined ? null : parseWireClientOrderId(leg.clientOrderId).clientOrderId;
+      const legId = legParsed === null ? undefined : legParsed.startsWith(prefix) ? legParsed : `${clientOrderId}-oco-stop`;
+      open.push(this.heldOrderOf(view, ancestors, instrument, { clientOrderId, epoch, ocoWithClientOrderId: legId, ocoRole: legId === undefined ? undefined : 'take-profit' }));
+      if (leg !== undefined && legId !== undefined) {
+        const legAncestors = legs.filter((member) => member !== leg && member.status === 'replaced');
+        open.push(this.heldOrderOf(leg, legAncestors, instrument, { clientOrderId: legId, epoch, ocoWithClientOrderId: clientOrderId, ocoRole: 'stop-loss' }));
+      }
+    }
+    return { open, clientOrderIds };
+  }
+
+  private heldOrderOf(view: OrderView, ancestors: readonly OrderView[], instrument: Instrument, identity: { clientOrderId: string; epoch: number; ocoWithClientOrderId: string | undefined; ocoRole: 'take-profit' | 'stop-loss' | undefined }): SessionHeldOrder {
+    const lots = (text: string | null, what: string): number => decimalToScaled(text ?? '0', instrument.lotScale, 'nearest', `${what} of ${view.id}`);
+    const ticks = (text: string | null, what: string): number | undefined => (text === null ? undefined : decimalToScaled(text, instrument.priceScale, 'nearest', `${what} of ${view.id}`));
+    const notionalOf = (member: OrderView): number => Math.round((decimalToScaled(member.filledAvgPrice ?? '0', instrument.priceScale + 6, 'nearest', `filled_avg_price of ${member.id}`) / 1e6) * lots(member.filledQty, 'filled_qty'));
+    let filledQuantity = lots(view.filledQty, 'filled_qty');
+    let filledNotionalTickLots = notionalOf(view);
+    for (const ancestor of ancestors) {
+      filledQuantity += lots(ancestor.filledQty, 'filled_qty');
+      filledNotionalTickLots += notionalOf(ancestor);
+    }
+    const quantity = lots(view.qty, 'qty') + filledQuantity - lots(view.filledQty, 'filled_qty');
+    const timeInForce = view.timeInForce === 'day' ? 'day' : view.timeInForce === 'ioc' || view.timeInForce === 'fok' ? 'ioc' : 'gtc';
+    const request: OrderRequest = {
+      clientOrderId: identity.clientOrderId, symbol: view.symbol, side: view.side, type: engineType(view.type), quantity, timeInForce,
+      limitPriceTicks: ticks(view.limitPrice, 'limit_price'), stopPriceTicks: ticks(view.stopPrice, 'stop_price'), trailingOffsetTicks: ticks(view.trailPrice, 'trail_price'),
+      reduceOnly: false, ocoWithClientOrderId: identity.ocoWithClientOrderId, epoch: identity.epoch,
+    };
+    return {
+      request, status: view.status === 'partially_filled' ? 'partially-filled' : 'accepted', filledQuantity, filledNotionalTickLots, venueOrderId: view.id,
+      ...(identity.ocoRole === undefined ? {} : { ocoRole: identity.ocoRole }),
+    };
   }
 
   async fetchPositions(): Promise<VenuePositionSnapshot[]> {
@@ -475,7 +603,7 @@ export class AlpacaVenue implements ExecutionPort {
   // Placement
 
   private startTracking(request: OrderRequest, instrument: Instrument, wireClientOrderId: string): TrackedOrder {
-    const order: TrackedOrder = { request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, quantityLots: request.quantity, filledLots: 0, venueFills: new Map(), cancelWanted: false, replaceCount: 0 };
+    const order: TrackedOrder = { request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, quantityLots: request.quantity, filledLots: 0, venueFills: new Map(), cancelWanted: false, cancelEpoch: undefined, replaceCount: 0 };
     this.tracked.set(request.clientOrderId, order);
     if (this.tracked.size > TRACKED_ORDERS_MAX) this.forgetFinished();
     return order;
@@ -662,7 +790,7 @@ export class AlpacaVenue implements ExecutionPort {
       try {
         await this.bucket.take();
         // Cancel is idempotent at the venue, so retrying it after an unknown outcome is safe.
-        await this.orders.deleteOrderByOrderID({ orderId: order.venueOrderId! });
+        await this.orders.deleteOrderByOrderID({ orderId: order.venueOrderId! }, this.fencingHeaders(order.cancelEpoch));
         return; // the `canceled` event (or catch-up) reports it
       } catch (error) {
         const status = httpStatus(error);
@@ -678,12 +806,13 @@ export class AlpacaVenue implements ExecutionPort {
     this.emit({ type: 'cancel-rejected', clientOrderId: order.request.clientOrderId, code: 'VENUE_TIMEOUT', reason: `expected the cancel to reach the venue within ${CANCEL_ATTEMPTS_MAX} attempts, found no answer`, timeUs: this.options.clock.nowUs() });
   }
 
-  private async sendReplace(order: TrackedOrder, changes: OrderChanges): Promise<void> {
+  private async sendReplace(order: TrackedOrder, changes: OrderChanges, epoch: number | undefined): Promise<void> {
     const { instrument } = order;
     order.replaceCount += 1;
     // A fresh client_order_id per replace (Alpaca keeps them unique) that still names our order, so an
-    // unknown outcome can be settled by lookup just like a placement.
-    const wireClientOrderId = `${order.request.clientOrderId}.r${order.replaceCount}`;
+    // unknown outcome can be settled by lookup just like a placement; with the epoch when it rides on the wire.
+    const stamp = this.options.epochOnWire && epoch !== undefined ? `.e${epoch}` : '';
+    const wireClientOrderId = `${order.request.clientOrderId}.r${order.replaceCount}${stamp}`;
     // The replacement is a fresh order: its qty is what is left to fill. Always sent, because Alpaca otherwise
     // reuses the original qty even after partial fills (alpacahq/Alpaca-API#165).
     const totalLots = changes.quantity ?? order.quantityLots;
@@ -852,6 +981,11 @@ function engineType(type: string): OrderType {
   return type === 'stop_limit' ? 'stop-limit' : type === 'trailing_stop' ? 'trailing-stop' : (type as OrderType);
 }
 
+/** Working at the venue (held bracket legs are not: they wait for their parent). */
+function isWorking(status: AlpacaOrderStatus): boolean {
+  return status === 'new' || status === 'accepted' || status === 'partially_filled' || status === 'pending_new' || status === 'pending_replace' || status === 'pending_cancel' || status === 'accepted_for_bidding' || status === 'calculated';
+}
+
 function engineStatus(status: AlpacaOrderStatus): OrderStatus {
   switch (status) {
     case 'new': case 'accepted': case 'pending_replace': case 'pending_cancel': case 'accepted_for_bidding': case 'calculated': case 'suspended': return 'accepted';
@@ -870,7 +1004,8 @@ function toView(order: trading.Order | trading.OrderLeg): OrderView {
   const text = (value: unknown): string | null => (value === undefined || value === null ? null : String(value));
   const legs = Array.isArray(raw.legs) ? (raw.legs as trading.OrderLeg[]).map(toView) : [];
   return {
-    id: String(raw.id), clientOrderId: String(raw.clientOrderId ?? ''), status: raw.status as AlpacaOrderStatus,
+    id: String(raw.id), clientOrderId: String(raw.clientOrderId ?? ''), orderClass: text(raw.orderClass), timeInForce: text(raw.timeInForce), trailPrice: text(raw.trailPrice),
+    status: raw.status as AlpacaOrderStatus,
     symbol: String(raw.symbol), side: raw.side as 'buy' | 'sell', type: String(raw.type ?? raw.orderType),
     qty: text(raw.qty), filledQty: text(raw.filledQty) ?? '0', filledAvgPrice: text(raw.filledAvgPrice),
     limitPrice: text(raw.limitPrice), stopPrice: text(raw.stopPrice), replacedBy: text(raw.replacedBy), replaces: text(raw.replaces), legs,

@@ -1,6 +1,8 @@
 // The Alpaca adapter as a runtime venue: reports go to the runner's callback, reconciliation reads the broker's
 // orders and positions through the same adapter, and orders placed by an earlier process of the session are
-// adopted (tracked again by client order id, OCO stop legs through their take-profit sibling).
+// adopted (tracked again by client order id, OCO stop legs through their take-profit sibling). At a takeover,
+// the session's open orders are listed as requests a new leader can adopt (fetchSessionOrders). Cancels and
+// modifies carry the sending tenure's fencing epoch (on the wire with epochOnWire).
 //
 // Test mode (`marketEchoUrl`): each market record is also pushed to an AlpacaFake's loopback-only test endpoint,
 // so that the fake's matcher sees the prices the runner's feed sees, in step: our requests in flight finish
@@ -9,7 +11,7 @@ import { SimError, type Clock, type ExecutionReport, type Instrument, type Order
 import { AlpacaVenue } from '../alpaca/index.ts';
 import { TEST_TRADES_PATH } from '../alpaca/fake/alpaca-fake.ts';
 import type { MarketRecord } from './session-records.ts';
-import type { AdoptedOrderState, RuntimeVenue, VenuePosition } from './runtime-venue.ts';
+import type { AdoptedOrderState, RuntimeVenue, SessionOrders, VenuePosition } from './runtime-venue.ts';
 
 export interface AlpacaRuntimeVenueOptions {
   readonly keyId: string;
@@ -56,13 +58,14 @@ export class AlpacaRuntimeVenue implements RuntimeVenue {
   }
 
   submit(request: OrderRequest): void { this.venue.submit(request); }
-  cancel(clientOrderId: string): void { this.venue.cancel(clientOrderId); }
-  modify(clientOrderId: string, changes: OrderChanges): void { this.venue.modify(clientOrderId, changes); }
+  cancel(clientOrderId: string, epoch?: number): void { this.venue.cancel(clientOrderId, epoch); }
+  modify(clientOrderId: string, changes: OrderChanges, epoch?: number): void { this.venue.modify(clientOrderId, changes, epoch); }
   lookupByClientOrderId(clientOrderId: string, request?: OrderRequest) { return this.venue.lookupByClientOrderId(clientOrderId, request); }
   adopt(request: OrderRequest, known: AdoptedOrderState): Promise<boolean> { return this.venue.adopt(request, known); }
   fetchOpenOrders() { return this.venue.fetchOpenOrders(); }
-  cancelOrphan(venueOrderId: string): Promise<void> { return this.venue.cancelUntracked(venueOrderId); }
-  async fetchPositions(): Promise<VenuePosition[]> { return (await this.venue.fetchPositions()).map((p) => ({ symbol: p.symbol, quantity: p.quantity })); }
+  cancelOrphan(venueOrderId: string, epoch?: number): Promise<void> { return this.venue.cancelUntracked(venueOrderId, epoch); }
+  async fetchPositions(): Promise<VenuePosition[]> { return (await this.venue.fetchPositions()).map((p) => ({ symbol: p.symbol, quantity: p.quantity, averagePriceTicks: p.averagePriceTicks })); }
+  fetchSessionOrders(clientOrderIdPrefix: string): Promise<SessionOrders> { return this.venue.fetchSessionOrders(clientOrderIdPrefix); }
   catchUp(): Promise<void> { return this.venue.catchUp(); }
   idle(): Promise<void> { return this.venue.idle(); }
   close(): Promise<void> { return this.venue.close(); }

@@ -1,6 +1,7 @@
 // Runs a session under a Redis leader lock: the runner starts on standby, leads from the moment the lock is
-// acquired (reconciling first, under the new epoch) and stops sending the moment it is lost, whether the lock
-// says so (onLost) or the runner finds the lease's local deadline passed before applying the next record.
+// acquired (reconciling first, under the new epoch, taking over what a previous leader left at the broker) and
+// stops sending the moment it is lost, whether the lock says so (onLost) or the runner finds the lease's local
+// deadline passed before applying the next record.
 // Readiness (/ready) follows the lock itself and the runner's reconciliation.
 import { Redis } from 'ioredis';
 import { SimError } from '../../engine/index.ts';
@@ -46,7 +47,7 @@ export class SessionLeadership {
         log(`sim: leader lock acquired, epoch ${epoch}; reconciling`);
         options.metrics?.setReconciled(false);
         getRunner().onAcquired(epoch).then((summary) => {
-          log(`sim: reconciled under epoch ${epoch}: resent ${summary.resent}, adopted ${summary.adopted}, cancelled ${summary.cancelledOrphans} orphan orders, protected ${summary.protectedPositions} positions`);
+          log(`sim: reconciled under epoch ${epoch}: resent ${summary.resent}, adopted ${summary.adopted} orders and ${summary.adoptedPositions} positions, cancelled ${summary.cancelledOrphans} orphan orders, protected ${summary.protectedPositions} positions`);
           // Still this tenure? A lock lost meanwhile leaves readiness off.
           if (lock.isLeader() && lock.epoch() === epoch) options.metrics?.setReconciled(true);
         }, (error: unknown) => options.onFatal(error instanceof Error ? error : new Error(String(error))));

@@ -3,7 +3,7 @@
 // in the same order), or show the first difference.
 import { SimError } from '../../engine/index.ts';
 import { Journal } from '../journal/index.ts';
-import { intentKey, type SessionRecord } from './session-records.ts';
+import { intentKey, isInbound, type SessionRecord } from './session-records.ts';
 import { replayJournal } from './session-runner.ts';
 
 export interface SessionReplayResult {
@@ -34,7 +34,8 @@ export function replaySession(file: string): SessionReplayResult {
     }
   }
   return {
-    file, runId: header.runId, strategy: header.strategy, inboundRecords: records.filter((r) => r.k !== 'session' && r.k !== 'submit' && r.k !== 'cancel' && r.k !== 'modify' && r.k !== 'reconciled').length,
+    // A market record journaled ahead for the paper broker and its apply-market mark count once.
+    file, runId: header.runId, strategy: header.strategy, inboundRecords: records.filter((r) => isInbound(r) && r.k !== 'apply-market').length,
     intents: journaled.length, identical: firstDifference === null, firstDifference, runDigest: core.engine.log.digest(), tornTailBytes,
   };
 }

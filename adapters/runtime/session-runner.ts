@@ -11,6 +11,36 @@
 // Under a leader lock (`leader: { leader: false }`), the session starts on standby (journaled), reconciles on
 // each acquisition before market records resume, and stops sending on a loss, or as soon as the lock's local
 // deadline is found passed before the next record (`leadershipCheck`).
+//
+// Takeover (issue 4). A standby's engine has seen the market but only its own refused intents; the runner it
+// replaces may have left a position and its protective exits at the broker. On each acquisition, after its own
+// orders are settled, the runner compares the broker's positions with its engine's: where they differ, another
+// runner of the session traded, and the difference is adopted (at the broker's average price), together with the
+// session's open orders there that reduce the broker's position (its exits: OCO pairs stay pairs, the engine then
+// follows their reports, the broker keeps cancelling one leg when the other fills). The session's other orders the
+// engine does not hold are cancelled as orphans, as before. All of it comes in as one journaled `adopt` record,
+// so a replay and a crash recovery adopt the same at the same point, and the strategy sees the position like any
+// other (it may sell it, modify or cancel the exits). Outside a takeover a differing position still refuses the
+// start: then something outside the session traded. Positions and orders are read in one consistent snapshot
+// (positions read before and after the orders agree, bounded retries).
+// Client order ids: both runners share the run id, so the standby generated, for intents its gate refused, the
+// same ids the leader sent (`<run>-<strategy>-<n>`, on the wire `.e<epoch>` with epochOnWire). Adopted orders keep
+// the ids the broker knows them by, each superseding the standby's refused (finished, never sent) order of that
+// id; an id the engine holds open is never adopted over. The OCO stop leg's own id is not on the broker's wire
+// (it rides on its take-profit), so it is adopted as `<take-profit id>-oco-stop`, which the engine never
+// generates; it is looked up through its take-profit, like any OCO stop leg. Then the engine's id sequence
+// continues after the highest sequence of the session the broker holds (`adopt.sequence`), so no id the broker
+// has seen is reused, even without the epoch on the wire (Alpaca's ids are unique account-wide).
+//
+// In-process venue (the paper broker, `rebuiltFromJournal`): its state dies with the process. It is a
+// deterministic function of the calls it receives, so the journal holds all of them: each market record is
+// journaled `venueFirst` before the venue sees it (the engine applies it at the following `apply-market` record,
+// after the venue's reports about it, as live), and every submit, cancel and modify before it is sent. A restart
+// rebuilds the venue by calling it again from the journal, checking each report it produces against the journal
+// (rebuildVenue), and carries on exactly where the crashed process stopped. Persisting the broker's state instead
+// would mean serializing the engine's simulated venue from outside it; the journal already holds its inputs.
+// Reconciliation that sends a batch (resends, regenerated intents) sends it as one step while the reports it
+// causes wait for the batch, so the journal order is the same whatever the venue, and a rebuild can repeat it.
 import {
   SimError, type ExecutionReport, type Instrument, type Order, type StrategyDefinition, resolveParams,
 } from '../../engine/index.ts';
@@ -21,10 +51,13 @@ import { Journal } from '../journal/index.ts';
 import { toRiskLimits, type RiskOptions } from '../replay/run-replay.ts';
 import { SessionCore } from './session-core.ts';
 import {
-  SESSION_FORMAT_VERSION, intentKey, isInbound, isOutbound, type InboundRecord, type MarketRecord, type ModifyRecord, type OutboundRecord, type SessionHeader,
-  type SessionRecord,
+  SESSION_FORMAT_VERSION, SESSION_FORMATS_READABLE, intentKey, isAppliedMarket, isInbound, isOutbound, type AdoptedOrder, type InboundRecord,
+  type MarketRecord, type ModifyRecord, type OutboundRecord, type ReportRecord, type SessionHeader, type SessionRecord,
 } from './session-records.ts';
-import type { RuntimeVenue } from './runtime-venue.ts';
+import type { RuntimeVenue, VenuePosition } from './runtime-venue.ts';
+
+/** Bound on reading a consistent snapshot of the broker at a takeover. */
+const TAKEOVER_SNAPSHOT_ATTEMPTS_MAX = 3;
 
 export interface SessionConfig {
   readonly runId: string;
@@ -66,6 +99,8 @@ export interface ReconcileSummary {
   readonly adopted: number;
   readonly cancelledOrphans: number;
   readonly protectedPositions: number;
+  /** Positions taken over from another runner of the session (a takeover's `adopt` record). */
+  readonly adoptedPositions: number;
 }
 
 function headerOf(config: SessionConfig): SessionHeader {
@@ -95,7 +130,7 @@ export function replayJournal(records: readonly SessionRecord[], capabilities: R
 } {
   const header = records[0];
   if (!header || header.k !== 'session') throw new SimError('SESSION_NO_HEADER', `expected a session header as the first journal record, found ${header ? header.k : 'an empty journal'}`);
-  if (header.version !== SESSION_FORMAT_VERSION) throw new SimError('SESSION_VERSION', `expected session format ${SESSION_FORMAT_VERSION}, found ${header.version}`);
+  if (!SESSION_FORMATS_READABLE.includes(header.version)) throw new SimError('SESSION_VERSION', `expected session format ${SESSION_FORMATS_READABLE.join(' or ')}, found ${header.version}`);
   const regenerated: OutboundRecord[] = [];
   const journaled: OutboundRecord[] = [];
   const { core } = buildCore(header, capabilities, (record) => regenerated.push(record), { leader: true, epoch: 0 }, resolveStrategy);
@@ -122,11 +157,16 @@ export class SessionRunner {
   private readonly options: SessionRunnerOptions;
   private readonly inbox: InboundRecord[] = [];
   private draining = false;
+  /** While an in-process venue is rebuilt from the journal, its reports go here instead (rebuildVenue). */
+  private venueSink: ((report: ExecutionReport) => void) | null = null;
   private appended = 0;
   private stopped = false;
   reconciled = false;
   lastMarketUs = -Infinity;
-  /** Market records the journal held when this process opened it: a restarted feed skips that many. */
+  /**
+   * Market records the engine had applied when this process opened the journal: a restarted feed skips that many.
+   * (A venue-first record the venue saw but the engine had not applied yet is the next one the feed delivers.)
+   */
   marketRecordsJournaled = 0;
   private standbyRecordPending = false;
   private replayedAtOpen = 0;
@@ -190,7 +230,7 @@ export class SessionRunner {
     }
     runner.unresolvedModifies = [...unresolved.values()];
     for (const record of records) {
-      if (record.k === 'bar' || record.k === 'tick') {
+      if (isAppliedMarket(record)) {
         runner.marketRecordsJournaled++;
         runner.lastMarketUs = record.t;
       }
@@ -198,22 +238,30 @@ export class SessionRunner {
     if (!recovered) runner.append(header);
     core.redirect((record) => runner.sendOutbound(record));
     await options.venue.connect((report) => runner.onVenueReport(report));
-    const notReconciled = { recovered, replayedRecords: records.length, resent: 0, adopted: 0, cancelledOrphans: 0, protectedPositions: 0 };
-    if (options.leader !== undefined && !options.leader.leader) {
-      // Standby: the journal says so before anything else this process applies; reconciliation waits for the lock.
-      runner.standbyRecordPending = true;
+    const notReconciled = { recovered, replayedRecords: records.length, resent: 0, adopted: 0, cancelledOrphans: 0, protectedPositions: 0, adoptedPositions: 0 };
+    const standby = options.leader !== undefined && !options.leader.leader;
+    // Standby: the journal says so before anything else this process applies; reconciliation waits for the lock.
+    if (standby) runner.standbyRecordPending = true;
+    if (recovered && options.venue.rebuiltFromJournal === true) {
+      // The in-process venue starts empty: call it again as the journal says it was called. A standby does not
+      // send what the engine regenerated; its first tenure's reconciliation does.
+      runner.rebuildVenue(records, standby ? [] : pending);
+      if (!standby) pending = [];
+    }
+    if (standby) {
       runner.replayedAtOpen = records.length;
       runner.pendingAtOpen = pending;
       return { runner, summary: notReconciled };
     }
-    const summary = recovered ? await runner.reconcile(records.length, pending) : { ...notReconciled, replayedRecords: 0 };
+    const summary = recovered ? await runner.reconcile(records.length, pending, false) : { ...notReconciled, replayedRecords: 0 };
     runner.reconciled = true;
     return { runner, summary };
   }
 
   private append(record: SessionRecord): void {
     this.journal.append(record);
-    if (record.k !== 'bar' && record.k !== 'tick' && record.k !== 'timer') this.journal.flush();
+    // Market data (and its apply-market marks) and timers ride the batch; anything else is fsync'd at once.
+    if (record.k !== 'bar' && record.k !== 'tick' && record.k !== 'apply-market' && record.k !== 'timer') this.journal.flush();
     this.appended++;
     this.options.onRecord?.(record);
     if (this.options.crashAfterRecord !== undefined && this.appended === this.options.crashAfterRecord) {
@@ -230,13 +278,24 @@ export class SessionRunner {
   private sendToVenue(record: OutboundRecord): void {
     switch (record.k) {
       case 'submit': this.venue.submit(record.r); break;
-      case 'cancel': this.venue.cancel(record.id); break;
-      case 'modify': this.venue.modify(record.id, record.c); break;
+      case 'cancel': this.venue.cancel(record.id, record.epoch); break;
+      case 'modify': this.venue.modify(record.id, record.c, record.epoch); break;
     }
   }
 
+  /** An intent going out again (or for the first time) now: under the current tenure's epoch. */
+  private stampEpoch(record: OutboundRecord): OutboundRecord {
+    const epoch = this.engine.epoch;
+    return record.k === 'submit' ? { ...record, r: { ...record.r, epoch } } : { ...record, epoch };
+  }
+
+  private reportRecord(report: ExecutionReport): ReportRecord {
+    return { k: 'report', t: Math.max(this.options.nowUs(), this.engine.nowUs()), r: report };
+  }
+
   private onVenueReport(report: ExecutionReport): void {
-    this.enqueue({ k: 'report', t: Math.max(this.options.nowUs(), this.engine.nowUs()), r: report });
+    if (this.venueSink !== null) this.venueSink(report);
+    else this.enqueue(this.reportRecord(report));
   }
 
   /**
@@ -247,9 +306,29 @@ export class SessionRunner {
     if (this.stopped) return;
     // Trading waits while a new tenure reconciles.
     if (this.reconciling !== null) return this.reconciling.then(() => this.pushMarket(record));
+    if (this.venue.rebuiltFromJournal === true) return this.pushMarketVenueFirst(record);
     const seen = this.venue.onMarket?.(record);
     if (seen instanceof Promise) return seen.then(() => this.enqueueMarket(record));
     this.enqueueMarket(record);
+  }
+
+  /**
+   * In-process venue: the record is journaled before the venue sees it, the venue's reports follow, then the
+   * engine applies it (`apply-market`). A record the venue saw before a crash, which the engine never applied,
+   * comes again from the restarted feed: the engine applies it now, and the venue does not see it twice.
+   */
+  private pushMarketVenueFirst(record: MarketRecord): void {
+    const held = this.core.heldMarket;
+    if (held === null) {
+      this.enqueue({ ...record, venueFirst: true } as MarketRecord);
+      if (this.venue.onMarket?.(record) instanceof Promise) {
+        throw new SimError('VENUE_NOT_IN_PROCESS', 'expected an in-process venue (rebuilt from the journal) to see market records synchronously, found a promise');
+      }
+    } else if (held.k !== record.k || held.t !== record.t || held.s !== record.s) {
+      throw new SimError('FEED_DIVERGED', `expected the feed's next record to be the ${held.k} of symbol ${held.s} at ${held.t} us the venue saw before the restart, found a ${record.k} of symbol ${record.s} at ${record.t} us`);
+    }
+    this.lastMarketUs = record.t;
+    this.enqueue({ k: 'apply-market', t: record.t });
   }
 
   private enqueueMarket(record: MarketRecord): void {
@@ -274,7 +353,7 @@ export class SessionRunner {
   async onAcquired(epoch: number): Promise<ReconcileSummary> {
     const work = (async () => {
       this.pushLeadership(true, epoch, 'lock acquired');
-      const summary = await this.reconcile(this.replayedAtOpen, this.pendingAtOpen);
+      const summary = await this.reconcile(this.replayedAtOpen, this.pendingAtOpen, true);
       this.pendingAtOpen = [];
       this.reconciled = true;
       return summary;
@@ -295,7 +374,11 @@ export class SessionRunner {
 
   private enqueue(record: InboundRecord): void {
     this.inbox.push(record);
-    if (this.draining) return;
+    if (!this.draining) this.drainInbox();
+  }
+
+  /** Journal and apply what is waiting, in order, including what arrives meanwhile. */
+  private drainInbox(): void {
     this.draining = true;
     try {
       for (let record = this.inbox.shift(); record !== undefined; record = this.inbox.shift()) {
@@ -332,7 +415,108 @@ export class SessionRunner {
     await this.venue.close();
   }
 
-  private async reconcile(replayedRecords: number, pending: readonly OutboundRecord[]): Promise<ReconcileSummary> {
+  /**
+   * Rebuilds an in-process venue (`rebuiltFromJournal`) after a restart by calling it again as the journal says
+   * it was called: each venue-first market record and each submit, cancel and modify, in journal order, checking
+   * every report it produces against the journaled one (a different report refuses the start: the venue's
+   * settings, e.g. seed, fill, latency or fees, are not the ones the session ran with). The calls nest as they
+   * did live: the intents journaled after a report go out while the venue is still delivering that report (the
+   * runner applied it there and sent what it caused), and reports the venue produces meanwhile wait, as they
+   * waited in the runner's inbox. At the journal's end the rebuild stands where the crashed process stopped, and
+   * the runner carries on from there: the reports the venue produced beyond the journal become its inbox, the
+   * intents the engine regenerated but never journaled (`pending`) go out, and later reports take the normal path.
+   */
+  private rebuildVenue(records: readonly SessionRecord[], pending: readonly OutboundRecord[]): void {
+    const venue = this.venue;
+    const end = records.length;
+    let cursor = 1; // after the header
+    const produced: ExecutionReport[] = [];
+    let handling = false;
+    let live = false;
+    const diverged = (found: string): never => {
+      const record = records[cursor];
+      throw new SimError('PAPER_REBUILD_DIVERGED', `expected the paper broker rebuilt from the journal to report what record ${cursor + 1} holds (${record === undefined ? 'the journal ends' : JSON.stringify(record)}), found ${found}; it must run with the settings (seed, fill, latency, fees) the session was journaled with`);
+    };
+    // Carry on as the crashed process would have: inside the drain that applied the last journaled inbound record.
+    const carryOn = (): void => {
+      live = true;
+      this.venueSink = null;
+      const wasDraining = this.draining;
+      this.draining = true;
+      try {
+        for (const report of produced.splice(0)) this.inbox.push(this.reportRecord(report));
+        for (const record of pending) this.sendOutbound(this.stampEpoch(record));
+      } finally {
+        this.draining = wasDraining;
+      }
+      if (!wasDraining) this.drainInbox();
+    };
+    // The intents journaled next were sent at this point.
+    const sendIntents = (): void => {
+      for (let record = records[cursor]; !live && cursor < end && isOutbound(record); record = records[cursor]) {
+        cursor++;
+        this.sendToVenue(record);
+      }
+      if (!live && cursor === end) carryOn();
+    };
+    // Each report produced is the next journaled record; what it caused was journaled right after it.
+    const handleProduced = (): void => {
+      while (!live && produced.length > 0) {
+        if (cursor === end) {
+          carryOn();
+          return;
+        }
+        const report = produced.shift()!;
+        const record = records[cursor];
+        if (record.k !== 'report' || JSON.stringify(record.r) !== JSON.stringify(report)) diverged(`report ${JSON.stringify(report)}`);
+        cursor++;
+        sendIntents();
+      }
+    };
+    this.venueSink = (report) => {
+      produced.push(report);
+      if (handling) return;
+      handling = true;
+      try {
+        handleProduced();
+      } finally {
+        handling = false;
+      }
+    };
+    try {
+      while (!live && cursor < end) {
+        const record = records[cursor];
+        if (record.k === 'report') diverged('no report there');
+        if (record.k === 'bar' || record.k === 'tick') {
+          if (record.venueFirst !== true) {
+            throw new SimError('PAPER_REBUILD_UNSUPPORTED', `expected market records journaled before the paper broker saw them (session format 2), found a ${record.k} at record ${cursor + 1} that was not: a paper journal of an earlier version cannot be rebuilt`);
+          }
+          cursor++;
+          venue.onMarket!(record); // its reports are handled as they come
+          continue;
+        }
+        if (isInbound(record)) cursor++; // applied inside the runner's drain: what it caused follows it
+        else if (!isOutbound(record)) {
+          cursor++; // header, reconciled
+          continue;
+        }
+        // The intents that follow (or a batch reconciliation sent), then the reports they caused, as one drain.
+        handling = true;
+        try {
+          sendIntents();
+          handleProduced();
+        } finally {
+          handling = false;
+        }
+      }
+      if (!live) carryOn();
+    } finally {
+      this.venueSink = null;
+    }
+  }
+
+  /** `takeover`: a new tenure under the lock, which may find what another runner of the session left. */
+  private async reconcile(replayedRecords: number, pending: readonly OutboundRecord[], takeover: boolean): Promise<ReconcileSummary> {
     const engine = this.engine;
     let resent = 0;
     let adopted = 0;
@@ -362,7 +546,7 @@ export class SessionRunner {
       const c = record.c;
       const differs = (c.quantity !== undefined && c.quantity !== order.quantity) || (c.limitPriceTicks !== undefined && c.limitPriceTicks !== order.limitPriceTicks)
         || (c.stopPriceTicks !== undefined && c.stopPriceTicks !== order.stopPriceTicks);
-      if (differs) modifies.push({ k: 'modify', t: engine.nowUs(), id: record.id, c, resend: true });
+      if (differs) modifies.push({ k: 'modify', t: engine.nowUs(), id: record.id, c, resend: true, epoch: engine.epoch });
     }
     this.unresolvedModifies = [];
     // 2. Intents the engine regenerated that never reached the journal (the crash came first): send the ones the
@@ -382,19 +566,34 @@ export class SessionRunner {
     }
     // What goes out now goes out under the current tenure's epoch (a broker fence refuses older ones).
     const requests = resend.map((order) => ({ ...order.request(), epoch: engine.epoch }));
-    const stamped = send.map((record) => (record.k === 'submit' ? { ...record, r: { ...record.r, epoch: engine.epoch } } : record));
+    const stamped = send.map((record) => this.stampEpoch(record));
     for (const request of requests) {
       this.append({ k: 'submit', t: engine.nowUs(), r: request, resend: true });
       resent++;
     }
     for (const record of stamped) this.append(record);
     for (const record of modifies) this.append(record);
-    for (const request of requests) this.venue.submit(request);
-    for (const record of stamped) this.sendToVenue(record);
-    for (const record of modifies) this.sendToVenue(record);
+    // One step: the reports these cause (at once, from an in-process venue) wait until the whole batch is out.
+    const wasDraining = this.draining;
+    this.draining = true;
+    try {
+      for (const request of requests) this.venue.submit(request);
+      for (const record of stamped) this.sendToVenue(record);
+      for (const record of modifies) this.sendToVenue(record);
+    } finally {
+      this.draining = wasDraining;
+    }
+    if (!wasDraining) this.drainInbox();
     resent += modifies.length;
     resent += send.length;
     await this.settle();
+    // 2b. A takeover: what another runner of the session left at the broker becomes this engine's.
+    let adoptedPositions = 0;
+    if (takeover) {
+      const taken = await this.adoptFromBroker();
+      adopted += taken.orders;
+      adoptedPositions = taken.positions;
+    }
     // 3. Orphans: our orders open at the broker that the engine does not hold open (an exit left behind).
     const prefix = `${this.header.runId}-`;
     for (const open of await this.venue.fetchOpenOrders()) {
@@ -402,11 +601,11 @@ export class SessionRunner {
       if (!id.startsWith(prefix)) continue;
       const order = engine.orders.get(id);
       if (order && (order.isOpen || order.status === 'held')) continue;
-      this.append({ k: 'cancel', t: engine.nowUs(), id, orphan: true });
+      this.append({ k: 'cancel', t: engine.nowUs(), id, orphan: true, epoch: engine.epoch });
       // An order the venue adapter does not track (left by an earlier process or another runner) is cancelled by
       // the venue's id; reports about it would reach no engine order anyway.
-      if (open.venueOrderId !== undefined && this.venue.cancelOrphan !== undefined && order?.venueOrderId !== open.venueOrderId) await this.venue.cancelOrphan(open.venueOrderId);
-      else this.venue.cancel(id);
+      if (open.venueOrderId !== undefined && this.venue.cancelOrphan !== undefined && order?.venueOrderId !== open.venueOrderId) await this.venue.cancelOrphan(open.venueOrderId, engine.epoch);
+      else this.venue.cancel(id, engine.epoch);
       cancelledOrphans++;
     }
     await this.settle();
@@ -434,7 +633,76 @@ export class SessionRunner {
       }
     }
     this.append({ k: 'reconciled', t: engine.nowUs(), resent, adopted, cancelledOrphans });
-    return { recovered: true, replayedRecords, resent, adopted, cancelledOrphans, protectedPositions };
+    return { recovered: true, replayedRecords, resent, adopted, cancelledOrphans, protectedPositions, adoptedPositions };
+  }
+
+  /**
+   * The takeover step of reconciliation (see the header): adopt, in one journaled `adopt` record, the positions
+   * that differ from the broker's and the session's open exits there, and continue the id sequence after the
+   * broker's. Returns how many positions and orders were adopted.
+   */
+  private async adoptFromBroker(): Promise<{ positions: number; orders: number }> {
+    const venue = this.venue;
+    if (venue.fetchSessionOrders === undefined) return { positions: 0, orders: 0 };
+    const engine = this.engine;
+    let snapshot: { positions: VenuePosition[]; orders: Awaited<ReturnType<NonNullable<RuntimeVenue['fetchSessionOrders']>>> } | null = null;
+    for (let attempt = 1; snapshot === null; attempt++) {
+      const before = await venue.fetchPositions();
+      const orders = await venue.fetchSessionOrders(`${this.header.runId}-`);
+      const after = await venue.fetchPositions();
+      if (positionsKey(before) === positionsKey(after)) snapshot = { positions: after, orders };
+      else if (attempt >= TAKEOVER_SNAPSHOT_ATTEMPTS_MAX) {
+        throw new SimError('RECONCILE_TAKEOVER_UNSETTLED', `expected the broker's positions to hold still while its orders were read, found them changed in each of ${attempt} attempts`);
+      }
+    }
+    const brokerPositions = new Map(snapshot.positions.map((position) => [position.symbol, position]));
+    const positions: { s: number; q: number; p: number }[] = [];
+    const orders: AdoptedOrder[] = [];
+    for (let s = 0; s < engine.scales.length; s++) {
+      const symbol = engine.scales[s].instrument.symbol;
+      const broker = brokerPositions.get(symbol);
+      const theirs = broker?.quantity ?? 0;
+      const ours = engine.portfolio.position[s];
+      if (theirs === ours) continue;
+      // What the broker holds is priced at its average entry; a position closed there (flat now) at the last mark,
+      // the best price this session knows (the broker does not say where it was closed).
+      const priceTicks = theirs !== 0 ? broker?.averagePriceTicks : (Number.isNaN(engine.portfolio.markTicks[s]) ? engine.portfolio.averagePriceTicks(s) : engine.portfolio.markTicks[s]);
+      if (priceTicks === undefined || !(priceTicks >= 1)) {
+        throw new SimError('RECONCILE_TAKEOVER_PRICE', `expected a price to adopt the broker's ${symbol} position ${theirs} (session ${ours}), found ${priceTicks ?? 'none'}`);
+      }
+      positions.push({ s, q: theirs - ours, p: priceTicks });
+      if (theirs === 0) continue;
+      const exitSide = theirs > 0 ? 'sell' : 'buy';
+      for (const held of snapshot.orders.open) {
+        const request = held.request;
+        if (request.symbol !== symbol || request.side !== exitSide || request.type === 'market') continue;
+        const mine = engine.orders.get(request.clientOrderId);
+        if (mine !== undefined && (mine.isOpen || mine.status === 'held')) continue;
+        if (request.quantity - held.filledQuantity > Math.abs(theirs)) continue; // more than it could reduce: not an exit
+        const isStop = request.type === 'stop' || request.type === 'stop-limit' || request.type === 'trailing-stop';
+        orders.push({
+          r: { ...request, reduceOnly: true }, status: held.status, filled: held.filledQuantity, notional: held.filledNotionalTickLots,
+          ...(held.venueOrderId === undefined ? {} : { venueId: held.venueOrderId }), role: held.ocoRole ?? (isStop ? 'stop-loss' : 'plain'),
+        });
+      }
+    }
+    // An OCO member goes with its sibling or not at all (alone it would be cancelled with its pair anyway).
+    const ids = new Set(orders.map((order) => order.r.clientOrderId));
+    const paired = orders.filter((order) => order.r.ocoWithClientOrderId === undefined || ids.has(order.r.ocoWithClientOrderId));
+    const idPrefix = `${engine.config.runId}-${engine.config.strategyId}-`;
+    let sequence = 0;
+    for (const id of snapshot.orders.clientOrderIds) sequence = Math.max(sequence, sequenceOf(id, idPrefix));
+    for (const order of paired) sequence = Math.max(sequence, sequenceOf(order.r.clientOrderId, idPrefix));
+    // A standby that refused intents for hours holds many ids: a loop, not a spread into Math.max.
+    let localSequence = 0;
+    for (const id of engine.orders.keys()) localSequence = Math.max(localSequence, sequenceOf(id, idPrefix));
+    if (positions.length === 0 && paired.length === 0 && sequence <= localSequence) return { positions: 0, orders: 0 };
+    // (A standby that took over before any market record has an engine clock that has not started.)
+    this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), engine.nowUs()), reason: `takeover under epoch ${engine.epoch}`, sequence, positions, orders: paired });
+    // The venue adapter follows them from now on (their later reports reach the engine under these ids).
+    for (const order of paired) await venue.adopt?.(order.r, { accepted: true, quantity: order.r.quantity, filledQuantity: order.filled, filledNotionalTickLots: order.notional });
+    await this.settle();
+    return { positions: positions.length, orders: paired.length };
   }
 
   /** Let the venue's reports arrive (bounded wait). */
@@ -445,11 +713,14 @@ export class SessionRunner {
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  /** Working reduce-only stop quantity protecting symbol `s`, in lots. */
+  /**
+   * Lots of symbol `s` covered by working reduce-only stops, or by a reduce-only market order already closing
+   * them (a flatten in flight, its exits cancelled: a stop beside it would be one exit too many).
+   */
   private protectionOf(s: number): number {
     let total = 0;
     for (const order of this.engine.openOrders()) {
-      if (order.symbolIndex === s && order.reduceOnly && (order.type === 'stop' || order.type === 'stop-limit' || order.type === 'trailing-stop')) total += order.remainingQuantity;
+      if (order.symbolIndex === s && order.reduceOnly && (order.type === 'stop' || order.type === 'stop-limit' || order.type === 'trailing-stop' || order.type === 'market')) total += order.remainingQuantity;
     }
     return total;
   }
@@ -463,3 +734,14 @@ export class SessionRunner {
   }
 }
 
+/** Positions in a comparable form (symbol and quantity, sorted). */
+function positionsKey(positions: readonly VenuePosition[]): string {
+  return positions.map((position) => `${position.symbol} ${position.quantity}`).sort().join(',');
+}
+
+/** The sequence number of one of the engine's client order ids (`<prefix><n>`), or 0 for any other id. */
+function sequenceOf(clientOrderId: string, prefix: string): number {
+  if (!clientOrderId.startsWith(prefix)) return 0;
+  const rest = clientOrderId.slice(prefix.length);
+  return /^\d+$/.test(rest) ? Number(rest) : 0;
+}

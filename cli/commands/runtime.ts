@@ -122,7 +122,9 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
     leader: leadership === null ? undefined : { leader: false, epoch: 0 },
     leadershipCheck: leadership === null ? undefined : () => leadership.isLeader(),
     crashAfterRecord: process.env.SIM_CRASH_AFTER_RECORD ? Number(process.env.SIM_CRASH_AFTER_RECORD) : undefined,
-    onRecord: (record) => { if ('t' in record && record.t > clockUs) clockUs = record.t; },
+    // Session time follows what the engine applied (a market record journaled ahead for the paper broker counts
+    // when the engine applies it, at its apply-market record).
+    onRecord: (record) => { if ('t' in record && !('venueFirst' in record) && record.t > clockUs) clockUs = record.t; },
   });
   if (summary.recovered) process.stderr.write(`sim: recovered ${summary.replayedRecords} journal records; resent ${summary.resent}, adopted ${summary.adopted}, cancelled ${summary.cancelledOrphans} orphan exits, protected ${summary.protectedPositions} positions\n`);
 
@@ -153,14 +155,10 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
     process.once('SIGINT', onSignal('SIGINT'));
     process.once('SIGTERM', onSignal('SIGTERM'));
 
-    let firstUs: number | undefined;
-    const records = feed.records;
-    const iterator = records[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (!first.done) firstUs = first.value.k === 'bar' ? first.value.st : first.value.t;
-    if (args.speed > 0 && firstUs !== undefined) clockRef.clock = RealTimeClock.accelerated(args.speed, firstUs);
-    const replayed = { name: feed.name, instruments: feed.instruments, records: (async function* () { if (!first.done) yield first.value; for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value; })() };
-    const result = await driveSession(runner, replayed, { speed: args.speed, clock: clockRef.clock, stopRequested, maxRecords: args['max-records'], metrics });
+    // The accelerated clock starts at the first record the session applies: a recovered session's feed skips
+    // what the journal holds without waiting for it.
+    const startClock = (firstAppliedUs: number): RealTimeClock => (clockRef.clock = RealTimeClock.accelerated(args.speed, Math.floor(firstAppliedUs)));
+    const result = await driveSession(runner, feed, { speed: args.speed, clock: null, startClock: args.speed > 0 ? startClock : undefined, stopRequested, maxRecords: args['max-records'], metrics });
     const engine = runner.engine;
     report = {
       mode, runId, journal: journalPath, records: result.records, stoppedBy: result.stoppedBy, orders: engine.log.count('order.submitted'),

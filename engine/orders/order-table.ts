@@ -134,6 +134,13 @@ export class OrderTable {
     const h = this.length;
     if (h === this.symbolIndex.length) this.grow();
     this.length = h + 1;
+    this.write(h, symbolIndex, side, type, timeInForce, role, status, reduceOnly, quantity, limitPriceTicks, stopPriceTicks, trailingOffsetTicks, epoch, createdUs, tag);
+    return h;
+  }
+
+  /** (Re)write row `h` as a new order (an adopted order superseding a finished one keeps its handle). */
+  write(h: number, symbolIndex: number, side: number, type: number, timeInForce: number, role: number, status: number, reduceOnly: boolean, quantity: number,
+    limitPriceTicks: number, stopPriceTicks: number, trailingOffsetTicks: number, epoch: number, createdUs: number, tag: number): void {
     this.symbolIndex[h] = symbolIndex;
     this.side[h] = side;
     this.type[h] = type;
@@ -159,7 +166,6 @@ export class OrderTable {
     this.reason[h] = -1;
     this.tag[h] = tag;
     this.venueOrderNumber[h] = NaN;
-    return h;
   }
 
   remaining(h: number): number {

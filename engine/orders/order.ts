@@ -9,9 +9,20 @@ import {
 
 export { canTransition, sideSign, oppositeSide, type OrderRole } from './order-table.ts';
 
-/** Client order ids are `${prefix}-${handle + 1}`: (run, strategy, sequence), so a restart regenerates them. */
+/**
+ * Client order ids are `${prefix}-${n}`: (run, strategy, sequence), so a restart regenerates them. Normally n is the
+ * handle + 1. Two exceptions, both from a live runtime: a resumed sequence (from some handle on, n is larger by an
+ * offset: `resumeAfter`) and an adopted order named by another runner (its own id, `name`).
+ */
 export class OrderBook {
   private readonly dash: string;
+  /** Whether any id departs from handle + 1 (the common case prints and parses without lookups). */
+  exceptional = false;
+  private readonly foreignIdOf = new Map<number, string>();
+  private readonly handleOfForeign = new Map<string, number>();
+  /** From handle `segmentFrom[i]` on, the id number is handle + 1 + `segmentOffset[i]`. */
+  private readonly segmentFrom: number[] = [0];
+  private readonly segmentOffset: number[] = [0];
 
   constructor(readonly table: OrderTable, readonly strings: StringTable, readonly prefix: string, readonly instruments: readonly Instrument[]) {
     this.dash = `${prefix}-`;
@@ -22,16 +33,57 @@ export class OrderBook {
   }
 
   clientOrderId(handle: number): string {
-    return this.dash + (handle + 1);
+    if (!this.exceptional) return this.dash + (handle + 1);
+    const foreign = this.foreignIdOf.get(handle);
+    return foreign ?? this.dash + this.numberOf(handle);
+  }
+
+  /** The sequence number in the client order id of a handle. */
+  private numberOf(handle: number): number {
+    let segment = this.segmentFrom.length - 1;
+    while (this.segmentFrom[segment] > handle) segment--;
+    return handle + 1 + this.segmentOffset[segment];
+  }
+
+  /** The number the next order's id will carry. */
+  nextNumber(): number {
+    return this.table.length + 1 + this.segmentOffset[this.segmentOffset.length - 1];
+  }
+
+  /** Continue ids after `sequence`: the next order is `${prefix}-${sequence + 1}` (never goes back). */
+  resumeAfter(sequence: number): void {
+    if (sequence + 1 <= this.nextNumber()) return;
+    this.segmentFrom.push(this.table.length);
+    this.segmentOffset.push(sequence - this.table.length);
+    this.exceptional = true;
+  }
+
+  /** Give `handle` an id of its own (an adopted order's). */
+  name(handle: number, clientOrderId: string): void {
+    this.foreignIdOf.set(handle, clientOrderId);
+    this.handleOfForeign.set(clientOrderId, handle);
+    this.exceptional = true;
   }
 
   /** The handle of a client order id, or -1 when the engine has no such order. */
   handleOf(clientOrderId: string): number {
+    if (this.exceptional) {
+      const foreign = this.handleOfForeign.get(clientOrderId);
+      if (foreign !== undefined) return foreign;
+    }
     if (!clientOrderId.startsWith(this.dash)) return -1;
     const digits = clientOrderId.slice(this.dash.length);
     if (!/^[1-9][0-9]*$/.test(digits)) return -1;
-    const handle = Number(digits) - 1;
-    return handle < this.table.length ? handle : -1;
+    const number = Number(digits);
+    if (!this.exceptional) return number - 1 < this.table.length ? number - 1 : -1;
+    for (let segment = this.segmentFrom.length - 1; segment >= 0; segment--) {
+      const handle = number - 1 - this.segmentOffset[segment];
+      const to = segment + 1 < this.segmentFrom.length ? this.segmentFrom[segment + 1] : Infinity;
+      if (handle >= this.segmentFrom[segment] && handle < to) {
+        return handle < this.table.length && !this.foreignIdOf.has(handle) ? handle : -1;
+      }
+    }
+    return -1;
   }
 
   has(clientOrderId: string): boolean {
@@ -50,6 +102,11 @@ export class OrderBook {
   /** Every order, in creation order. */
   *values(): IterableIterator<Order> {
     for (let handle = 0; handle < this.table.length; handle++) yield new Order(this, handle);
+  }
+
+  /** Every client order id, in creation order. */
+  *keys(): IterableIterator<string> {
+    for (let handle = 0; handle < this.table.length; handle++) yield this.clientOrderId(handle);
   }
 }
 

@@ -1,13 +1,18 @@
 // A runner process for leader-lock tests: a live session against an AlpacaFake under a Redis leader lock
-// (SessionLeadership, as `sim live --redis` wires it), epoch on the wire, /ready served on a free port. Its
-// test-only strategy keeps one resting limit bid far below the market (it never fills, so a takeover finds no
-// position to disagree about), cancelled and sent anew every few ticks. Ticks come from the wall clock every
-// 50 ms until SIGTERM (bounded). Prints JSON lines: {health} once listening, {done} at the end.
+// (SessionLeadership, as `sim live --redis` wires it), epoch on the wire, /ready served on a free port.
+// SIM_STRATEGY picks a test-only strategy: `resting-bid` (default) keeps one resting limit bid far below the
+// market, cancelled and sent anew every few ticks (orders come and go, no position); `bracket-hold` holds one
+// bracketed long and manages it (see test-strategies.ts), so a takeover inherits a position and its exits.
+// Ticks come from the wall clock every 50 ms until SIGTERM (bounded), at the price in SIM_PRICE_FILE (ticks, read
+// at every tick, so a test can move the market) or 100.00. Prints JSON lines: {health} once listening, {done}
+// at the end (with the engine's position and run digest).
+import { readFileSync } from 'node:fs';
 import { Strategy, type StrategyContext, type StrategyDefinition, type TickView, type Instrument } from '../../engine/index.ts';
 import { HealthServer, RuntimeMetrics } from '../../adapters/health/index.ts';
 import { AlpacaRuntimeVenue } from '../../adapters/runtime/alpaca-runtime-venue.ts';
 import { SessionRunner } from '../../adapters/runtime/session-runner.ts';
 import { SessionLeadership } from '../../adapters/runtime/session-leadership.ts';
+import { bracketHold } from './test-strategies.ts';
 
 class RestingBid extends Strategy {
   private ticks = 0;
@@ -19,6 +24,9 @@ class RestingBid extends Strategy {
   }
 }
 const restingBid: StrategyDefinition = { name: 'test-resting-bid', describe: 'test only: one resting bid far below the market', params: {}, create: () => new RestingBid() };
+const strategy = process.env.SIM_STRATEGY === 'bracket-hold' ? bracketHold : restingBid;
+const priceFile = process.env.SIM_PRICE_FILE;
+const priceTicks = (): number => (priceFile === undefined ? 10_000 : Number(readFileSync(priceFile, 'utf8').trim()));
 
 const instrument: Instrument = { symbol: 'AAPL', priceScale: 2, lotScale: 0, calendar: 'us-equity' };
 const TICK_EVERY_MS = 50;
@@ -45,8 +53,8 @@ async function main(): Promise<void> {
     streamUrl: environment('APCA_STREAM_URL'), instruments: [instrument], clock: { nowUs }, epochOnWire: true,
   });
   const { runner } = await SessionRunner.open({
-    config: { runId: 'LEAD', strategy: restingBid.name, params: {}, instruments: [instrument], initialCash: 100_000, risk: {}, venue: 'alpaca' },
-    venue, journalPath: environment('SIM_JOURNAL'), nowUs, resolveStrategy: () => restingBid,
+    config: { runId: 'LEAD', strategy: strategy.name, params: {}, instruments: [instrument], initialCash: 100_000, risk: {}, venue: 'alpaca' },
+    venue, journalPath: environment('SIM_JOURNAL'), nowUs, resolveStrategy: () => strategy,
     leader: { leader: false, epoch: 0 }, leadershipCheck: () => leadership.isLeader(),
   });
   runnerRef.runner = runner;
@@ -55,7 +63,7 @@ async function main(): Promise<void> {
   leadership.start();
   process.stdout.write(`${JSON.stringify({ health: health.port })}\n`);
   for (let i = 0; i < TICKS_MAX && stopReason === null; i++) {
-    const seen = runner.pushMarket({ k: 'tick', t: Math.max(nowUs(), runner.engine.nowUs()), s: 0, p: 10_000, q: 100, b: null, a: null });
+    const seen = runner.pushMarket({ k: 'tick', t: Math.max(nowUs(), runner.engine.nowUs()), s: 0, p: priceTicks(), q: 100, b: null, a: null });
     if (seen) await seen;
     metrics.recordHeartbeat('market');
     // The feed's pace (a real feed's arrival), not a wait for something to happen.
@@ -66,7 +74,7 @@ async function main(): Promise<void> {
   await venue.idle();
   await health.close();
   await runner.close();
-  process.stdout.write(`${JSON.stringify({ done: stopReason, fatal: fatal === null ? null : (fatal as Error).message })}\n`);
+  process.stdout.write(`${JSON.stringify({ done: stopReason, fatal: fatal === null ? null : (fatal as Error).message, position: runner.engine.portfolio.position[0], digest: runner.engine.log.digest() })}\n`);
 }
 
 main().then(() => process.exit(0), (error: unknown) => {

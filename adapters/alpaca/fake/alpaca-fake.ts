@@ -5,8 +5,9 @@
 // 5xx, duplicated / reordered / dropped-by-disconnect stream events) or injected one at a time.
 //
 // Fills happen only when a trade print is pushed in (`pushTrade`, or POST /__sim/trades from another process)
-// and are decided by a pluggable matcher. Not Alpaca's: a client_order_id ending in `.e<epoch>` is fenced (403
-// when older than the newest epoch seen), so tests can show a deposed leader's orders refused.
+// and are decided by a pluggable matcher. Not Alpaca's: fencing, so tests can show a deposed leader refused. A
+// placement or replacement whose client_order_id ends in `.e<epoch>`, and a cancel with an `X-Sim-Fencing-Epoch`
+// header, get a 403 when the epoch is older than the newest seen (a newer one becomes the newest).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -267,7 +268,11 @@ export class AlpacaFake {
       if (!order) return sendJson(response, 404, { code: 40410000, message: 'order not found' });
       return sendJson(response, 200, this.render(order, true));
     }
-    if (orderPath && method === 'DELETE') return this.cancelOrder(response, decodeURIComponent(orderPath[1]));
+    if (orderPath && method === 'DELETE') {
+      const epoch = request.headers['x-sim-fencing-epoch'];
+      if (typeof epoch === 'string' && !this.fenceAccepts(epoch, response)) return;
+      return this.cancelOrder(response, decodeURIComponent(orderPath[1]));
+    }
     if (orderPath && method === 'PATCH') return this.replaceOrder(response, decodeURIComponent(orderPath[1]), body);
     if (path === '/v2/positions' && method === 'GET') return sendJson(response, 200, this.renderPositions());
     const positionPath = /^\/v2\/positions\/([^/]+)$/.exec(path);
@@ -318,10 +323,7 @@ export class AlpacaFake {
     }
     // Fencing (the fake's, not Alpaca's): an epoch suffix older than the newest seen is refused.
     const epochSuffix = /\.e(\d+)$/.exec(clientOrderId);
-    if (epochSuffix !== null && !this.fence.accept(Number(epochSuffix[1]))) {
-      this.stats.fencedRejections += 1;
-      return sendJson(response, 403, { code: 40310100, message: `fenced: expected epoch >= ${this.fence.newest()}, found ${epochSuffix[1]}` });
-    }
+    if (epochSuffix !== null && !this.fenceAccepts(epochSuffix[1], response)) return;
     const orderClass: AlpacaOrderClass = request.order_class ?? 'simple';
     if (request.side === 'buy' && orderClass !== 'oco') {
       const price = Number(request.limit_price ?? request.stop_price ?? this.lastPrice.get(request.symbol) ?? 0);
@@ -345,6 +347,14 @@ export class AlpacaFake {
       return;
     }
     sendJson(response, 200, { ...this.render(created, true), status: 'accepted' satisfies AlpacaOrderStatus });
+  }
+
+  /** The fence: true when `epochText` is at least the newest epoch seen; otherwise answers 403 and false. */
+  private fenceAccepts(epochText: string, response: ServerResponse): boolean {
+    if (/^\d+$/.test(epochText) && this.fence.accept(Number(epochText))) return true;
+    this.stats.fencedRejections += 1;
+    sendJson(response, 403, { code: 40310100, message: `fenced: expected epoch >= ${this.fence.newest()}, found ${epochText}` });
+    return false;
   }
 
   private createOrders(request: AlpacaOrderRequestWire, clientOrderId: string, orderClass: AlpacaOrderClass): FakeOrder {
@@ -459,6 +469,8 @@ export class AlpacaFake {
     }
     const clientOrderId = change.client_order_id ?? this.random.uuid();
     if (this.byClientOrderId.has(clientOrderId)) return sendJson(response, 422, { code: 40010001, message: 'client_order_id must be unique' });
+    const epochSuffix = /\.e(\d+)$/.exec(clientOrderId);
+    if (epochSuffix !== null && !this.fenceAccepts(epochSuffix[1], response)) return;
     const replacement = this.newOrder({
       // Without a qty, Alpaca reuses the original qty even after partial fills (alpacahq/Alpaca-API#165).
       symbol: old.wire.symbol, side: old.wire.side, qty: change.qty ?? old.wire.qty!, time_in_force: change.time_in_force ?? old.wire.time_in_force,
