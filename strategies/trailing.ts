@@ -1,6 +1,8 @@
 // Breakout entry protected by a trailing stop. A close above the highest high of the previous `lookback` bars
 // buys at market; once filled, a reduce-only trailing stop `atrMultiple` ATRs (at entry) below the best price
-// since then protects it and is the only exit. The venue ratchets the stop; the strategy waits until flat.
+// since then protects it and is the only exit. The venue ratchets the stop; the strategy waits until flat: it
+// enters only with no position and no entry working, read from the engine (so a position it did not open, one
+// adopted from another runner, also counts).
 import { Strategy, Atr, RollingHigh, type BarView, type FillView, type StrategyContext, type StrategyDefinition } from '../engine/index.ts';
 
 export interface TrailingParams {
@@ -13,7 +15,6 @@ export interface TrailingParams {
 export class TrailingBreakout extends Strategy {
   private highs: RollingHigh[] = [];
   private atr: Atr[] = [];
-  private busy = new Set<string>();
   private offsets = new Map<string, number>();
 
   constructor(readonly params: TrailingParams) {
@@ -35,10 +36,8 @@ export class TrailingBreakout extends Strategy {
     const offset = this.params.atrMultiple * atr.value;
     highs.update(bar.high);
     atr.update(bar.high, bar.low, bar.close);
-    if (!breakout || this.busy.has(bar.symbol) || !(offset > 0)) return;
+    if (!breakout || !(offset > 0) || ctx.portfolio.position(bar.symbol) !== 0 || ctx.workingQuantity(bar.symbol, 'buy') > 0) return;
     const id = ctx.market(bar.symbol, 'buy', this.params.quantity, { tag: 'breakout' });
-    if (ctx.order(id)?.status === 'denied') return;
-    this.busy.add(bar.symbol);
     this.offsets.set(id, offset);
   }
 
@@ -46,9 +45,7 @@ export class TrailingBreakout extends Strategy {
     const offset = this.offsets.get(fill.clientOrderId);
     if (offset !== undefined && fill.side === 'buy') {
       ctx.trailingStop(fill.symbol, 'sell', fill.quantity, offset, { reduceOnly: true, tag: 'trail' });
-      return;
     }
-    if (fill.side === 'sell' && ctx.portfolio.position(fill.symbol) === 0) this.busy.delete(fill.symbol);
   }
 }
 
