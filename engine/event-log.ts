@@ -210,7 +210,8 @@ export class EventLog {
     this.used = 0;
   }
 
-  private timeAt(index: number): number {
+  /** Time of event `index` (0-based). */
+  timeAt(index: number): number {
     return this.timeBlocks[index >>> BLOCK_BITS][index & BLOCK_MASK];
   }
 
@@ -243,6 +244,12 @@ export class EventLog {
 
   private event(index: number): EngineEvent {
     return index < this.materialized.length ? this.materialized[index] : this.build(index);
+  }
+
+  /** Event `index` (0-based) as an object, built for this read unless `events` already holds it. */
+  eventAt(index: number): EngineEvent {
+    if (!(index >= 0 && index < this.eventCount)) throw new RangeError(`expected an event index in [0, ${this.eventCount}), found ${index}`);
+    return this.event(index);
   }
 
   typeAt(index: number): string {

@@ -220,9 +220,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       closedTrades: portfolio.closedTrades, feesCash: portfolio.feesCash, exposureSamples: engine.equity.exposedSamples,
     });
     const riskDenials: Record<string, number> = {};
-    for (const event of engine.log.events) {
-      if (event.type === 'order.denied') {
-        const code = String(event.fields.code);
+    // Only the denials are built as objects (a long run's log holds millions of events).
+    for (let i = 0; i < engine.log.length; i++) {
+      if (engine.log.typeAt(i) === 'order.denied') {
+        const code = String(engine.log.eventAt(i).fields.code);
         riskDenials[code] = (riskDenials[code] ?? 0) + 1;
       }
     }

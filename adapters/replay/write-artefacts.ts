@@ -3,7 +3,7 @@
 // under a temporary name and renamed into place, so a crashed run never leaves a half-written artefact.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { canonicalLine, formatScaled, formatTimeUs, type Engine } from '../../engine/index.ts';
+import { formatScaled, formatTimeUs, type Engine, type EngineEvent } from '../../engine/index.ts';
 import { appendColumns, openDuckDB, sqlString, type AppendColumn } from '../catalog/duckdb-columns.ts';
 import type { ReplayResult } from './run-replay.ts';
 
@@ -31,6 +31,26 @@ async function writeParquet(dir: string, spec: TableSpec, session: Awaited<Retur
 async function writeText(file: string, text: string): Promise<void> {
   const temporary = `${file}.tmp`;
   await fs.writeFile(temporary, text);
+  await fs.rename(temporary, file);
+}
+
+/** The event log as JSON lines (each event's canonical line), streamed in batches to a temporary file, then renamed. */
+async function writeEvents(file: string, log: Engine['log']): Promise<void> {
+  const temporary = `${file}.tmp`;
+  const handle = await fs.open(temporary, 'w');
+  try {
+    let batch = '';
+    for (let i = 0; i < log.length; i++) {
+      batch += `${log.line(i)}\n`;
+      if (batch.length > 1 << 20) {
+        await handle.write(batch);
+        batch = '';
+      }
+    }
+    await handle.write(batch);
+  } finally {
+    await handle.close();
+  }
   await fs.rename(temporary, file);
 }
 
@@ -69,7 +89,8 @@ function ordersTable(engine: Engine): TableSpec {
 }
 
 function fillsTable(engine: Engine): TableSpec {
-  const fills = engine.log.events.filter((e) => e.type === 'order.filled');
+  const fills: EngineEvent[] = [];
+  for (let i = 0; i < engine.log.length; i++) if (engine.log.typeAt(i) === 'order.filled') fills.push(engine.log.eventAt(i));
   const scaleOf = (symbol: string) => engine.scales[engine.symbolIndex(symbol)];
   return {
     name: 'fills', length: fills.length,
@@ -170,7 +191,7 @@ export function buildReport(result: ReplayResult, outDir: string | null): Record
     openPositions: engine.scales.map((sc, i) => ({ symbol: sc.instrument.symbol, quantity: engine.portfolio.position[i] / sc.lotsPerUnit })).filter((p) => p.quantity !== 0),
     bars: result.bars,
     ticks: result.ticks,
-    events: engine.log.events.length,
+    events: engine.log.length,
     skippedRows: result.skipped ? { total: result.skipped.total, counts: result.skipped.counts } : null,
     manifest: {
       codeVersion: result.codeVersion,
@@ -180,8 +201,8 @@ export function buildReport(result: ReplayResult, outDir: string | null): Record
       runId: result.runId,
       config: result.config,
       dates: result.dates,
-      firstEventUs: engine.log.events[0]?.timeUs ?? null,
-      firstEventTime: engine.log.events[0] ? formatTimeUs(engine.log.events[0].timeUs) : null,
+      firstEventUs: engine.log.length > 0 ? engine.log.timeAt(0) : null,
+      firstEventTime: engine.log.length > 0 ? formatTimeUs(engine.log.timeAt(0)) : null,
     },
     artefacts: outDir === null ? null : {
       dir: outDir, orders: 'orders.parquet', fills: 'fills.parquet', positions: 'positions.parquet', trades: 'trades.parquet',
@@ -200,7 +221,7 @@ export async function writeArtefacts(result: ReplayResult, outDir: string): Prom
   } finally {
     session.close();
   }
-  await writeText(path.join(outDir, 'events.jsonl'), result.engine.log.events.map((e) => `${canonicalLine(e)}\n`).join(''));
+  await writeEvents(path.join(outDir, 'events.jsonl'), result.engine.log);
   const report = buildReport(result, outDir);
   await writeText(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
