@@ -1303,10 +1303,6 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     return this.known(clientOrderId);
   }
 
-  cancelByHandle(h: number): void {
-    this.cancelHandle(h);
-  }
-
   modifyByHandle(h: number, changes: OrderChanges): void {
     this.modifyHandle(h, changes);
   }

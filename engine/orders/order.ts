@@ -179,8 +179,4 @@ export class Order {
       tag: this.tag,
     };
   }
-
-  toRequest(): OrderRequest {
-    return this.request();
-  }
 }

@@ -262,11 +262,6 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.queue = scheduler.queue;
   }
 
-  /** Number of working orders on a symbol (the engine's fast path skips matching when zero). */
-  workingCount(symbolIndex: number): number {
-    return this.bookSize[symbolIndex];
-  }
-
   clientOrderIdOf(key: number): string {
     return this.mode === 'port' ? this.requests[key].clientOrderId : this.engineName!(key);
   }
