@@ -121,7 +121,7 @@ describe('AlpacaMarketData against the fake', () => {
       { kind: 'trade', symbol: 'MSFT', timeUs: START_US + 250, price: '410', size: 3, id: 1, exchange: 'V', conditions: ['@', 'I'], tape: 'C' },
       { kind: 'trade', symbol: 'AAPL', timeUs: START_US + 1_000_001, price: '170.12', size: 7, id: 2, exchange: 'V', conditions: ['@'], tape: 'C' },
     ];
-    const fake = await start({ marketData: { items, fillOnStream: false, faults: { duplicateItems: [2] } } });
+    const fake = await start({ marketData: { items, fillOnStream: false, faults: { duplicateItems: [0] } } });
     const data = client(fake, { channel: 'trades' });
     await data.connect();
     expect(await take(data.records(), 3)).toEqual([

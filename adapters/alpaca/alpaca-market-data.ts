@@ -10,8 +10,10 @@
 //   error frames, a connect timeout naming the last socket error;
 // - after a reconnect, 406 is retried a bounded number of times in a row (the venue may not have dropped our old
 //   connection yet), an auth failure or a refused subscription stops the feed with a typed error;
-// - each bar or trade converted exactly (alpaca-market-records.ts) and passed through a MarketRecordGate, so a
-//   bar sent again or late after a reconnect never reaches the engine twice (drops are counted and logged);
+// - each bar or trade converted exactly (alpaca-market-records.ts) as it arrives, and passed through a
+//   MarketRecordGate as it is handed out (so what a restarted session's journal holds counts too, told after
+//   connecting), so a bar sent again or late after a reconnect never reaches the engine twice (drops are counted
+//   and logged);
 // - records handed out in arrival order through a bounded queue, as an async iterator that ends with the typed
 //   error that stopped the feed, after the records received before it.
 // While the stream is down nothing is delivered and nothing is made up: the session's market heartbeat ages, and
@@ -61,6 +63,13 @@ export interface AlpacaMarketDataStats {
   subscriptions: number;
 }
 
+/** A converted record waiting to be handed out, with what the gate and the log need. */
+interface Received {
+  readonly record: MarketRecord;
+  readonly tradeKey: string | undefined;
+  readonly what: string;
+}
+
 const CONNECT_TIMEOUT_MS = 10_000;
 const RECONNECT_MS_INITIAL = 250;
 const RECONNECT_MS_MAX = 10_000;
@@ -84,7 +93,8 @@ export class AlpacaMarketData {
   private readonly symbolIndex = new Map<string, number>();
   private readonly gate: MarketRecordGate;
   private readonly log: (line: string) => void;
-  private readonly queue: MarketRecord[] = [];
+  /** Received and converted, not yet handed out (the gate runs when a record is handed out: see next). */
+  private readonly queue: Received[] = [];
   private queueHead = 0;
   private waiter: { resolve: (result: IteratorResult<MarketRecord>) => void; reject: (error: Error) => void } | null = null;
   private fatal: SimError | null = null;
@@ -182,32 +192,32 @@ export class AlpacaMarketData {
   }
 
   private next(): Promise<IteratorResult<MarketRecord>> {
-    if (this.queueHead < this.queue.length) {
-      const value = this.queue[this.queueHead++];
+    while (this.queueHead < this.queue.length) {
+      const received = this.queue[this.queueHead++];
       if (this.queueHead === this.queue.length) {
         this.queue.length = 0;
         this.queueHead = 0;
       }
-      return Promise.resolve({ done: false, value });
+      if (this.admitted(received)) return Promise.resolve({ done: false, value: received.record });
     }
     if (this.fatal !== null) return Promise.reject(this.fatal);
     if (this.closed) return Promise.resolve({ done: true, value: undefined });
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
   }
 
-  private deliver(record: MarketRecord): void {
-    this.stats.delivered++;
+  private receive(received: Received): void {
     const waiter = this.waiter;
     if (waiter !== null) {
+      if (!this.admitted(received)) return;
       this.waiter = null;
-      waiter.resolve({ done: false, value: record });
+      waiter.resolve({ done: false, value: received.record });
       return;
     }
     if (this.queue.length - this.queueHead >= (this.options.queueRecordsMax ?? QUEUE_RECORDS_MAX)) {
       this.fail(new SimError('MARKET_DATA_BACKLOG', `expected the session to keep up with the market-data stream (at most ${this.options.queueRecordsMax ?? QUEUE_RECORDS_MAX} records waiting), found more waiting`));
       return;
     }
-    this.queue.push(record);
+    this.queue.push(received);
   }
 
   /** Stops the feed: no reconnects; the iterator hands out what was received, then rejects with `error`. */
@@ -244,7 +254,7 @@ export class AlpacaMarketData {
     this.stats.received++;
     const time = bar.timestampRaw ?? bar.timestamp.toISOString();
     const record = barRecordOf({ open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, time }, index, this.options.instruments[index]);
-    this.admit(record, undefined, `${bar.symbol} bar starting ${time}`);
+    this.receive({ record, tradeKey: undefined, what: `${bar.symbol} bar starting ${time}` });
   }
 
   private onTrade(trade: streaming.StreamTrade): void {
@@ -253,18 +263,23 @@ export class AlpacaMarketData {
     this.stats.received++;
     const time = trade.timestampRaw ?? trade.timestamp.toISOString();
     const record = tickRecordOf({ price: trade.price, size: trade.size, time }, index, this.options.instruments[index]);
-    this.admit(record, `${trade.symbol} ${trade.exchange} ${trade.idRaw ?? trade.id}`, `${trade.symbol} trade ${trade.idRaw ?? trade.id} at ${time}`);
+    this.receive({ record, tradeKey: `${trade.symbol} ${trade.exchange} ${trade.idRaw ?? trade.id}`, what: `${trade.symbol} trade ${trade.idRaw ?? trade.id} at ${time}` });
   }
 
-  private admit(record: MarketRecord, tradeKey: string | undefined, what: string): void {
-    const reason = this.gate.admit(record, tradeKey);
+  /**
+   * Whether a received record may go to the session, decided when it is handed out (so that what a restarted
+   * session's journal holds, told by resumeAfter after connecting, counts too); a drop is counted and logged.
+   */
+  private admitted(received: Received): boolean {
+    const reason = this.gate.admit(received.record, received.tradeKey);
     if (reason === null) {
-      this.deliver(record);
-      return;
+      this.stats.delivered++;
+      return true;
     }
     if (reason === 'duplicate') this.stats.duplicatesDropped++;
     else this.stats.outOfOrderDropped++;
-    this.log(`market data: dropped ${what}: ${reason === 'duplicate' ? 'delivered already' : 'older than data already delivered'} (${this.stats.duplicatesDropped} duplicates, ${this.stats.outOfOrderDropped} out of order dropped so far)`);
+    this.log(`market data: dropped ${received.what}: ${reason === 'duplicate' ? 'delivered already' : 'older than data already delivered'} (${this.stats.duplicatesDropped} duplicates, ${this.stats.outOfOrderDropped} out of order dropped so far)`);
+    return false;
   }
 
   private onSubscription(subscriptions: Record<string, string[]>): void {
