@@ -75,8 +75,8 @@ describe('sim live and sim paper on the Alpaca market-data stream', () => {
     // Every order reached the fake once.
     expect(venueFake.stats.duplicateClientOrderIds).toBe(0);
 
-    for (const [journal, report] of [[liveJournal, liveReport], [paperJournal, paperReport]] as const) {
-      const check = await sim(['replay', '--session', journal, '--json'], { PATH: process.env.PATH }, 30_000);
+    const checks = await Promise.all([liveJournal, paperJournal].map((journal) => sim(['replay', '--session', journal, '--json'], { PATH: process.env.PATH }, 30_000)));
+    for (const [check, report] of [[checks[0], liveReport], [checks[1], paperReport]] as const) {
       expect(check.code, check.stderr).toBe(0);
       const result = JSON.parse(check.stdout) as { identical: boolean; runDigest: string; intents: number };
       expect(result.identical).toBe(true);
