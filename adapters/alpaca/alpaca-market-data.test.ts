@@ -1,7 +1,7 @@
 // Proves the Alpaca market-data client (the official SDK's StockDataStream, msgpack) against the AlpacaFake's stream on loopback: exact bar and trade records, reconnect and resubscribe after a cut, no record delivered twice, late records dropped and counted, and typed errors for auth failures (at connect and after a reconnect), the connection limit and prices off the tick grid.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlpacaFake, type AlpacaFakeMarketItem, type AlpacaFakeOptions } from './fake/index.ts';
-import { AlpacaMarketData, type AlpacaMarketDataOptions } from './alpaca-market-data.ts';
+import { AlpacaMarketData, alpacaDataStreamUrl, type AlpacaMarketDataOptions } from './alpaca-market-data.ts';
 import { alpacaEquityInstruments } from './alpaca-market-records.ts';
 import type { MarketRecord } from '../runtime/session-records.ts';
 import type { SimError } from '../../engine/errors.ts';
@@ -69,6 +69,12 @@ async function rejection(promise: Promise<unknown>): Promise<SimError> {
 }
 
 describe('AlpacaMarketData against the fake', () => {
+  it('names Alpaca\'s v2 stock stream for the feed, unless APCA_DATA_STREAM_URL overrides it', () => {
+    expect(alpacaDataStreamUrl('iex')).toBe('wss://stream.data.alpaca.markets/v2/iex');
+    expect(alpacaDataStreamUrl('sip', '')).toBe('wss://stream.data.alpaca.markets/v2/sip');
+    expect(alpacaDataStreamUrl('iex', 'ws://127.0.0.1:9/v2/test')).toBe('ws://127.0.0.1:9/v2/test');
+  });
+
   it('delivers minute bars as completed bar records in exact ticks, in arrival order', async () => {
     const fake = await start({ marketData: { items: bars(3), fillOnStream: false } });
     const data = client(fake);
