@@ -6,10 +6,18 @@
 // (`marketRecordsJournaled`), without waiting for them: an accelerated clock (`startClock`) starts at the first
 // record the session applies, so a restart waits only for the records it has yet to apply, as the interrupted
 // run would have.
+//
+// A live feed (Alpaca's stream) is not replayed: each record is applied as it arrives (its time is the market's,
+// not a clock's to wait for), a restarted session's feed delivers only what is new (the feed is told what the
+// journal holds), and while the feed is quiet the engine's timers still fire, up to the time of the last record
+// plus the real time since it arrived, less the feed's delivery grace (so a record that arrives on time is never
+// older than the engine's clock). Quiet time is not market time: the market heartbeat beats only on records,
+// so a feed that is down shows as stale on /ready; the loop heartbeat beats on every wake-up.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimError, type Clock } from '../../engine/index.ts';
 import type { RuntimeMetrics } from '../health/index.ts';
-import type { Feed } from './feeds.ts';
+import type { Feed, LiveFeed } from './feeds.ts';
+import type { MarketRecord } from './session-records.ts';
 import type { SessionRunner } from './session-runner.ts';
 
 export interface DriveOptions {
@@ -25,7 +33,13 @@ export interface DriveOptions {
   readonly maxRecords?: number;
 }
 
+/** Wake-ups of a live session while its feed is quiet (timers, loop heartbeat, stop requests). */
+const LIVE_WAKE_MS = 250;
+const STOP: unique symbol = Symbol('stop');
+const WAKE: unique symbol = Symbol('wake');
+
 export async function driveSession(runner: SessionRunner, feed: Feed, options: DriveOptions): Promise<{ records: number; stoppedBy: string }> {
+  if (feed.live !== undefined) return driveLive(runner, feed, feed.live, options);
   let stopReason: string | null = null;
   void options.stopRequested.then((reason) => { stopReason = reason; });
   let records = 0;
@@ -71,4 +85,56 @@ export async function driveSession(runner: SessionRunner, feed: Feed, options: D
   }
   await runner.stop(stopReason ?? 'feed ended');
   return { records, stoppedBy: stopReason ?? 'feed ended' };
+}
+
+async function driveLive(runner: SessionRunner, feed: Feed, live: LiveFeed, options: DriveOptions): Promise<{ records: number; stoppedBy: string }> {
+  let stopReason: string | null = null;
+  const stop = options.stopRequested.then((reason): typeof STOP => {
+    stopReason = reason;
+    return STOP;
+  });
+  live.resumeAfter(runner.lastMarketUs, runner.lastBarEndUsBySymbol);
+  runner.releaseHeldMarket();
+  const iterator = feed.records[Symbol.asyncIterator]();
+  const nextRecord = (): Promise<IteratorResult<MarketRecord>> => {
+    const next = iterator.next();
+    // A feed that fails while the loop is busy elsewhere must not count as an unhandled rejection: it is awaited next.
+    next.catch(() => undefined);
+    return next;
+  };
+  let pending = nextRecord();
+  let records = 0;
+  let lastRecordUs = runner.lastMarketUs;
+  let lastArrivalMs = performance.now();
+  let wakeTimer: NodeJS.Timeout | undefined;
+  try {
+    for (;;) {
+      const wake = new Promise<typeof WAKE>((resolve) => { wakeTimer = setTimeout(() => resolve(WAKE), LIVE_WAKE_MS); });
+      const next = await Promise.race([pending, wake, stop]);
+      clearTimeout(wakeTimer);
+      if (next === STOP) break;
+      if (next === WAKE) {
+        options.metrics?.recordHeartbeat('loop');
+        if (Number.isFinite(lastRecordUs)) runner.pushTimers(Math.floor(lastRecordUs + (performance.now() - lastArrivalMs) * 1_000 - live.deliveryGraceUs));
+        continue;
+      }
+      if (next.done) break;
+      const record = next.value;
+      pending = nextRecord();
+      runner.pushTimers(record.t);
+      const seen = runner.pushMarket(record);
+      if (seen) await seen;
+      options.metrics?.recordHeartbeat('market');
+      options.metrics?.recordHeartbeat('loop');
+      records++;
+      if (record.t > lastRecordUs) lastRecordUs = record.t;
+      lastArrivalMs = performance.now();
+      if (options.maxRecords !== undefined && records >= options.maxRecords) break;
+    }
+  } finally {
+    clearTimeout(wakeTimer);
+  }
+  const stoppedBy = stopReason ?? (options.maxRecords !== undefined && records >= options.maxRecords ? 'max records' : 'feed ended');
+  await runner.stop(stoppedBy);
+  return { records, stoppedBy };
 }

@@ -168,6 +168,8 @@ export class SessionRunner {
    * (A venue-first record the venue saw but the engine had not applied yet is the next one the feed delivers.)
    */
   marketRecordsJournaled = 0;
+  /** The end of the last bar of each symbol (by index) the journal held when this process opened it (live feeds resume after). */
+  readonly lastBarEndUsBySymbol = new Map<number, number>();
   private standbyRecordPending = false;
   private replayedAtOpen = 0;
   private pendingAtOpen: OutboundRecord[] = [];
@@ -234,6 +236,7 @@ export class SessionRunner {
         runner.marketRecordsJournaled++;
         runner.lastMarketUs = record.t;
       }
+      if (record.k === 'bar') runner.lastBarEndUsBySymbol.set(record.s, record.t);
     }
     if (!recovered) runner.append(header);
     core.redirect((record) => runner.sendOutbound(record));
@@ -329,6 +332,17 @@ export class SessionRunner {
     }
     this.lastMarketUs = record.t;
     this.enqueue({ k: 'apply-market', t: record.t });
+  }
+
+  /**
+   * A live feed never delivers a record twice, so after a restart the venue-first record the paper broker saw
+   * before the crash (journaled, not yet applied by the engine) is applied now, as its second delivery would be.
+   */
+  releaseHeldMarket(): void {
+    const held = this.core.heldMarket;
+    if (held === null || this.stopped) return;
+    this.lastMarketUs = held.t;
+    this.enqueue({ k: 'apply-market', t: held.t });
   }
 
   private enqueueMarket(record: MarketRecord): void {

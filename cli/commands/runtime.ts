@@ -1,5 +1,7 @@
 // `sim paper` and `sim live`: the same strategy classes as replay, driven in real time (or accelerated) against
 // the paper broker or a live broker adapter, journaled, with an optional Redis leader lock and health endpoint.
+// `--feed alpaca[:bars|:trades]` runs either on Alpaca's real-time market data (a live feed: records are applied as
+// they arrive, so `--speed` does not apply).
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { SimError, parseParamPairs, type FillMode } from '../../engine/index.ts';
@@ -7,7 +9,7 @@ import { DEFAULT_CATALOG_DIR } from '../../adapters/catalog/index.ts';
 import { DEFAULT_RISK, stableHash } from '../../adapters/replay/run-replay.ts';
 import { RealTimeClock } from '../../adapters/real-time-clock.ts';
 import { HealthServer, RuntimeMetrics } from '../../adapters/health/index.ts';
-import { openFeed } from '../../adapters/runtime/feeds.ts';
+import { openFeed, type Feed } from '../../adapters/runtime/feeds.ts';
 import { PaperBroker } from '../../adapters/runtime/paper-broker.ts';
 import { SessionRunner } from '../../adapters/runtime/session-runner.ts';
 import { driveSession } from '../../adapters/runtime/drive-session.ts';
@@ -40,14 +42,18 @@ interface RuntimeArguments {
   redis?: string;
   'lock-key'?: string;
   'lock-ttl-ms': number;
+  'data-feed': string;
+  'stale-data-ms': number;
 }
 
 function common(yargs: Argv): Argv<RuntimeArguments> {
   return yargs
     .option('strategy', { type: 'string', default: 'sma-cross', describe: `strategy: ${STRATEGIES.map((s) => s.name).join(', ')}` })
     .option('param', { type: 'string', array: true, default: [], describe: 'strategy parameter k=v (repeatable)' })
-    .option('symbols', { type: 'string', array: true, describe: 'symbols (catalog feeds)' })
-    .option('feed', { type: 'string', demandOption: true, describe: 'market data: tape:FILE, catalog:DATE[..DATE] or generate[:SEED]' })
+    .option('symbols', { type: 'string', array: true, describe: 'symbols (catalog feeds; required with --feed alpaca)' })
+    .option('feed', { type: 'string', demandOption: true, describe: 'market data: tape:FILE, catalog:DATE[..DATE], generate[:SEED], or alpaca[:bars|:trades] (Alpaca real-time minute bars, the default, or trade prints; keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY, endpoint from APCA_DATA_STREAM_URL)' })
+    .option('data-feed', { type: 'string', default: 'iex', choices: ['iex', 'sip'], describe: 'Alpaca data feed of --feed alpaca (iex free, sip with a paid plan); APCA_DATA_STREAM_URL overrides the endpoint' })
+    .option('stale-data-ms', { type: 'number', default: 120_000, describe: 'with --health-port: /ready reports market data stale when no record came for this long' })
     .option('speed', { type: 'number', default: 1, describe: 'clock speed: 1 real time, 60 a minute per second, 0 as fast as possible' })
     .option('journal', { type: 'string', describe: 'session journal (default runs/<mode>-<run id>.journal); an existing one is recovered' })
     .option('run-id', { type: 'string', describe: 'run id in client order ids (default: a hash of the configuration)' })
@@ -70,7 +76,34 @@ function common(yargs: Argv): Argv<RuntimeArguments> {
 
 async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promise<void> {
   const symbols = (args.symbols ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  const feed = await openFeed(args.feed, { catalogDir: path.resolve(args.catalog), symbols });
+  if (args.feed.split(':')[0] === 'alpaca' && args.speed !== 1) {
+    throw new SimError('FEED_LIVE_SPEED', `expected no --speed with --feed ${args.feed} (a live feed is applied as it arrives), found --speed ${args.speed}`);
+  }
+  let keyId: string | undefined;
+  let secret: string | undefined;
+  if (mode === 'live') {
+    if (args.venue !== 'alpaca') throw new SimError('LIVE_VENUE', `expected --venue alpaca, found ${args.venue ?? 'none'}`);
+    keyId = process.env.APCA_API_KEY_ID;
+    secret = process.env.APCA_API_SECRET_KEY;
+    if (!keyId || !secret) throw new SimError('LIVE_NO_CREDENTIALS', 'expected APCA_API_KEY_ID and APCA_API_SECRET_KEY in the environment, found them missing');
+    if (!args['confirm-live']) throw new SimError('LIVE_NOT_CONFIRMED', 'expected --confirm-live to send real orders, found it missing');
+  }
+  const feed = await openFeed(args.feed, {
+    catalogDir: path.resolve(args.catalog), symbols,
+    alpaca: {
+      keyId: process.env.APCA_API_KEY_ID, secret: process.env.APCA_API_SECRET_KEY, url: process.env.APCA_DATA_STREAM_URL, dataFeed: args['data-feed'] as 'iex' | 'sip',
+      log: (line) => process.stderr.write(`sim: ${line}\n`),
+    },
+  });
+  // A live feed holds a connection open: whatever happens from here, it is closed.
+  try {
+    await runOnFeed(mode, args, feed, keyId, secret);
+  } finally {
+    await feed.close?.();
+  }
+}
+
+async function runOnFeed(mode: 'paper' | 'live', args: RuntimeArguments, feed: Feed, keyId: string | undefined, secret: string | undefined): Promise<void> {
   const params = parseParamPairs(args.param ?? []);
   const risk = args.risk ? DEFAULT_RISK : {};
   const runId = args['run-id'] ?? stableHash({ mode, strategy: args.strategy, params, feed: args.feed, symbols: feed.instruments.map((i) => i.symbol), seed: args.seed }).slice(0, 8);
@@ -86,14 +119,9 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
       latency: { kind: 'fixed', latencyUs: Math.round(args['latency-ms'] * 1000) }, maxVolumeShare: args['max-volume-share'],
     }, args.seed);
   } else {
-    if (args.venue !== 'alpaca') throw new SimError('LIVE_VENUE', `expected --venue alpaca, found ${args.venue ?? 'none'}`);
-    const keyId = process.env.APCA_API_KEY_ID;
-    const secret = process.env.APCA_API_SECRET_KEY;
-    if (!keyId || !secret) throw new SimError('LIVE_NO_CREDENTIALS', 'expected APCA_API_KEY_ID and APCA_API_SECRET_KEY in the environment, found them missing');
-    if (!args['confirm-live']) throw new SimError('LIVE_NOT_CONFIRMED', 'expected --confirm-live to send real orders, found it missing');
     const { AlpacaRuntimeVenue } = await import('../../adapters/runtime/alpaca-runtime-venue.ts');
     venue = new AlpacaRuntimeVenue({
-      keyId, secret, restUrl: process.env.APCA_API_BASE_URL ?? 'https://paper-api.alpaca.markets',
+      keyId: keyId!, secret: secret!, restUrl: process.env.APCA_API_BASE_URL ?? 'https://paper-api.alpaca.markets',
       streamUrl: process.env.APCA_STREAM_URL ?? 'wss://paper-api.alpaca.markets/stream', instruments: feed.instruments, clock: { nowUs },
       // Test harness only: the fake's loopback endpoint hears the feed (refused for any other host).
       marketEchoUrl: process.env.SIM_ALPACA_MARKET_ECHO === '1' ? process.env.APCA_API_BASE_URL : undefined,
@@ -104,7 +132,7 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
 
   let metrics: RuntimeMetrics | undefined;
   if (args['health-port'] !== undefined) {
-    metrics = new RuntimeMetrics({ clock: { nowUs: () => Date.now() * 1000 }, heartbeatAgeMsMax: { market: 120_000, loop: 120_000 } });
+    metrics = new RuntimeMetrics({ clock: { nowUs: () => Date.now() * 1000 }, heartbeatAgeMsMax: { market: args['stale-data-ms'], loop: 120_000 } });
   }
   let resolveStop: (reason: string) => void = () => {};
   const stopRequested = new Promise<string>((resolve) => { resolveStop = resolve; });
@@ -157,13 +185,15 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
 
     // The accelerated clock starts at the first record the session applies: a recovered session's feed skips
     // what the journal holds without waiting for it.
+    // A live feed needs no clock: its records are applied as they arrive, session time following them.
     const startClock = (firstAppliedUs: number): RealTimeClock => (clockRef.clock = RealTimeClock.accelerated(args.speed, Math.floor(firstAppliedUs)));
-    const result = await driveSession(runner, feed, { speed: args.speed, clock: null, startClock: args.speed > 0 ? startClock : undefined, stopRequested, maxRecords: args['max-records'], metrics });
+    const result = await driveSession(runner, feed, { speed: args.speed, clock: null, startClock: args.speed > 0 && feed.live === undefined ? startClock : undefined, stopRequested, maxRecords: args['max-records'], metrics });
     const engine = runner.engine;
     report = {
       mode, runId, journal: journalPath, records: result.records, stoppedBy: result.stoppedBy, orders: engine.log.count('order.submitted'),
       fills: engine.log.count('order.filled'), denials: engine.log.count('order.denied'), closedTrades: engine.portfolio.closedTrades.length,
       realizedPnl: engine.portfolio.realizedGrossCash / 1e6, equity: engine.portfolio.equityCashValue() / 1e6, runDigest: engine.log.digest(),
+      ...(feed.live === undefined ? {} : Object.fromEntries(Object.entries(feed.live.stats()).map(([key, value]) => [`feed${key[0].toUpperCase()}${key.slice(1)}`, value]))),
     };
   } finally {
     await leadership?.stop();

@@ -8,6 +8,10 @@
 // and are decided by a pluggable matcher. Not Alpaca's: fencing, so tests can show a deposed leader refused. A
 // placement or replacement whose client_order_id ends in `.e<epoch>`, and a cancel with an `X-Sim-Fencing-Epoch`
 // header, get a 403 when the epoch is older than the newest seen (a newer one becomes the newest).
+//
+// Market data: the v2 real-time stock stream (`/v2/iex`, `/v2/sip`, ... on the same port; `dataStreamUrl`) with the
+// same key and secret, streaming a list of bars or trades (from a tape, the catalog or the generator) that also
+// drive the matcher as they go out: see market-data-stream.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -19,6 +23,7 @@ import { ALPACA_TERMINAL_STATUSES } from '../alpaca-wire.ts';
 import { DefaultAlpacaMatcher, type AlpacaMatcher, type MatcherOrder } from './default-matcher.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { EpochFence } from '../../leader-lock/epoch-fence.ts';
+import { DATA_STREAM_PATH, FakeMarketDataStream, type AlpacaFakeMarketDataOptions } from './market-data-stream.ts';
 
 export interface AlpacaFakeFaults {
   /** POST /v2/orders: the order is accepted, then the connection is dropped before the response. */
@@ -49,6 +54,8 @@ export interface AlpacaFakeOptions {
   /** The fake's notion of time for timestamps; wall clock by default. */
   nowUs?: () => number;
   marketOpen?: boolean;
+  /** The market-data stream: what it streams, its pace and its faults. */
+  marketData?: AlpacaFakeMarketDataOptions;
 }
 
 interface FakeOrder {
@@ -76,6 +83,10 @@ const HELD_EVENTS_MAX = 1;
 export class AlpacaFake {
   readonly restUrl: string;
   readonly streamUrl: string;
+  /** The market-data stream (IEX feed path; `/v2/sip` and the others answer the same). */
+  readonly dataStreamUrl: string;
+  /** The market-data stream's controls and counters (load data, cut connections, outages). */
+  readonly marketData: FakeMarketDataStream;
   readonly keyId: string;
   readonly secret: string;
   /** Counters for tests: requests served, 429s, events sent, faults fired. */
@@ -117,6 +128,11 @@ export class AlpacaFake {
     this.nowUsSource = options.nowUs ?? (() => Date.now() * 1_000);
     this.cash = Number(options.cash ?? '100000');
     this.marketOpen = options.marketOpen ?? true;
+    this.dataStreamUrl = `ws://127.0.0.1:${port}/v2/iex`;
+    this.marketData = new FakeMarketDataStream({
+      ...options.marketData, keyId: this.keyId, secret: this.secret, seed: (options.seed ?? 1) + 1,
+      onPrint: (symbol, priceText, size, timeUs) => this.pushTrade(symbol, priceText, size, timeUs),
+    });
   }
 
   static async start(options: AlpacaFakeOptions = {}): Promise<AlpacaFake> {
@@ -133,7 +149,12 @@ export class AlpacaFake {
     });
     server.on('request', (request, response) => fake.handleRequest(request, response));
     server.on('upgrade', (request, socket, head) => {
-      if ((request.url ?? '').split('?')[0] !== STREAM_PATH) {
+      const upgradePath = (request.url ?? '').split('?')[0];
+      if (DATA_STREAM_PATH.test(upgradePath)) {
+        fake.marketData.handleUpgrade(request, socket, head);
+        return;
+      }
+      if (upgradePath !== STREAM_PATH) {
         socket.destroy();
         return;
       }
@@ -143,6 +164,7 @@ export class AlpacaFake {
   }
 
   async close(): Promise<void> {
+    await this.marketData.close();
     for (const client of this.clients) client.socket.terminate();
     this.streams.close();
     for (const socket of this.sockets) socket.destroy();
