@@ -3,7 +3,7 @@
 // and latency, through the full engine with real bars.
 import { describe, expect, it } from 'vitest';
 import { run, fillsOf, MINUTE_US, T0_US } from '../../test/support/engine-harness.ts';
-import type { BracketIds } from '../index.ts';
+import { EventQueue, SeededRng, SimulatedVenue, scalesOf, type BracketIds, type ExecutionReport, type OrderRequest } from '../index.ts';
 
 describe('market orders', () => {
   it('fill at the next bar open by default', () => {
@@ -249,5 +249,34 @@ describe('strategy context', () => {
         expect(Number.isNaN(ctx.history('TEST').close(2))).toBe(true);
       }
     });
+  });
+});
+
+describe('simulated venue behind an ExecutionPort host that submits from inside a report', () => {
+  it('leaves a stop that arrives during a market fill to the rest of the bar (it does not fill at the open)', () => {
+    const queue = new EventQueue();
+    let nowUs = 1_000_000;
+    const reports: ExecutionReport[] = [];
+    const venue = new SimulatedVenue([scalesOf({ symbol: 'X', priceScale: 2, lotScale: 0, calendar: 'always-open' })], {}, new SeededRng(1));
+    const drain = (): void => { while (queue.nextTimeUs <= nowUs) queue.runNext(); };
+    const request = (id: string, side: 'buy' | 'sell', type: 'market' | 'stop', stopPriceTicks?: number): OrderRequest => ({
+      clientOrderId: id, symbol: 'X', side, type, quantity: 5, timeInForce: 'gtc', stopPriceTicks, reduceOnly: type === 'stop', epoch: 0,
+    });
+    venue.attach({
+      onReport: (report) => {
+        reports.push(report);
+        // Like the paper broker: the entry's fill releases a protective stop at once, and its arrival runs now.
+        if (report.type === 'fill' && report.clientOrderId === 'entry') {
+          venue.submit(request('stop', 'sell', 'stop', 9_000));
+          drain();
+        }
+      },
+    }, { nowUs: () => nowUs, queue });
+    venue.submit(request('entry', 'buy', 'market'));
+    drain();
+    nowUs = 2_000_000;
+    venue.onBar(0, nowUs, 10_000, 10_100, 9_950, 10_050, 1_000);
+    expect(reports.filter((r) => r.type === 'fill').map((r) => r.clientOrderId)).toEqual(['entry']);
+    expect(reports.at(-1)).toMatchObject({ type: 'accepted', clientOrderId: 'stop' });
   });
 });

@@ -593,7 +593,9 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
 
   matchBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
     const book = this.books[symbolIndex];
-    if (this.onlyMarketOrders(book)) {
+    // Only for an engine host: its requests always wait on the queue, while an ExecutionPort host (the paper
+    // broker) may submit from inside a report, adding an order to the book in the middle of this walk.
+    if (this.mode === 'engine' && this.onlyMarketOrders(book)) {
       this.matchMarketOrders(book, symbolIndex, startUs, open, close, volume);
       return;
     }
@@ -656,9 +658,9 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   }
 
   /**
-   * The walk of `matchBar` when every working order is a market order: they all reach the open at once, so they
-   * fill there in priority (arrival) order until the volume cap is used up, and the rest of the path finds
-   * nothing. The same fills and reports as the walk, without it.
+   * The walk of `matchBar` when every working order is a market order and none can arrive during it: they all
+   * reach the open at once, so they fill there in priority (arrival) order until the volume cap is used up, and the
+   * rest of the path finds nothing. The same fills and reports as the walk, without it.
    */
   private matchMarketOrders(book: Book, symbolIndex: number, startUs: number, open: number, close: number, volume: number): void {
     let capacity = Math.floor(volume * this.options.maxVolumeShare);
