@@ -104,32 +104,58 @@ function orNaN(value: number | undefined): number {
 
 /**
  * The equity curve, sampled once per distinct bar time (or minute of ticks), stored in fixed blocks so that
- * growing it never copies what is already there. The trading day of each sample is kept as runs (the first
- * sample of each day), not per sample. `columns()` joins the blocks once, at the end of a run.
+ * growing it never copies what is already there. Sample times are kept as runs of equal steps (a session of
+ * 1-minute bars is one run), and the trading day of each sample as runs too (the first sample of each day), so a
+ * sample costs one stored number. `columns()` builds the per-sample columns once, at the end of a run.
  */
 export class EquityCurve {
   private static readonly BLOCK = 65_536;
   length = 0;
   /** Samples with a nonzero position. */
   exposedSamples = 0;
-  private readonly timeBlocks: Float64Array[] = [];
   private readonly equityBlocks: Float64Array[] = [];
   /** Day runs: from sample `dayFrom[i]` on, the trading day index is `dayOf[i]`. */
   private readonly dayFrom: number[] = [];
   private readonly dayOf: number[] = [];
-  // The current block and the next free slot in it. Public so that the engine's bar loop can write a sample
-  // without a call: a call that is not inlined would box its double arguments (a heap number per bar).
-  time = new Float64Array(0);
+  /** Time runs: from sample `timeFrom[i]` on, times are `timeFirstUs[i] + k * timeStepUs[i]`. */
+  private readonly timeFrom: number[] = [];
+  private readonly timeFirstUs: number[] = [];
+  private readonly timeStepUs: number[] = [];
+  // Public so that the engine's bar loop can write a sample without a call (a call that is not inlined would box
+  // its double arguments): the current block and its next free slot, and the time the current run expects next.
   equity = new Float64Array(0);
   offset = EquityCurve.BLOCK;
+  expectedTimeUs = NaN;
+  /** The current run's step (once it has two samples). */
+  stepUs = 0;
 
   push(timeUs: number, equityCash: number, exposed: boolean): void {
+    if (timeUs !== this.expectedTimeUs) this.timeBreak(timeUs);
+    else this.expectedTimeUs = timeUs + this.stepUs;
     if (this.offset === EquityCurve.BLOCK) this.addBlock();
-    const i = this.offset++;
-    this.time[i] = timeUs;
-    this.equity[i] = equityCash;
+    this.equity[this.offset++] = equityCash;
     this.length++;
     if (exposed) this.exposedSamples++;
+  }
+
+  /**
+   * The next sample (index `length`) is at `timeUs`, which its run did not expect: the run's second sample sets its
+   * step, any other starts a new run.
+   */
+  timeBreak(timeUs: number): void {
+    const runs = this.timeFrom.length;
+    if (runs > 0 && this.length - this.timeFrom[runs - 1] === 1) {
+      const step = timeUs - this.timeFirstUs[runs - 1];
+      this.timeStepUs[runs - 1] = step;
+      this.stepUs = step;
+      this.expectedTimeUs = timeUs + step;
+      return;
+    }
+    this.timeFrom.push(this.length);
+    this.timeFirstUs.push(timeUs);
+    this.timeStepUs.push(0);
+    // NaN until the run's second sample gives its step.
+    this.expectedTimeUs = NaN;
   }
 
   /** Samples from now on belong to trading day `dayIndex`. */
@@ -139,29 +165,29 @@ export class EquityCurve {
   }
 
   addBlock(): void {
-    this.time = new Float64Array(EquityCurve.BLOCK);
     this.equity = new Float64Array(EquityCurve.BLOCK);
-    this.timeBlocks.push(this.time);
     this.equityBlocks.push(this.equity);
     this.offset = 0;
   }
 
   /** Contiguous copies of the samples. */
   columns(): { timeUs: Float64Array; equityCash: Float64Array; dayIndex: Int32Array } {
-    const join = (blocks: Float64Array[]): Float64Array => {
-      const out = new Float64Array(this.length);
-      blocks.forEach((block, b) => {
-        const from = b * EquityCurve.BLOCK;
-        out.set(block.subarray(0, Math.min(EquityCurve.BLOCK, this.length - from)), from);
-      });
-      return out;
-    };
+    const equityCash = new Float64Array(this.length);
+    this.equityBlocks.forEach((block, b) => {
+      const from = b * EquityCurve.BLOCK;
+      equityCash.set(block.subarray(0, Math.min(EquityCurve.BLOCK, this.length - from)), from);
+    });
+    const timeUs = new Float64Array(this.length);
+    for (let run = 0; run < this.timeFrom.length; run++) {
+      const to = run + 1 < this.timeFrom.length ? this.timeFrom[run + 1] : this.length;
+      for (let i = this.timeFrom[run]; i < to; i++) timeUs[i] = this.timeFirstUs[run] + (i - this.timeFrom[run]) * this.timeStepUs[run];
+    }
     const dayIndex = new Int32Array(this.length).fill(-1);
     for (let run = 0; run < this.dayFrom.length; run++) {
       const to = run + 1 < this.dayFrom.length ? this.dayFrom[run + 1] : this.length;
       dayIndex.fill(this.dayOf[run], this.dayFrom[run], to);
     }
-    return { timeUs: join(this.timeBlocks), equityCash: join(this.equityBlocks), dayIndex };
+    return { timeUs, equityCash, dayIndex };
   }
 }
 
@@ -572,10 +598,10 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       }
       if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
       // The equity sample, written in place (see EquityCurve).
+      if (closeUs !== equity.expectedTimeUs) equity.timeBreak(closeUs);
+      else equity.expectedTimeUs = closeUs + equity.stepUs;
       if (equity.offset === 65_536) equity.addBlock();
-      const slot = equity.offset++;
-      equity.time[slot] = closeUs;
-      equity.equity[slot] = portfolio.cashCash + portfolio.positionValueCash;
+      equity.equity[equity.offset++] = portfolio.cashCash + portfolio.positionValueCash;
       equity.length++;
       if (portfolio.openPositionCount > 0) equity.exposedSamples++;
       i = j;
