@@ -46,6 +46,19 @@ describe('AlpacaVenue', () => {
     expect(fill).toMatchObject({ quantity: 2_250, priceTicks: 15_005, side: 'buy' });
   });
 
+  it('leaves no request timer armed after a cancel (the SDK keeps one until the 204 body is read)', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const { venue, sink } = await setup();
+    venue.submit(request('c-1', { type: 'limit', limitPriceTicks: 10_000 }));
+    await sink.waitFor((report) => report.type === 'accepted', 3_000, 'accepted');
+    const before = timers();
+    venue.cancel('c-1');
+    await sink.waitFor((report) => report.type === 'cancelled', 3_000, 'cancelled');
+    await venue.idle();
+    // The request timeout here is 2 s: a timer left by the DELETE would still be armed.
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+
   it('settles a 5xx placement by lookup, finds it absent, and sends it once more: one order at the venue', async () => {
     const { fake, venue, sink } = await setup();
     fake.injectNext('server-error');

@@ -415,7 +415,7 @@ export class AlpacaVenue implements ExecutionPort {
     for (let attempt = 1; attempt <= CANCEL_ATTEMPTS_MAX; attempt += 1) {
       try {
         await this.bucket.take();
-        await this.orders.deleteOrderByOrderID({ orderId: venueOrderId }, this.fencingHeaders(epoch));
+        await this.deleteOrder(venueOrderId, epoch);
         return;
       } catch (error) {
         const status = httpStatus(error);
@@ -785,12 +785,22 @@ export class AlpacaVenue implements ExecutionPort {
   // ----------------------------------------------------------------------------------------------------
   // Cancel and replace
 
+  /**
+   * DELETE /v2/orders/{id}. The SDK's `deleteOrderByOrderID` drops the 204 response unread, and the SDK stops a
+   * request's timeout clock only when its body is read, so every cancel kept a 10 s timer armed (a process that
+   * had cancelled took that long to exit). The raw call, with the empty body read, ends the clock at once.
+   */
+  private async deleteOrder(venueOrderId: string, epoch: number | undefined): Promise<void> {
+    const response = await this.orders.deleteOrderByOrderIDRaw({ orderId: venueOrderId }, this.fencingHeaders(epoch));
+    await response.raw.arrayBuffer();
+  }
+
   private async sendCancel(order: TrackedOrder): Promise<void> {
     for (let attempt = 1; attempt <= CANCEL_ATTEMPTS_MAX; attempt += 1) {
       try {
         await this.bucket.take();
         // Cancel is idempotent at the venue, so retrying it after an unknown outcome is safe.
-        await this.orders.deleteOrderByOrderID({ orderId: order.venueOrderId! }, this.fencingHeaders(order.cancelEpoch));
+        await this.deleteOrder(order.venueOrderId!, order.cancelEpoch);
         return; // the `canceled` event (or catch-up) reports it
       } catch (error) {
         const status = httpStatus(error);
