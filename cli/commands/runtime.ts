@@ -201,7 +201,8 @@ async function runOnFeed(mode: 'paper' | 'live', args: RuntimeArguments, feed: F
     await runner.close();
   }
   if (fatal !== null) throw fatal;
-  process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n')}\n`);
+  const width = Math.max(...Object.keys(report).map((key) => key.length)) + 1;
+  process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(width)} ${v}`).join('\n')}\n`);
 }
 
 export const paperCommand: CommandModule<object, RuntimeArguments> = {
