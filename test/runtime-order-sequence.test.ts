@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTicks, generatedInstruments } from '../adapters/catalog/generate-ticks.ts';
 import { TapeRecorder } from '../adapters/tape/index.ts';
@@ -12,6 +11,7 @@ import { Journal } from '../adapters/journal/index.ts';
 import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
 import { intentKey, isOutbound, type SessionRecord } from '../adapters/runtime/session-records.ts';
 import type { TickColumns } from '../engine/index.ts';
+import { sim } from './support/session-orders.ts';
 
 const TAPE_MINUTES = 60;
 /** Market orders only (sma-cross), and brackets whose exits carry prices and go to Alpaca as OCO orders (orb). */
@@ -21,7 +21,6 @@ const CASES = [
 ] as const;
 let directory: string;
 let tape: string;
-const repository = path.resolve(import.meta.dirname, '..');
 
 beforeAll(() => {
   directory = mkdtempSync(path.join(os.tmpdir(), 'sim-sequence-'));
@@ -43,17 +42,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-function sim(args: readonly string[], env: NodeJS.ProcessEnv, limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repository, 'bin/sim.mjs'), ...args], { cwd: repository, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`expected sim ${args[0]} to finish within ${limitMs} ms, found it running; stderr: ${stderr}`)); }, limitMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 /** The submits a session journaled, as comparable lines. */
 function journaledOrders(journalPath: string): string[] {

@@ -3,22 +3,12 @@
 // fake in step. Prints one JSON line after reconciliation (what the broker holds then) and one when done.
 // SIM_CRASH_AFTER_RECORD=N kills it right after its Nth journal append, as the CLI's hook does; SIM_SCENARIO picks
 // the ticks.
-import { Strategy, type StrategyContext, type StrategyDefinition, type TickView, type Instrument } from '../../engine/index.ts';
+import type { Instrument } from '../../engine/index.ts';
 import { AlpacaRuntimeVenue } from '../../adapters/runtime/alpaca-runtime-venue.ts';
 import { SessionRunner } from '../../adapters/runtime/session-runner.ts';
 import type { MarketRecord } from '../../adapters/runtime/session-records.ts';
+import { bracketOnce } from './test-strategies.ts';
 
-/** Buys one bracket (stop 99.00, target 103.00) on the first tick it sees; nothing else. */
-class BracketOnce extends Strategy {
-  private placed = false;
-  override onTick(ctx: StrategyContext, tick: TickView): void {
-    if (this.placed) return;
-    this.placed = true;
-    ctx.bracket({ symbol: tick.symbol, side: 'buy', quantity: 10, entry: { type: 'market' }, stopLoss: 99, takeProfit: 103 });
-  }
-}
-
-const bracketOnce: StrategyDefinition = { name: 'test-bracket-once', describe: 'test only: one bracket on the first tick', params: {}, create: () => new BracketOnce() };
 
 export const CHILD_INSTRUMENT: Instrument = { symbol: 'AAPL', priceScale: 2, lotScale: 0, calendar: 'us-equity' };
 const startUs = Date.UTC(2024, 0, 2, 15, 0, 0) * 1_000;
