@@ -15,6 +15,7 @@ import type {
 import { scalesOf, toTicks, fromTicks, type InstrumentScales, CASH_UNITS_PER_CURRENCY } from './core/instruments.ts';
 import { EventQueue, type TaskRunner } from './core/event-queue.ts';
 import { StringTable } from './core/string-table.ts';
+import { grown } from './core/columns.ts';
 import { calendarFor, type TradingCalendar } from './core/time.ts';
 import {
   OrderTable, ORDER_TYPES, ROLES, SIDES, STATUSES, TIMES_IN_FORCE, codeOf, isTerminalStatus,
@@ -277,11 +278,7 @@ class OpenOrders {
   constructor(private readonly table: OrderTable) {}
 
   add(h: number): void {
-    if (this.size === this.handles.length) {
-      const grown = new Int32Array(this.handles.length * 2);
-      grown.set(this.handles);
-      this.handles = grown;
-    }
+    if (this.size === this.handles.length) this.handles = grown(this.handles, this.handles.length * 2);
     this.table.openSlot[h] = this.size;
     this.handles[this.size++] = h;
   }
@@ -305,18 +302,22 @@ class OpenOrders {
   }
 }
 
-/** A reusable view of one order for callbacks: valid during the callback only (use ctx.order for a snapshot). */
-class OrderCursor implements OrderView {
+/** What the order and fill cursors share: a row of the order table seen in the strategy's units. */
+abstract class OrderRowCursor {
   handle = 0;
-  constructor(private readonly engine: Engine, private readonly t: OrderTable) {}
-  private get scales(): InstrumentScales { return this.engine.scales[this.t.symbolIndex[this.handle]]; }
+  constructor(protected readonly engine: Engine, protected readonly t: OrderTable) {}
+  protected get scales(): InstrumentScales { return this.engine.scales[this.t.symbolIndex[this.handle]]; }
   get clientOrderId(): string { return this.engine.orders.clientOrderId(this.handle); }
   get symbol(): string { return this.scales.instrument.symbol; }
   get symbolIndex(): number { return this.t.symbolIndex[this.handle]; }
+  get role(): OrderRole { return ROLES[this.t.role[this.handle]]; }
+}
+
+/** A reusable view of one order for callbacks: valid during the callback only (use ctx.order for a snapshot). */
+class OrderCursor extends OrderRowCursor implements OrderView {
   get side(): Side { return SIDES[this.t.side[this.handle]]; }
   get type(): OrderType { return ORDER_TYPES[this.t.type[this.handle]]; }
   get status(): OrderView['status'] { return STATUSES[this.t.status[this.handle]]; }
-  get role(): OrderRole { return ROLES[this.t.role[this.handle]]; }
   get quantity(): number { return this.t.quantity[this.handle] / this.scales.lotsPerUnit; }
   get filledQuantity(): number { return this.t.filledQuantity[this.handle] / this.scales.lotsPerUnit; }
   get limitPrice(): number | undefined { const p = this.t.limitPriceTicks[this.handle]; return Number.isNaN(p) ? undefined : p / this.scales.ticksPerUnit; }
@@ -326,19 +327,12 @@ class OrderCursor implements OrderView {
 }
 
 /** A reusable view of one fill for callbacks: valid during the callback only. */
-class FillCursor implements FillView {
-  handle = 0;
+class FillCursor extends OrderRowCursor implements FillView {
   side: Side = 'buy';
   quantityLots = 0;
   priceTicks = 0;
   feeCash = 0;
   timeUs = 0;
-  constructor(private readonly engine: Engine, private readonly t: OrderTable) {}
-  private get scales(): InstrumentScales { return this.engine.scales[this.t.symbolIndex[this.handle]]; }
-  get clientOrderId(): string { return this.engine.orders.clientOrderId(this.handle); }
-  get symbol(): string { return this.scales.instrument.symbol; }
-  get symbolIndex(): number { return this.t.symbolIndex[this.handle]; }
-  get role(): OrderRole { return ROLES[this.t.role[this.handle]]; }
   get quantity(): number { return this.quantityLots / this.scales.lotsPerUnit; }
   get price(): number { return this.priceTicks / this.scales.ticksPerUnit; }
   get fee(): number { return this.feeCash / CASH_UNITS_PER_CURRENCY; }
@@ -438,7 +432,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.idPrefix = `${config.runId}-${config.strategyId}`;
     this.orders = new OrderBook(this.table, this.strings, this.idPrefix, config.instruments);
     this.table.nameOf = (handle) => this.orders.clientOrderId(handle);
-    this.log.setOrderIds(this.idPrefix, this.orders);
+    this.log.setOrderIds(this.orders);
     const codes: Record<string, number> = {};
     for (const [name, schema] of Object.entries(ENGINE_EVENTS)) codes[name] = this.log.define(schema);
     this.events = codes as EventCodes;
@@ -810,10 +804,11 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
 
   /** Cancel by client order id (the strategy API). */
   cancelOrder(clientOrderId: string): void {
-    this.cancelHandle(this.known(clientOrderId));
+    this.cancelHandle(this.requireHandle(clientOrderId));
   }
 
-  private known(clientOrderId: string): number {
+  /** The handle of a client order id this engine holds; an unknown id is the caller's error (UNKNOWN_ORDER). */
+  requireHandle(clientOrderId: string): number {
     const h = this.orders.handleOf(clientOrderId);
     if (h < 0) throw new SimError('UNKNOWN_ORDER', `expected a known client order id, found '${clientOrderId}'`);
     return h;
@@ -839,10 +834,10 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   }
 
   modifyOrder(clientOrderId: string, changes: OrderChanges): void {
-    this.modifyHandle(this.known(clientOrderId), changes);
+    this.modifyHandle(this.requireHandle(clientOrderId), changes);
   }
 
-  private modifyHandle(h: number, changes: OrderChanges): void {
+  modifyHandle(h: number, changes: OrderChanges): void {
     const t = this.table;
     if (!t.isOpen(h)) return;
     const added = changes.quantity !== undefined ? changes.quantity - t.quantity[h] : 0;
@@ -1227,11 +1222,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       if (h === filled || t.symbolIndex[h] !== s || t.reduceOnly[h] === 0) continue;
       const sibling = t.oco[h];
       if (sibling >= 0 && (sibling === filled || t.isOpen(sibling))) continue;
-      if (count === this.stranded.length) {
-        const grown = new Int32Array(count * 2);
-        grown.set(this.stranded);
-        this.stranded = grown;
-      }
+      if (count === this.stranded.length) this.stranded = grown(this.stranded, count * 2);
       this.stranded[count++] = h;
     }
     if (count === 0) return;
@@ -1325,14 +1316,6 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     };
   }
 
-  handleOf(clientOrderId: string): number {
-    return this.known(clientOrderId);
-  }
-
-  modifyByHandle(h: number, changes: OrderChanges): void {
-    this.modifyHandle(h, changes);
-  }
-
   // --- adoption (issue 4) ---
   // A live runtime taking over from another runner of the same session (a deposed leader) adopts what that runner
   // left at the broker: its position and its working exits. Both come in through journaled inbound records, so a
@@ -1393,7 +1376,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       t.venueOrderIds.delete(h);
     } else {
       // An id of this session's form at or beyond the next sequence keeps the numbering; any other is its own name.
-      const number = this.sequenceOf(request.clientOrderId);
+      const number = this.orders.sequenceOf(request.clientOrderId);
       if (number >= this.orders.nextNumber()) this.orders.resumeAfter(number - 1);
       h = t.add(...fields, request.reduceOnly, request.quantity, orNaN(request.limitPriceTicks), orNaN(request.stopPriceTicks), orNaN(request.trailingOffsetTicks),
         request.epoch, this.clockUs, tag);
@@ -1426,13 +1409,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   /** Adopted orders waiting for the OCO partner they name (by client order id). */
   private readonly adoptedOcoNames = new Map<number, string>();
 
-  /** The sequence number of a client order id of this engine's form, or -1. */
-  private sequenceOf(clientOrderId: string): number {
-    const dash = `${this.idPrefix}-`;
-    if (!clientOrderId.startsWith(dash)) return -1;
-    const digits = clientOrderId.slice(dash.length);
-    return /^[1-9][0-9]*$/.test(digits) ? Number(digits) : -1;
-  }
+
 
 }
 
@@ -1526,9 +1503,9 @@ class EngineContext implements StrategyContext {
 
   modify(clientOrderId: string, changes: { quantity?: number; price?: number; stopPrice?: number }): void {
     const e = this.engine;
-    const h = e.handleOf(clientOrderId);
+    const h = e.requireHandle(clientOrderId);
     const s = e.table.symbolIndex[h];
-    e.modifyByHandle(h, {
+    e.modifyHandle(h, {
       quantity: changes.quantity === undefined ? undefined : e.toLots(s, changes.quantity),
       limitPriceTicks: changes.price === undefined ? undefined : e.priceToTicks(s, changes.price),
       stopPriceTicks: changes.stopPrice === undefined ? undefined : e.priceToTicks(s, changes.stopPrice),

@@ -42,6 +42,8 @@ export type FieldKind =
 
 /** Client order ids of order handles. */
 export interface OrderIds {
+  /** Ids are `${prefix}-${handle + 1}` unless `exceptional`. */
+  readonly prefix: string;
   /** True once some id is not `${prefix}-${handle + 1}`. */
   readonly exceptional: boolean;
   clientOrderId(handle: number): string;
@@ -128,6 +130,7 @@ export class EventLog {
   private readonly listeners: ((event: EngineEvent) => void)[] = [];
   private orderIdPrefix = '';
   private orderIdPrefixJson = '';
+  private ids: OrderIds | null = null;
 
   constructor(readonly strings: StringTable) {}
 
@@ -139,13 +142,11 @@ export class EventLog {
    * How order handles print: `${prefix}-${handle + 1}`, or, once `ids` says some depart from that (a live
    * runtime adopted or resumed ids), through `ids`.
    */
-  setOrderIds(prefix: string, ids: OrderIds): void {
-    this.orderIdPrefix = `${prefix}-`;
+  setOrderIds(ids: OrderIds): void {
+    this.orderIdPrefix = `${ids.prefix}-`;
     this.orderIdPrefixJson = JSON.stringify(this.orderIdPrefix).slice(0, -1);
     this.ids = ids;
   }
-
-  private ids: OrderIds | null = null;
 
   private orderId(handle: number): string {
     return this.ids !== null && this.ids.exceptional ? this.ids.clientOrderId(handle) : this.orderIdPrefix + (handle + 1);

@@ -32,6 +32,33 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
+/**
+ * `sim live --venue alpaca` against one fake and `sim paper` on another (Alpaca allows one market-data connection
+ * per key, and each run has its own account), both on their fake's stream of `streamed`, at once. The live runner
+ * echoes each record to its fake's matcher before the engine sees it, so fills arrive in step, as in replay.
+ */
+async function liveAndPaper(name: string, args: readonly string[], streamed: AlpacaFakeMarketItem[], seed: number) {
+  const venueFake = await AlpacaFake.start({ seed, cash: '10000000', marketData: { items: streamed, fillOnStream: false } });
+  const paperFake = await AlpacaFake.start({ seed: seed + 1, marketData: { items: streamed } });
+  const liveJournal = path.join(directory, `${name}-live.journal`);
+  const paperJournal = path.join(directory, `${name}-paper.journal`);
+  try {
+    const [live, paper] = await Promise.all([
+      sim(['live', '--venue', 'alpaca', '--confirm-live', '--journal', liveJournal, ...args], {
+        PATH: process.env.PATH, APCA_API_KEY_ID: venueFake.keyId, APCA_API_SECRET_KEY: venueFake.secret, APCA_API_BASE_URL: venueFake.restUrl,
+        APCA_STREAM_URL: venueFake.streamUrl, APCA_DATA_STREAM_URL: venueFake.dataStreamUrl, SIM_ALPACA_MARKET_ECHO: '1',
+      }, 60_000),
+      sim(['paper', '--journal', paperJournal, ...args], {
+        PATH: process.env.PATH, APCA_API_KEY_ID: paperFake.keyId, APCA_API_SECRET_KEY: paperFake.secret, APCA_DATA_STREAM_URL: paperFake.dataStreamUrl,
+      }, 60_000),
+    ]);
+    return { live, paper, liveJournal, paperJournal, duplicateClientOrderIds: venueFake.stats.duplicateClientOrderIds };
+  } finally {
+    await venueFake.close();
+    await paperFake.close();
+  }
+}
+
 describe('sim live and sim paper on the Alpaca market-data stream', () => {
   it.each(CASES)('$strategy: the orders of replay, live against the fake, and paper, all on the same streamed bars; sessions replay to their digests', async ({ strategy, params }) => {
     const replay = await runReplay({
@@ -44,29 +71,7 @@ describe('sim live and sim paper on the Alpaca market-data stream', () => {
 
     const ARGS = ['--feed', 'alpaca', '--symbols', SYMBOLS.join(','), '--strategy', strategy, ...Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`]),
       '--run-id', 'MD', '--no-risk', '--json', '--max-records', String(items.length)];
-    // Two fakes: Alpaca allows one market-data connection per key, and each run has its own account.
-    const venueFake = await AlpacaFake.start({ seed: 3, cash: '10000000', marketData: { items, fillOnStream: false } });
-    const paperFake = await AlpacaFake.start({ seed: 4, marketData: { items } });
-    const liveJournal = path.join(directory, `${strategy}-live.journal`);
-    const paperJournal = path.join(directory, `${strategy}-paper.journal`);
-    let live: Awaited<ReturnType<typeof sim>>;
-    let paper: Awaited<ReturnType<typeof sim>>;
-    try {
-      [live, paper] = await Promise.all([
-        sim(['live', '--venue', 'alpaca', '--confirm-live', '--journal', liveJournal, ...ARGS], {
-          PATH: process.env.PATH, APCA_API_KEY_ID: venueFake.keyId, APCA_API_SECRET_KEY: venueFake.secret, APCA_API_BASE_URL: venueFake.restUrl,
-          APCA_STREAM_URL: venueFake.streamUrl, APCA_DATA_STREAM_URL: venueFake.dataStreamUrl,
-          // The runner echoes each bar to the fake's matcher before the engine sees it: fills arrive in step, as in replay.
-          SIM_ALPACA_MARKET_ECHO: '1',
-        }, 60_000),
-        sim(['paper', '--journal', paperJournal, ...ARGS], {
-          PATH: process.env.PATH, APCA_API_KEY_ID: paperFake.keyId, APCA_API_SECRET_KEY: paperFake.secret, APCA_DATA_STREAM_URL: paperFake.dataStreamUrl,
-        }, 60_000),
-      ]);
-    } finally {
-      await venueFake.close();
-      await paperFake.close();
-    }
+    const { live, paper, liveJournal, paperJournal, duplicateClientOrderIds } = await liveAndPaper(strategy, ARGS, items, 3);
     expect(live.code, live.stderr).toBe(0);
     expect(paper.code, paper.stderr).toBe(0);
     const liveReport = JSON.parse(live.stdout) as Record<string, unknown>;
@@ -78,7 +83,7 @@ describe('sim live and sim paper on the Alpaca market-data stream', () => {
     expect(journaledOrders(paperJournal)).toEqual(replayed);
     expect(journaledIntents(liveJournal)).toEqual(journaledIntents(paperJournal));
     // Every order reached the fake once.
-    expect(venueFake.stats.duplicateClientOrderIds).toBe(0);
+    expect(duplicateClientOrderIds).toBe(0);
 
     const checks = await Promise.all([liveJournal, paperJournal].map((journal) => sim(['replay', '--session', journal, '--json'], { PATH: process.env.PATH }, 30_000)));
     for (const [check, report] of [[checks[0], liveReport], [checks[1], paperReport]] as const) {
@@ -121,24 +126,7 @@ describe('sim live and sim paper on the Alpaca trade stream', () => {
 
     const ARGS = ['--feed', 'alpaca:trades', '--symbols', symbols.join(','), '--strategy', 'sma-cross', '--param', 'fast=3', '--param', 'slow=8', '--run-id', 'MT', '--no-risk', '--json',
       '--max-records', String(prints.length)];
-    const venueFake = await AlpacaFake.start({ seed: 5, cash: '10000000', marketData: { items: prints, fillOnStream: false } });
-    const paperFake = await AlpacaFake.start({ seed: 6, marketData: { items: prints } });
-    const liveJournal = path.join(directory, 'trades-live.journal');
-    const paperJournal = path.join(directory, 'trades-paper.journal');
-    let live: Awaited<ReturnType<typeof sim>>;
-    let paper: Awaited<ReturnType<typeof sim>>;
-    try {
-      [live, paper] = await Promise.all([
-        sim(['live', '--venue', 'alpaca', '--confirm-live', '--journal', liveJournal, ...ARGS], {
-          PATH: process.env.PATH, APCA_API_KEY_ID: venueFake.keyId, APCA_API_SECRET_KEY: venueFake.secret, APCA_API_BASE_URL: venueFake.restUrl,
-          APCA_STREAM_URL: venueFake.streamUrl, APCA_DATA_STREAM_URL: venueFake.dataStreamUrl, SIM_ALPACA_MARKET_ECHO: '1',
-        }, 60_000),
-        sim(['paper', '--journal', paperJournal, ...ARGS], { PATH: process.env.PATH, APCA_API_KEY_ID: paperFake.keyId, APCA_API_SECRET_KEY: paperFake.secret, APCA_DATA_STREAM_URL: paperFake.dataStreamUrl }, 60_000),
-      ]);
-    } finally {
-      await venueFake.close();
-      await paperFake.close();
-    }
+    const { live, paper, liveJournal, paperJournal } = await liveAndPaper('trades', ARGS, prints, 5);
     expect(live.code, live.stderr).toBe(0);
     expect(paper.code, paper.stderr).toBe(0);
     expect(JSON.parse(live.stdout)).toMatchObject({ records: prints.length, feedDelivered: prints.length, feedDuplicatesDropped: 0, feedOutOfOrderDropped: 0 });

@@ -9,7 +9,7 @@ import { Journal } from '../adapters/journal/index.ts';
 import { RedisServerProcess } from '../adapters/leader-lock/index.ts';
 import { intentKey, type AdoptRecord, type SessionRecord } from '../adapters/runtime/session-records.ts';
 import { replayJournal } from '../adapters/runtime/session-runner.ts';
-import { bundleChild, pollUntil, startChild, type RunningChild } from './support/child-process-bundle.ts';
+import { bundleChild, pollUntil, readyStatus, startChild, type RunningChild } from './support/child-process-bundle.ts';
 import { bracketHold } from './support/test-strategies.ts';
 
 let directory: string;
@@ -27,17 +27,6 @@ const WORKING = new Set(['new', 'accepted', 'pending_new', 'partially_filled', '
 function epochOf(wireClientOrderId: string): number | null {
   const match = /\.e(\d+)$/.exec(wireClientOrderId);
   return match === null ? null : Number(match[1]);
-}
-
-async function readyStatus(runner: RunningChild): Promise<number> {
-  const line = runner.stdout().split('\n').find((text) => text.startsWith('{"health"'));
-  if (line === undefined) return 0;
-  const { health } = JSON.parse(line) as { health: number };
-  try {
-    return (await fetch(`http://127.0.0.1:${health}/ready`)).status;
-  } catch {
-    return 0;
-  }
 }
 
 function records(journalPath: string): SessionRecord[] {

@@ -7,7 +7,7 @@ import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
 import { Journal } from '../adapters/journal/index.ts';
 import { RedisServerProcess } from '../adapters/leader-lock/index.ts';
 import type { SessionRecord } from '../adapters/runtime/session-records.ts';
-import { bundleChild, pollUntil, startChild, type RunningChild } from './support/child-process-bundle.ts';
+import { bundleChild, pollUntil, readyStatus, startChild, type RunningChild } from './support/child-process-bundle.ts';
 
 let directory: string;
 let child: string;
@@ -24,17 +24,6 @@ function epochOf(clientOrderId: string): number {
   const match = /\.e(\d+)$/.exec(clientOrderId);
   if (match === null) throw new Error(`expected an epoch suffix on ${clientOrderId}, found none`);
   return Number(match[1]);
-}
-
-async function readyStatus(runner: RunningChild): Promise<number> {
-  const line = runner.stdout().split('\n').find((text) => text.startsWith('{"health"'));
-  if (line === undefined) return 0;
-  const { health } = JSON.parse(line) as { health: number };
-  try {
-    return (await fetch(`http://127.0.0.1:${health}/ready`)).status;
-  } catch {
-    return 0;
-  }
 }
 
 describe('two runners, one leader lock', () => {

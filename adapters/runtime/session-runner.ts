@@ -703,13 +703,14 @@ export class SessionRunner {
     // An OCO member goes with its sibling or not at all (alone it would be cancelled with its pair anyway).
     const ids = new Set(orders.map((order) => order.r.clientOrderId));
     const paired = orders.filter((order) => order.r.ocoWithClientOrderId === undefined || ids.has(order.r.ocoWithClientOrderId));
-    const idPrefix = `${engine.config.runId}-${engine.config.strategyId}-`;
+    // Sequence numbers of this session's ids (the engine's order book parses them; other ids count as none).
+    const book = engine.orders;
     let sequence = 0;
-    for (const id of snapshot.orders.clientOrderIds) sequence = Math.max(sequence, sequenceOf(id, idPrefix));
-    for (const order of paired) sequence = Math.max(sequence, sequenceOf(order.r.clientOrderId, idPrefix));
+    for (const id of snapshot.orders.clientOrderIds) sequence = Math.max(sequence, book.sequenceOf(id));
+    for (const order of paired) sequence = Math.max(sequence, book.sequenceOf(order.r.clientOrderId));
     // A standby that refused intents for hours holds many ids: a loop, not a spread into Math.max.
     let localSequence = 0;
-    for (const id of engine.orders.keys()) localSequence = Math.max(localSequence, sequenceOf(id, idPrefix));
+    for (const id of book.keys()) localSequence = Math.max(localSequence, book.sequenceOf(id));
     if (positions.length === 0 && paired.length === 0 && sequence <= localSequence) return { positions: 0, orders: 0 };
     // (A standby that took over before any market record has an engine clock that has not started.)
     this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), engine.nowUs()), reason: `takeover under epoch ${engine.epoch}`, sequence, positions, orders: paired });
@@ -751,11 +752,4 @@ export class SessionRunner {
 /** Positions in a comparable form (symbol and quantity, sorted). */
 function positionsKey(positions: readonly VenuePosition[]): string {
   return positions.map((position) => `${position.symbol} ${position.quantity}`).sort().join(',');
-}
-
-/** The sequence number of one of the engine's client order ids (`<prefix><n>`), or 0 for any other id. */
-function sequenceOf(clientOrderId: string, prefix: string): number {
-  if (!clientOrderId.startsWith(prefix)) return 0;
-  const rest = clientOrderId.slice(prefix.length);
-  return /^\d+$/.test(rest) ? Number(rest) : 0;
 }

@@ -65,16 +65,21 @@ export class OrderBook {
     this.exceptional = true;
   }
 
+  /** The sequence number of a client order id of this engine's form (`${prefix}-${n}`), or -1. */
+  sequenceOf(clientOrderId: string): number {
+    if (!clientOrderId.startsWith(this.dash)) return -1;
+    const digits = clientOrderId.slice(this.dash.length);
+    return /^[1-9][0-9]*$/.test(digits) ? Number(digits) : -1;
+  }
+
   /** The handle of a client order id, or -1 when the engine has no such order. */
   handleOf(clientOrderId: string): number {
     if (this.exceptional) {
       const foreign = this.handleOfForeign.get(clientOrderId);
       if (foreign !== undefined) return foreign;
     }
-    if (!clientOrderId.startsWith(this.dash)) return -1;
-    const digits = clientOrderId.slice(this.dash.length);
-    if (!/^[1-9][0-9]*$/.test(digits)) return -1;
-    const number = Number(digits);
+    const number = this.sequenceOf(clientOrderId);
+    if (number < 0) return -1;
     if (!this.exceptional) return number - 1 < this.table.length ? number - 1 : -1;
     for (let segment = this.segmentFrom.length - 1; segment >= 0; segment--) {
       const handle = number - 1 - this.segmentOffset[segment];

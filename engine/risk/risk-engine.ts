@@ -34,20 +34,6 @@ export interface RiskLimits {
   readonly staleDataUs?: number;
 }
 
-/** What the risk engine needs to know about one proposed order. */
-export interface RiskCheckInput {
-  readonly symbolIndex: number;
-  readonly side: Side;
-  readonly quantity: number;
-  /** True when the order can only reduce the position (reduce-only, or an exit of a bracket). */
-  readonly reducing: boolean;
-  readonly limitPriceTicks: number | undefined;
-  readonly stopPriceTicks: number | undefined;
-  /** For entries with a protective stop (brackets): the stop's price. */
-  readonly protectiveStopTicks: number | undefined;
-  readonly isModify: boolean;
-}
-
 /** The account state the checks read, supplied by the engine. */
 export interface RiskView {
   position(symbolIndex: number): number;
@@ -74,14 +60,10 @@ export class RiskEngine {
     this.rateTimes = new Float64Array(Math.max(1, limits.orderRate?.count ?? 1));
   }
 
-  check(input: RiskCheckInput, view: RiskView): RiskDenial | null {
-    return this.checkOrder(input.symbolIndex, input.side === 'buy' ? 1 : -1, input.quantity, input.reducing, input.limitPriceTicks ?? NaN,
-      input.stopPriceTicks ?? NaN, input.protectiveStopTicks ?? NaN, input.isModify, view);
-  }
-
   /**
-   * `check` with the order's fields as arguments (the engine's hot path: no input object). `sign` is 1 for a buy,
-   * -1 for a sell; an absent price is NaN.
+   * Check one proposed order (or the quantity a modify adds; `reducing` when it can only reduce the position,
+   * `protectiveStopTicks` an entry's bracket stop), its fields as arguments so the hot path builds no input object.
+   * `sign` is 1 for a buy, -1 for a sell; an absent price is NaN.
    */
   checkOrder(symbolIndex: number, sign: number, quantity: number, reducing: boolean, limitPriceTicks: number, stopPriceTicks: number,
     protectiveStopTicks: number, isModify: boolean, view: RiskView): RiskDenial | null {

@@ -126,11 +126,7 @@ class Book {
   length = 0;
 
   push(slot: number): void {
-    if (this.length === this.slots.length) {
-      const grown = new Int32Array(this.slots.length * 2);
-      grown.set(this.slots);
-      this.slots = grown;
-    }
+    if (this.length === this.slots.length) this.slots = grown(this.slots, this.slots.length * 2);
     this.slots[this.length++] = slot;
   }
 

@@ -81,3 +81,15 @@ export async function pollUntil(condition: () => boolean | Promise<boolean>, lim
   }
   throw new Error(`expected ${what} within ${limitMs} ms, found it did not happen`);
 }
+
+/** The HTTP status of /ready on a runner child that printed `{"health": port}`, or 0 before it listens or when it does not answer. */
+export async function readyStatus(runner: RunningChild): Promise<number> {
+  const line = runner.stdout().split('\n').find((text) => text.startsWith('{"health"'));
+  if (line === undefined) return 0;
+  const { health } = JSON.parse(line) as { health: number };
+  try {
+    return (await fetch(`http://127.0.0.1:${health}/ready`)).status;
+  } catch {
+    return 0;
+  }
+}
