@@ -1354,7 +1354,9 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
    * superseded: the adopted order takes its place and its creation sequence. Adopting over an order that is
    * still open or held is a bug of the caller.
    */
-  adoptOrder(request: OrderRequest, state: { status: 'accepted' | 'triggered' | 'partially-filled'; filledQuantity: number; venueOrderId?: string; role?: OrderRole }): void {
+  adoptOrder(request: OrderRequest, state: {
+    status: 'accepted' | 'triggered' | 'partially-filled'; filledQuantity: number; filledNotionalTickLots?: number; venueOrderId?: string; role?: OrderRole;
+  }): void {
     const symbolIndex = this.symbolIndex(request.symbol);
     const t = this.table;
     const existing = this.orders.handleOf(request.clientOrderId);
@@ -1363,6 +1365,11 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     if (!(Number.isSafeInteger(request.quantity) && request.quantity > 0)) invariantFailed(`adopted quantity must be a positive whole number of lots, found ${request.quantity}`);
     if (!(Number.isSafeInteger(state.filledQuantity) && state.filledQuantity >= 0 && state.filledQuantity < request.quantity)) {
       invariantFailed(`adopted filled quantity must be in [0, ${request.quantity}), found ${state.filledQuantity}`);
+    }
+    // The fills so far at the broker's average price (sum of price x quantity), so the order's average fill price is right.
+    const filledNotional = state.filledNotionalTickLots ?? 0;
+    if (!(Number.isFinite(filledNotional) && filledNotional >= 0 && (state.filledQuantity === 0 ? filledNotional === 0 : filledNotional >= state.filledQuantity))) {
+      invariantFailed(`adopted filled notional must be at least one tick per filled lot (${state.filledQuantity}), found ${filledNotional}`);
     }
     const fields = [symbolIndex, codeOf(SIDES, request.side), codeOf(ORDER_TYPES, request.type), codeOf(TIMES_IN_FORCE, request.timeInForce),
       codeOf(ROLES, state.role ?? 'plain'), codeOf(STATUSES, state.status)] as const;
@@ -1383,6 +1390,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       if (this.orders.clientOrderId(h) !== request.clientOrderId) this.orders.name(h, request.clientOrderId);
     }
     t.filledQuantity[h] = state.filledQuantity;
+    t.filledNotionalTickLots[h] = filledNotional;
     if (state.venueOrderId !== undefined) t.venueOrderIds.set(h, state.venueOrderId);
     // OCO: a member names its partner by client order id; a partner adopted later is linked when it arrives.
     for (const [waiting, name] of this.adoptedOcoNames) {

@@ -92,6 +92,28 @@ describe('adoption', () => {
     expect(replay.core.engine.log.digest()).toBe(engine.log.digest());
   });
 
+  it('keeps the broker\'s average fill price of a partly filled adopted exit, and fills it on from there', () => {
+    const core = standbyCore();
+    const engine = core.engine;
+    for (const record of [tick(0, 10_000), { k: 'leader', t: startUs + 500_000, leader: true, epoch: 2, reason: 'lock acquired' } as InboundRecord]) core.apply(record);
+    const tp = `${prefix}-9`;
+    // A take-profit for 2 with 1 lot filled at the broker at 110.00, the position left is 1 lot.
+    core.apply({
+      k: 'adopt', t: startUs + 600_000, reason: 'takeover under epoch 2', sequence: 9, positions: [{ s: 0, q: 1, p: 10_000 }],
+      orders: [{ r: { ...takeProfit(tp, 'none'), ocoWithClientOrderId: undefined }, status: 'partially-filled', filled: 1, notional: 11_000, venueId: 'V9', role: 'take-profit' }],
+    });
+    const adopted = engine.orders.get(tp)!;
+    expect([adopted.status, adopted.filledQuantity, adopted.averageFillPriceTicks]).toEqual(['partially-filled', 1, 11_000]);
+    // The second lot fills at 110.10: the average is over both fills, and the ledger has only the new one.
+    core.apply({ k: 'report', t: startUs + 700_000, r: { type: 'fill', clientOrderId: tp, fillId: 'X9', symbol: 'AAPL', side: 'sell', quantity: 1, priceTicks: 11_010, feeCash: 0, liquidity: 'maker', timeUs: startUs + 700_000 } });
+    expect([adopted.status, adopted.filledQuantity, adopted.averageFillPriceTicks]).toEqual(['filled', 2, 11_005]);
+    expect(engine.portfolio.position[0]).toBe(0);
+    expect(engine.portfolio.realizedGrossCash).toBe((11_010 - 10_000) * engine.scales[0].cashPerTickLot);
+    engine.portfolio.assertConsistent();
+    // A notional that cannot belong to the filled lots is a caller's bug.
+    expect(() => engine.adoptOrder(takeProfit(`${prefix}-20`, 'none'), { status: 'partially-filled', filledQuantity: 1, filledNotionalTickLots: 0 })).toThrow(InvariantError);
+  });
+
   it('takes over a paper broker from a leader that stopped, and trades on without reusing an id', async () => {
     const broker = new PaperBroker([instrument], {}, 3);
     const config = { runId: 'PTAKE', strategy: bracketHold.name, params: {}, instruments: [instrument], initialCash: 100_000, risk: {}, venue: 'paper' };

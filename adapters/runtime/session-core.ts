@@ -147,7 +147,9 @@ export class SessionCore implements ExecutionPort {
         // Positions first (they hold the adopted orders' fills so far), then the orders, then the id sequence.
         engine.advanceTo(Math.max(record.t, engine.nowUs()));
         for (const position of record.positions) engine.adoptPosition(position.s, position.q, position.p, record.reason);
-        for (const order of record.orders) engine.adoptOrder(order.r, { status: order.status, filledQuantity: order.filled, venueOrderId: order.venueId, role: order.role });
+        for (const order of record.orders) engine.adoptOrder(order.r, {
+          status: order.status, filledQuantity: order.filled, filledNotionalTickLots: order.notional, venueOrderId: order.venueId, role: order.role,
+        });
         engine.resumeOrderSequence(record.sequence);
         break;
     }
