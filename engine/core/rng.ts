@@ -2,7 +2,8 @@
 // stream from the parent seed and the name, so adding a consumer never shifts another consumer's draws.
 import type { Rng } from '../types.ts';
 
-function splitmix32(state: number): () => number {
+/** splitmix32: a stream of well-mixed 32-bit words from one seed word (used to seed xoshiro128**). */
+export function splitmix32(state: number): () => number {
   let s = state >>> 0;
   return () => {
     s = (s + 0x9e3779b9) >>> 0;
@@ -23,20 +24,22 @@ export function hashString32(text: string, seed = 0x811c9dc5): number {
   return hash >>> 0;
 }
 
-export class SeededRng implements Rng {
-  readonly seed: number;
+/**
+ * The xoshiro128** generator on four 32-bit state words: 32-bit integer arithmetic only, so a state gives the same
+ * numbers on every machine. The seeded generators here and in the adapters and scenarios are built on it; each
+ * seeds it its own way and keeps its own resolution of `next()`, so their recorded streams stay as they were.
+ */
+export class Xoshiro128 {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
 
-  constructor(seed: number) {
-    this.seed = seed >>> 0;
-    const mix = splitmix32(this.seed);
-    this.a = mix();
-    this.b = mix();
-    this.c = mix();
-    this.d = mix();
+  constructor(a: number, b: number, c: number, d: number) {
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
   }
 
@@ -51,6 +54,21 @@ export class SeededRng implements Rng {
     this.c ^= t;
     this.d = rotl(this.d, 11);
     return result;
+  }
+}
+
+/** The four state words splitmix32 gives for a seed (the engine's and the scenarios' seeding). */
+export function seedWords(seed: number): [number, number, number, number] {
+  const mix = splitmix32(seed);
+  return [mix(), mix(), mix(), mix()];
+}
+
+export class SeededRng extends Xoshiro128 implements Rng {
+  readonly seed: number;
+
+  constructor(seed: number) {
+    super(...seedWords(seed));
+    this.seed = seed >>> 0;
   }
 
   next(): number {

@@ -1,17 +1,10 @@
-// A small seeded generator for scenarios: xoshiro128** seeded through splitmix32, implementing the engine's
-// Rng port. Named children derive independent streams from the parent seed and the name, so adding a new
-// consumer does not shift the numbers any other consumer sees.
+// A small seeded generator for scenarios, implementing the engine's Rng port: the engine's xoshiro128** core and
+// seeding (splitmix32), with 32-bit resolution. Named children derive independent streams from the parent seed
+// and the name, so adding a new consumer does not shift the numbers any other consumer sees.
+import { Xoshiro128, seedWords } from '../../engine/core/rng.ts';
 import type { Rng } from '../../engine/types.ts';
 
 const UINT32_RANGE = 4_294_967_296;
-
-function splitMix32(state: { value: number }): number {
-  state.value = (state.value + 0x9e3779b9) | 0;
-  let z = state.value;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
 
 function hashName(name: string): number {
   // FNV-1a over UTF-16 code units: stable across platforms.
@@ -23,34 +16,12 @@ function hashName(name: string): number {
   return hash >>> 0;
 }
 
-export class SeededRandom implements Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+export class SeededRandom extends Xoshiro128 implements Rng {
   private readonly seedValue: number;
 
   constructor(seed: number) {
+    super(...seedWords(seed >>> 0));
     this.seedValue = seed >>> 0;
-    const state = { value: this.seedValue };
-    this.s0 = splitMix32(state);
-    this.s1 = splitMix32(state);
-    this.s2 = splitMix32(state);
-    this.s3 = splitMix32(state);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  /** The next raw 32-bit output of xoshiro128**. */
-  nextUint32(): number {
-    const result = Math.imul(rotateLeft(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotateLeft(this.s3, 11);
-    return result;
   }
 
   next(): number {
@@ -73,8 +44,4 @@ export class SeededRandom implements Rng {
   child(name: string): SeededRandom {
     return new SeededRandom((this.seedValue ^ hashName(name)) + Math.imul(hashName(name), 0x27d4eb2d));
   }
-}
-
-function rotateLeft(value: number, bits: number): number {
-  return (value << bits) | (value >>> (32 - bits));
 }
