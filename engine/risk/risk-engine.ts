@@ -55,9 +55,29 @@ export class RiskEngine {
   private readonly rateTimes: Float64Array;
   private rateHead = 0;
   private rateCount = 0;
+  // The limits as fields of one shape (the limits object's shape varies with the config, which would make every
+  // check's property reads polymorphic across engines): an absent bound is Infinity, an absent rule false.
+  private readonly rateLimited: boolean;
+  private readonly staleDataUs: number;
+  private readonly maxOpenOrders: number;
+  private readonly maxPositionLots: number;
+  private readonly checksNotional: boolean;
+  private readonly maxGrossNotionalCash: number;
+  private readonly checksPriceBand: boolean;
+  private readonly checksRiskPerTrade: boolean;
+  private readonly riskPerTradeFraction: number;
 
   constructor(readonly limits: RiskLimits) {
     this.rateTimes = new Float64Array(Math.max(1, limits.orderRate?.count ?? 1));
+    this.rateLimited = limits.orderRate !== undefined;
+    this.staleDataUs = limits.staleDataUs ?? Infinity;
+    this.maxOpenOrders = limits.maxOpenOrders ?? Infinity;
+    this.maxPositionLots = limits.maxPositionLots ?? Infinity;
+    this.checksNotional = limits.maxGrossNotionalCash !== undefined;
+    this.maxGrossNotionalCash = limits.maxGrossNotionalCash ?? Infinity;
+    this.checksPriceBand = limits.priceBandFraction !== undefined;
+    this.checksRiskPerTrade = limits.riskPerTradeFraction !== undefined;
+    this.riskPerTradeFraction = limits.riskPerTradeFraction ?? Infinity;
   }
 
   /**
@@ -75,51 +95,51 @@ export class RiskEngine {
     if (this.state === 'reducing' && !reduces) {
       return { code: 'RISK_REDUCING', message: `expected an order that reduces the position while reducing (${this.stateReason}), found a ${side} of ${quantity} against position ${position}` };
     }
-    if (limits.orderRate !== undefined && !this.rateAllows(view.nowUs())) {
-      return { code: 'RISK_RATE_LIMIT', message: `expected at most ${limits.orderRate.count} orders per ${limits.orderRate.windowUs / 1e6}s, found one more` };
+    if (this.rateLimited && !this.rateAllows(view.nowUs())) {
+      return { code: 'RISK_RATE_LIMIT', message: `expected at most ${limits.orderRate!.count} orders per ${limits.orderRate!.windowUs / 1e6}s, found one more` };
     }
     if (reduces) {
-      this.recordRate(view.nowUs());
+      if (this.rateLimited) this.recordRate(view.nowUs());
       return null;
     }
-    if (limits.staleDataUs !== undefined) {
+    if (this.staleDataUs !== Infinity) {
       const ageUs = view.nowUs() - view.lastDataUs();
-      if (ageUs > limits.staleDataUs) return { code: 'RISK_STALE_DATA', message: `expected market data newer than ${limits.staleDataUs / 1e6}s, found ${ageUs / 1e6}s old` };
+      if (ageUs > this.staleDataUs) return { code: 'RISK_STALE_DATA', message: `expected market data newer than ${this.staleDataUs / 1e6}s, found ${ageUs / 1e6}s old` };
     }
     const last = view.lastPriceTicks(symbolIndex);
-    if (limits.maxOpenOrders !== undefined && !isModify && view.openOrderCount() + 1 > limits.maxOpenOrders) {
-      return { code: 'RISK_MAX_OPEN_ORDERS', message: `expected at most ${limits.maxOpenOrders} open orders, found ${view.openOrderCount() + 1} with this one` };
+    if (!isModify && view.openOrderCount() + 1 > this.maxOpenOrders) {
+      return { code: 'RISK_MAX_OPEN_ORDERS', message: `expected at most ${this.maxOpenOrders} open orders, found ${view.openOrderCount() + 1} with this one` };
     }
-    if (limits.maxPositionLots !== undefined) {
+    if (this.maxPositionLots !== Infinity) {
       const projected = Math.abs(position + sign * (view.workingQuantity(symbolIndex, side) + quantity));
-      if (projected > limits.maxPositionLots) {
-        return { code: 'RISK_MAX_POSITION', message: `expected position at most ${limits.maxPositionLots} lots, found ${projected} with working orders and this one` };
+      if (projected > this.maxPositionLots) {
+        return { code: 'RISK_MAX_POSITION', message: `expected position at most ${this.maxPositionLots} lots, found ${projected} with working orders and this one` };
       }
     }
     // The order's own price (limit, else stop), else the last price.
     const referenceTicks = !Number.isNaN(limitPriceTicks) ? limitPriceTicks : !Number.isNaN(stopPriceTicks) ? stopPriceTicks : last;
-    if (limits.maxGrossNotionalCash !== undefined) {
+    if (this.checksNotional) {
       if (Number.isNaN(referenceTicks)) return { code: 'RISK_NO_PRICE', message: 'expected a last price to value the order, found none yet' };
       const orderCash = quantity * referenceTicks * view.cashPerTickLot(symbolIndex);
       const gross = view.grossExposureCash() + orderCash;
-      if (gross > limits.maxGrossNotionalCash) {
-        return { code: 'RISK_MAX_NOTIONAL', message: `expected gross notional at most ${limits.maxGrossNotionalCash / 1e6}, found ${gross / 1e6} with this order` };
+      if (gross > this.maxGrossNotionalCash) {
+        return { code: 'RISK_MAX_NOTIONAL', message: `expected gross notional at most ${this.maxGrossNotionalCash / 1e6}, found ${gross / 1e6} with this order` };
       }
     }
-    if (limits.priceBandFraction !== undefined && !Number.isNaN(last)) {
+    if (this.checksPriceBand && !Number.isNaN(last)) {
       const denial = this.priceBand(limitPriceTicks, last) ?? this.priceBand(stopPriceTicks, last);
       if (denial !== null) return denial;
     }
-    if (limits.riskPerTradeFraction !== undefined && !Number.isNaN(protectiveStopTicks)) {
+    if (this.checksRiskPerTrade && !Number.isNaN(protectiveStopTicks)) {
       const entryTicks = referenceTicks;
       if (Number.isNaN(entryTicks)) return { code: 'RISK_NO_PRICE', message: 'expected a last price to size the risk, found none yet' };
       const riskCash = Math.abs(entryTicks - protectiveStopTicks) * quantity * view.cashPerTickLot(symbolIndex);
-      const allowedCash = limits.riskPerTradeFraction * view.equityCash();
+      const allowedCash = this.riskPerTradeFraction * view.equityCash();
       if (riskCash > allowedCash) {
-        return { code: 'RISK_PER_TRADE', message: `expected risk at the stop at most ${allowedCash / 1e6} (${limits.riskPerTradeFraction * 100}% of equity), found ${riskCash / 1e6}` };
+        return { code: 'RISK_PER_TRADE', message: `expected risk at the stop at most ${allowedCash / 1e6} (${this.riskPerTradeFraction * 100}% of equity), found ${riskCash / 1e6}` };
       }
     }
-    this.recordRate(view.nowUs());
+    if (this.rateLimited) this.recordRate(view.nowUs());
     return null;
   }
 
