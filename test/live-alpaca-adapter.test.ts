@@ -17,8 +17,10 @@ afterEach(async () => {
   }
 });
 
-async function setup(options: { seed?: number; faults?: AlpacaFakeFaults; requestsPerWindowMax?: number; rateWindowMs?: number; requestsPerMinuteMax?: number } = {}) {
-  const fake = await AlpacaFake.start({ seed: options.seed ?? 1, faults: options.faults, requestsPerWindowMax: options.requestsPerWindowMax ?? 100_000, rateWindowMs: options.rateWindowMs, cash: '10000000' });
+async function setup(options: { seed?: number; faults?: AlpacaFakeFaults; requestsPerWindowMax?: number; rateWindowMs?: number; requestsPerMinuteMax?: number; nowUs?: () => number } = {}) {
+  const fake = await AlpacaFake.start({
+    seed: options.seed ?? 1, faults: options.faults, requestsPerWindowMax: options.requestsPerWindowMax ?? 100_000, rateWindowMs: options.rateWindowMs, cash: '10000000', nowUs: options.nowUs,
+  });
   const sink = new RecordingSink();
   const problems: string[] = [];
   const venue = new AlpacaVenue({
@@ -188,6 +190,32 @@ describe('AlpacaVenue', () => {
 });
 
 describe('decimal units and the token bucket', () => {
+  it('reads every open order, past the 500 a listing returns, with many orders in one millisecond at the page boundaries', async () => {
+    // The fake's clock moves 0.2 ms per reading: about five orders share each millisecond the SDK keeps.
+    let fakeUs = Date.UTC(2024, 0, 2, 15, 0, 0) * 1_000;
+    const { fake, venue } = await setup({ nowUs: () => (fakeUs += 200) });
+    const headers = { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret, 'content-type': 'application/json' };
+    const count = 1_203;
+    for (let i = 1; i <= count; i += 1) {
+      const body = { symbol: 'MSFT', side: 'buy', type: 'limit', qty: '1', limit_price: '100.00', time_in_force: 'gtc', client_order_id: `S-${i}` };
+      const placed = await fetch(`${fake.restUrl}/v2/orders`, { method: 'POST', headers, body: JSON.stringify(body) });
+      expect(placed.status).toBe(200);
+      await placed.arrayBuffer();
+    }
+    // The fake's listing: at most 500, and `until` is exclusive on the submission time.
+    const page = async (query: string): Promise<{ client_order_id: string; submitted_at: string }[]> => (await fetch(`${fake.restUrl}/v2/orders?${query}`, { headers })).json() as never;
+    const newest = await page('status=open&limit=500&direction=desc');
+    expect(newest.length).toBe(500);
+    expect((await page(`status=open&limit=500&until=${newest[0].submitted_at}`)).map((order) => order.client_order_id)[0]).toBe(`S-${count - 1}`);
+    const open = await venue.fetchOpenOrders();
+    expect(open.length).toBe(count);
+    expect(new Set(open.map((order) => order.clientOrderId)).size).toBe(count);
+    expect(open[0].clientOrderId).toBe('S-1');
+    const session = await venue.fetchSessionOrders('S-');
+    expect(session.open.length).toBe(count);
+    expect(session.open.at(-1)?.request.clientOrderId).toBe(`S-${count}`);
+  }, 60_000);
+
   it('round-trips integer amounts through decimal strings at every scale', () => {
     fc.assert(fc.property(fc.integer({ min: -1e12, max: 1e12 }), fc.integer({ min: 0, max: 8 }), (value, scale) => {
       expect(decimalToScaled(scaledToDecimal(value, scale), scale, 'exact', 'value')).toBe(value);

@@ -163,6 +163,8 @@ interface OrderView {
   stopPrice: string | null;
   replacedBy: string | null;
   replaces: string | null;
+  /** Submission time in milliseconds (the SDK parses it into a Date), NaN when absent. */
+  submittedMs: number;
   legs: OrderView[];
 }
 
@@ -172,6 +174,9 @@ const CANCEL_ATTEMPTS_MAX = 3;
 const CATCH_UP_ATTEMPTS_MAX = 3;
 /** Bound on following replaced_by links when adopting an order. */
 const REPLACE_CHAIN_MAX = 1_000;
+/** Orders per listing page (Alpaca's maximum), and the pages of open orders read at most. */
+const ORDER_PAGE_LIMIT = 500;
+const ORDER_PAGES_MAX = 100;
 /** Finished orders are forgotten beyond this many tracked orders (oldest first); open ones never are. */
 const TRACKED_ORDERS_MAX = 20_000;
 
@@ -463,28 +468,58 @@ export class AlpacaVenue implements ExecutionPort {
     return { current, ancestors };
   }
 
-  /** Open orders at the venue (bracket and OCO legs flattened), in our units. */
+  /**
+   * Every open order (nested), newest first. A listing returns at most 500, so it pages back in submission time:
+   * each next page ends just after the oldest order of the one before (`until` is exclusive, and the SDK keeps
+   * milliseconds), so the pages overlap and nothing at a page boundary is missed; orders seen twice count once.
+   */
+  private async allOpenOrders(): Promise<OrderView[]> {
+    const seen = new Map<string, OrderView>();
+    let until: string | undefined;
+    for (let page = 1; ; page += 1) {
+      if (page > ORDER_PAGES_MAX) throw new SimError('VENUE_ORDER_PAGES', `expected at most ${ORDER_PAGES_MAX * ORDER_PAGE_LIMIT} open orders, found more after ${page - 1} pages`);
+      await this.bucket.take();
+      const views = (await this.orders.getAllOrders({ status: 'open', nested: true, limit: ORDER_PAGE_LIMIT, direction: 'desc', ...(until === undefined ? {} : { until }) })).map(toView);
+      let added = 0;
+      let oldestMs = Infinity;
+      for (const view of views) {
+        if (!seen.has(view.id)) {
+          seen.set(view.id, view);
+          added += 1;
+        }
+        if (view.submittedMs < oldestMs) oldestMs = view.submittedMs;
+      }
+      // A short page is the last; a page of nothing new (more orders in one millisecond than a page holds) too.
+      if (views.length < ORDER_PAGE_LIMIT || added === 0 || !Number.isFinite(oldestMs)) break;
+      until = new Date(oldestMs + 1).toISOString();
+    }
+    return [...seen.values()];
+  }
+
+  /** Open orders at the venue (bracket and OCO legs flattened), in our units, oldest first. */
   async fetchOpenOrders(): Promise<VenueOrderSnapshot[]> {
-    await this.bucket.take();
-    const views = (await this.orders.getAllOrders({ status: 'open', nested: true, limit: 500, direction: 'asc' })).map(toView);
+    const views = (await this.allOpenOrders()).reverse();
     const flat = views.flatMap((view) => [view, ...view.legs]).filter((view) => !['filled', 'canceled', 'expired', 'replaced', 'rejected'].includes(view.status));
     return flat.filter((view) => this.instruments.has(view.symbol)).map((view) => this.snapshotOf(view));
   }
 
   /**
-   * For a takeover by another runner of this session: the venue's open orders whose client order ids (ours,
-   * suffixes removed) start with `prefix`, rebuilt as the requests our engine would have sent, and our ids among
-   * the venue's newest orders of any status (so that new ids continue after them). An `oco` order becomes its
+   * For a takeover by another runner of this session: the venue's open orders (all of them, however many pages)
+   * whose client order ids (ours, suffixes removed) start with `prefix`, rebuilt as the requests our engine would
+   * have sent, and our ids among those and the venue's newest 500 orders of any status (so that new ids continue
+   * after them; an id older than those is not seen, and the venue refuses its reuse). An `oco` order becomes its
    * two members: the take-profit under the order's own id, the stop leg under its own id when a replace gave it
    * ours, else `<take-profit id>-oco-stop` (its wire id is the venue's; it is found through its take-profit). A
    * replaced order is its current terms over its whole chain (quantity and fills include the replaced ones), and
    * its `epoch` is that of its first placement, which lookups by client order id go through.
    */
   async fetchSessionOrders(prefix: string): Promise<{ open: SessionHeldOrder[]; clientOrderIds: string[] }> {
+    // Every open order (however many pages), and the newest orders of any status for the ids.
+    const openViews = await this.allOpenOrders();
     await this.bucket.take();
-    const views = (await this.orders.getAllOrders({ status: 'all', nested: true, limit: 500, direction: 'desc' })).map(toView);
+    const views = (await this.orders.getAllOrders({ status: 'all', nested: true, limit: ORDER_PAGE_LIMIT, direction: 'desc' })).map(toView);
     const byVenueId = new Map<string, OrderView>();
-    for (const view of views) for (const member of [view, ...view.legs]) byVenueId.set(member.id, member);
+    for (const view of [...views, ...openViews]) for (const member of [view, ...view.legs]) byVenueId.set(member.id, member);
     const clientOrderIds: string[] = [];
     for (const member of byVenueId.values()) {
       const ours = parseWireClientOrderId(member.clientOrderId).clientOrderId;
@@ -492,7 +527,7 @@ export class AlpacaVenue implements ExecutionPort {
     }
     const open: SessionHeldOrder[] = [];
     // Oldest first, as the engine would have sent them.
-    for (const view of [...views].reverse()) {
+    for (const view of [...openViews].reverse()) {
       const clientOrderId = parseWireClientOrderId(view.clientOrderId).clientOrderId;
       if (!clientOrderId.startsWith(prefix) || !isWorking(view.status) || !this.instruments.has(view.symbol)) continue;
       const instrument = this.instruments.get(view.symbol)!;
@@ -1018,7 +1053,8 @@ function toView(order: trading.Order | trading.OrderLeg): OrderView {
     status: raw.status as AlpacaOrderStatus,
     symbol: String(raw.symbol), side: raw.side as 'buy' | 'sell', type: String(raw.type ?? raw.orderType),
     qty: text(raw.qty), filledQty: text(raw.filledQty) ?? '0', filledAvgPrice: text(raw.filledAvgPrice),
-    limitPrice: text(raw.limitPrice), stopPrice: text(raw.stopPrice), replacedBy: text(raw.replacedBy), replaces: text(raw.replaces), legs,
+    limitPrice: text(raw.limitPrice), stopPrice: text(raw.stopPrice), replacedBy: text(raw.replacedBy), replaces: text(raw.replaces),
+    submittedMs: raw.submittedAt instanceof Date ? raw.submittedAt.getTime() : typeof raw.submittedAt === 'string' ? Date.parse(raw.submittedAt) : NaN, legs,
   };
 }
 
