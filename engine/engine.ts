@@ -572,7 +572,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
         for (let k = i; k < j; k++) {
           const s = symbolIndex[k];
           if (bookSize[s] === 0) lastPrice[s] = close[k];
-          else matcher.matchBar(s, t, open[k], high[k], low[k], close[k], volume[k]);
+          else matcher.matchBarRow(chunk, k);
         }
       }
       const closeUs = t + intervalUs;
