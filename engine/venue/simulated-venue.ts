@@ -132,10 +132,13 @@ class Book {
 
   remove(slot: number): boolean {
     const slots = this.slots;
-    for (let i = 0; i < this.length; i++) {
+    const n = this.length;
+    for (let i = 0; i < n; i++) {
       if (slots[i] !== slot) continue;
-      slots.copyWithin(i, i + 1, this.length);
-      this.length--;
+      // A loop, not copyWithin: books are short, and copyWithin is a call into the runtime even when it moves
+      // nothing (the common case: the order filled was the only one).
+      for (let j = i + 1; j < n; j++) slots[j - 1] = slots[j];
+      this.length = n - 1;
       return true;
     }
     return false;
