@@ -433,9 +433,9 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.orders = new OrderBook(this.table, this.strings, this.idPrefix, config.instruments);
     this.table.nameOf = (handle) => this.orders.clientOrderId(handle);
     this.log.setOrderIds(this.orders);
-    const codes: Record<string, number> = {};
-    for (const [name, schema] of Object.entries(ENGINE_EVENTS)) codes[name] = this.log.define(schema);
-    this.events = codes as EventCodes;
+    // Built by Object.fromEntries, not by keyed stores into {}: V8 turned that object into a dictionary, so every
+    // event the order path writes looked its code up by hash (a generic load in onFill, logSubmitted, ...).
+    this.events = Object.fromEntries(Object.entries(ENGINE_EVENTS).map(([name, schema]) => [name, this.log.define(schema)])) as EventCodes;
     this.wantsOrderUpdates = strategy.onOrderUpdate !== Strategy.prototype.onOrderUpdate;
     this.wantsFills = strategy.onFill !== Strategy.prototype.onFill;
     const intern = (values: readonly string[]): Int32Array => Int32Array.from(values, (value) => this.strings.intern(value));
