@@ -332,7 +332,8 @@ class FillCursor extends OrderRowCursor implements FillView {
   quantityLots = 0;
   priceTicks = 0;
   feeCash = 0;
-  timeUs = 0;
+  /** -0, not 0: a double field from the start (see Portfolio.positionValueCash). */
+  timeUs = -0;
   get quantity(): number { return this.quantityLots / this.scales.lotsPerUnit; }
   get price(): number { return this.priceTicks / this.scales.ticksPerUnit; }
   get fee(): number { return this.feeCash / CASH_UNITS_PER_CURRENCY; }

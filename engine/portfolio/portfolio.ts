@@ -100,7 +100,9 @@ export class ClosedTradeColumns {
 export class Portfolio {
   readonly initialCash: number;
   readonly scales: readonly InstrumentScales[];
-  cashCash: number;
+  // A double from the start, though the constructor sets it: a field declared without a value starts as
+  // undefined, and a field that held undefined keeps every number stored later in a fresh heap number (one per fill).
+  cashCash = -0;
   feesCash = 0;
   /** Realized PnL before fees, in cash units. */
   realizedGrossCash = 0;

@@ -176,8 +176,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   readonly lastPriceTicks: Float64Array;
   /** Working orders per symbol (read by the engine's bar loop to skip empty books). */
   readonly bookSize: Int32Array;
-  /** Time of the answer being delivered (see VenueListener). */
-  reportTimeUs = 0;
+  /** Time of the answer being delivered (see VenueListener); -0, not 0, so that the field holds a double in place. */
+  reportTimeUs = -0;
   private readonly books: Book[];
   /** Per key: its slot, or KEY_NONE (never submitted, or refused on arrival), or KEY_DONE (finished). */
   private slotOf = new Int32Array(64).fill(KEY_NONE);
