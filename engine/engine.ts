@@ -767,7 +767,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
       return h;
     }
-    this.logSubmitted(hold ? this.events.held : this.events.submitted, h);
+    this.logSubmitted(hold ? this.events.held : this.events.submitted, h, s, side, type, quantity, timeInForce, reduceOnly, limitTicks, stopTicks, trailTicks, role);
     if (!hold) this.send(h);
     return h;
   }
@@ -965,22 +965,26 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   // ------------------------------------------------------------------------------------------------------
   // Events the order path writes
 
-  private logSubmitted(schema: number, h: number): void {
-    const t = this.table;
+  /**
+   * `order.submitted` or `order.held` of the order just added as row `h`, written from the values the row was
+   * given rather than read back from a dozen columns.
+   */
+  private logSubmitted(schema: number, h: number, s: number, side: number, type: number, quantity: number, timeInForce: number, reduceOnly: boolean,
+    limitTicks: number, stopTicks: number, trailTicks: number, role: number): void {
     const at = this.log.begin(schema, this.clockUs);
     const v = this.log.values;
     v[at] = h;
-    v[at + 1] = this.symbolStrings[t.symbolIndex[h]];
-    v[at + 2] = this.sideStrings[t.side[h]];
-    v[at + 3] = this.typeStrings[t.type[h]];
-    v[at + 4] = t.quantity[h];
-    v[at + 5] = this.timeInForceStrings[t.timeInForce[h]];
-    v[at + 6] = t.limitPriceTicks[h];
-    v[at + 7] = t.stopPriceTicks[h];
-    v[at + 8] = t.trailingOffsetTicks[h];
-    v[at + 9] = t.reduceOnly[h];
-    v[at + 10] = this.roleStrings[t.role[h]];
-    v[at + 11] = t.epoch[h];
+    v[at + 1] = this.symbolStrings[s];
+    v[at + 2] = this.sideStrings[side];
+    v[at + 3] = this.typeStrings[type];
+    v[at + 4] = quantity;
+    v[at + 5] = this.timeInForceStrings[timeInForce];
+    v[at + 6] = limitTicks;
+    v[at + 7] = stopTicks;
+    v[at + 8] = trailTicks;
+    v[at + 9] = reduceOnly ? 1 : 0;
+    v[at + 10] = this.roleStrings[role];
+    v[at + 11] = this.epoch;
     this.log.commit();
   }
 
