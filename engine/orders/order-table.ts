@@ -134,13 +134,31 @@ export class OrderTable {
     const h = this.length;
     if (h === this.symbolIndex.length) this.grow();
     this.length = h + 1;
-    this.write(h, symbolIndex, side, type, timeInForce, role, status, reduceOnly, quantity, limitPriceTicks, stopPriceTicks, trailingOffsetTicks, epoch, createdUs, tag);
+    // A row past the end already holds the defaults (see grow), so only the identity fields are written.
+    this.writeIdentity(h, symbolIndex, side, type, timeInForce, role, status, reduceOnly, quantity, limitPriceTicks, stopPriceTicks, trailingOffsetTicks, epoch,
+      createdUs, tag);
     return h;
   }
 
   /** (Re)write row `h` as a new order (an adopted order superseding a finished one keeps its handle). */
   write(h: number, symbolIndex: number, side: number, type: number, timeInForce: number, role: number, status: number, reduceOnly: boolean, quantity: number,
     limitPriceTicks: number, stopPriceTicks: number, trailingOffsetTicks: number, epoch: number, createdUs: number, tag: number): void {
+    this.writeIdentity(h, symbolIndex, side, type, timeInForce, role, status, reduceOnly, quantity, limitPriceTicks, stopPriceTicks, trailingOffsetTicks, epoch,
+      createdUs, tag);
+    this.filledQuantity[h] = 0;
+    this.filledNotionalTickLots[h] = 0;
+    this.feesCash[h] = 0;
+    this.parent[h] = -1;
+    this.oco[h] = -1;
+    this.stopLoss[h] = -1;
+    this.takeProfit[h] = -1;
+    this.openSlot[h] = -1;
+    this.reason[h] = -1;
+    this.venueOrderNumber[h] = NaN;
+  }
+
+  private writeIdentity(h: number, symbolIndex: number, side: number, type: number, timeInForce: number, role: number, status: number, reduceOnly: boolean,
+    quantity: number, limitPriceTicks: number, stopPriceTicks: number, trailingOffsetTicks: number, epoch: number, createdUs: number, tag: number): void {
     this.symbolIndex[h] = symbolIndex;
     this.side[h] = side;
     this.type[h] = type;
@@ -149,23 +167,13 @@ export class OrderTable {
     this.status[h] = status;
     this.reduceOnly[h] = reduceOnly ? 1 : 0;
     this.quantity[h] = quantity;
-    this.filledQuantity[h] = 0;
-    this.filledNotionalTickLots[h] = 0;
-    this.feesCash[h] = 0;
     this.limitPriceTicks[h] = limitPriceTicks;
     this.stopPriceTicks[h] = stopPriceTicks;
     this.trailingOffsetTicks[h] = trailingOffsetTicks;
     this.epoch[h] = epoch;
     this.createdUs[h] = createdUs;
     this.updatedUs[h] = createdUs;
-    this.parent[h] = -1;
-    this.oco[h] = -1;
-    this.stopLoss[h] = -1;
-    this.takeProfit[h] = -1;
-    this.openSlot[h] = -1;
-    this.reason[h] = -1;
     this.tag[h] = tag;
-    this.venueOrderNumber[h] = NaN;
   }
 
   remaining(h: number): number {
@@ -212,6 +220,15 @@ export class OrderTable {
     this.reason = grown(this.reason, capacity);
     this.tag = grown(this.tag, capacity);
     this.venueOrderNumber = grown(this.venueOrderNumber, capacity);
+    // The new rows take the defaults of a fresh order in bulk (the counters are already zero), so `add` skips them.
+    const from = this.length;
+    this.parent.fill(-1, from);
+    this.oco.fill(-1, from);
+    this.stopLoss.fill(-1, from);
+    this.takeProfit.fill(-1, from);
+    this.openSlot.fill(-1, from);
+    this.reason.fill(-1, from);
+    this.venueOrderNumber.fill(NaN, from);
   }
 }
 
