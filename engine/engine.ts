@@ -274,6 +274,8 @@ class BarCursor implements BarView {
 class OpenOrders {
   handles = new Int32Array(64);
   size = 0;
+  /** How many of them are reduce-only (an open order's flag does not change). */
+  reduceOnlyCount = 0;
 
   constructor(private readonly table: OrderTable) {}
 
@@ -281,6 +283,7 @@ class OpenOrders {
     if (this.size === this.handles.length) this.handles = grown(this.handles, this.handles.length * 2);
     this.table.openSlot[h] = this.size;
     this.handles[this.size++] = h;
+    this.reduceOnlyCount += this.table.reduceOnly[h];
   }
 
   /** Removes an open order; false when it was not open. */
@@ -293,6 +296,7 @@ class OpenOrders {
       this.table.openSlot[last] = slot;
     }
     this.table.openSlot[h] = -1;
+    this.reduceOnlyCount -= this.table.reduceOnly[h];
     return true;
   }
 
@@ -1195,7 +1199,8 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     v[at + 8] = position;
     v[at + 9] = this.statusStrings[t.status[h]];
     this.log.commit();
-    if (position === 0) this.cancelStrandedExits(h);
+    // Only a reduce-only order can be stranded, and most flat fills leave none open.
+    if (position === 0 && this.open.reduceOnlyCount > 0) this.cancelStrandedExits(h);
     const role = t.role[h];
     if (role === ROLE_ENTRY) this.onEntryFill(h, quantity);
     else if ((role === ROLE_STOP_LOSS || role === ROLE_TAKE_PROFIT) && !this.nativeOco) this.onExitFillEmulated(h, quantity, done);
