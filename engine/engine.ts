@@ -372,6 +372,9 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   private readonly queue = new EventQueue();
   private readonly idPrefix: string;
   private readonly symbolIndexBySymbol = new Map<string, number>();
+  /** The symbol `symbolIndex` found last, and its index (from the constructor on: the first instrument's). */
+  private lastSymbol: string;
+  private lastSymbolIndex: number;
   private readonly histories: RingHistory[];
   private readonly calendar: TradingCalendar;
   private readonly barCursor: BarCursor;
@@ -423,6 +426,8 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.config = config;
     this.scales = config.instruments.map(scalesOf);
     config.instruments.forEach((instrument, i) => this.symbolIndexBySymbol.set(instrument.symbol, i));
+    this.lastSymbol = config.instruments[0].symbol;
+    this.lastSymbolIndex = this.symbolIndexBySymbol.get(this.lastSymbol)!;
     const initialCash = Math.round(config.initialCash * CASH_UNITS_PER_CURRENCY);
     this.portfolio = new Portfolio(initialCash, this.scales);
     this.dayStartEquityCash = initialCash;
@@ -720,10 +725,15 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   // Orders
 
   symbolIndex(symbol: string): number {
+    // Strategies name the same symbol many times in a row (the bar's, then the order's): the last one answers
+    // without hashing.
+    if (symbol === this.lastSymbol) return this.lastSymbolIndex;
     const index = this.symbolIndexBySymbol.get(symbol);
     if (index === undefined) {
       throw new SimError('UNKNOWN_SYMBOL', `expected one of ${[...this.symbolIndexBySymbol.keys()].join(', ')}, found '${symbol}'`);
     }
+    this.lastSymbol = symbol;
+    this.lastSymbolIndex = index;
     return index;
   }
 
