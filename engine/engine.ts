@@ -128,7 +128,7 @@ export class EquityCurve {
   offset = EquityCurve.BLOCK;
   expectedTimeUs = NaN;
   /** The current run's step (once it has two samples). */
-  stepUs = 0;
+  stepUs = -0;
 
   push(timeUs: number, equityCash: number, exposed: boolean): void {
     if (timeUs !== this.expectedTimeUs) this.timeBreak(timeUs);
@@ -381,18 +381,22 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   private started = false;
   private stopped = false;
   private dayIndex = -1;
+  // The fields the bar loop reads are declared with a value of their final representation, even those the
+  // constructor sets: a field declared without one starts as undefined and ends up tagged, so a double in it is
+  // a fresh heap number per store and is checked for a Smi at every read, and a boolean in it is tested like any
+  // value. Doubles start as -0 (a Smi 0 would stay a small integer until the first fraction).
   private nextDayBoundaryUs = -Infinity;
-  private dayStartEquityCash = 0;
+  private dayStartEquityCash = -0;
   private lastDataUs = -Infinity;
   private lastEquitySampleUs = -Infinity;
-  private readonly historyEnabled: boolean;
+  private readonly historyEnabled: boolean = false;
   /** Tick mode: the bar being built per symbol from trade prints (NaN start: none yet). */
   private readonly tickBars: BarColumns;
   private readonly tickBarIntervalUs: number;
   private nextTickBarCloseUs = Infinity;
   private readonly tickBarScratch: BarColumns;
-  /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). */
-  private readonly dailyLossLimitCash: number;
+  /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). Declared with a value: see above. */
+  private readonly dailyLossLimitCash: number = -0;
   /** Orders working at the venue or on their way there, kept incrementally (never a scan of all orders). */
   private readonly open: OpenOrders;
   /** Remaining quantity of open, non-reduce-only orders per symbol and side: [buy0, sell0, buy1, sell1, ...]. */

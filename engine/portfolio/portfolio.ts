@@ -100,7 +100,9 @@ export class ClosedTradeColumns {
 export class Portfolio {
   readonly initialCash: number;
   readonly scales: readonly InstrumentScales[];
-  cashCash: number;
+  // Initialised here (and set in the constructor): a field declared without a value starts as undefined and
+  // ends up tagged, so that every double stored in it is a new heap number and every read checks for a Smi.
+  cashCash = -0;
   feesCash = 0;
   /** Realized PnL before fees, in cash units. */
   realizedGrossCash = 0;
