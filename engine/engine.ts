@@ -569,30 +569,48 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       if (queue.nextTimeUs <= t) this.advanceTo(t);
       if (t > this.clockUs) this.clockUs = t;
       if (t >= this.nextDayBoundaryUs) this.rollDay(t);
-      if (matcher !== null) {
-        // Most bars meet an empty book: then only the last price moves, without a call.
-        const bookSize = matcher.bookSize;
-        const lastPrice = matcher.lastPriceTicks;
+      const closeUs = t + intervalUs;
+      if (j === i + 1) {
+        // A time with one bar (one symbol, or the only one of several that traded): the steps of the general
+        // case below without their loops over the group, which cost more than their bodies for one bar.
+        const s = symbolIndex[i];
+        const c = close[i];
+        if (matcher !== null) {
+          if (matcher.bookSize[s] === 0) matcher.lastPriceTicks[s] = c;
+          else matcher.matchBar(s, t, open[i], high[i], low[i], c, volume[i]);
+        }
+        if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
+        this.clockUs = closeUs;
+        this.lastDataUs = closeUs;
+        portfolio.mark(s, c);
+        if (historyEnabled) histories[s].push(t, open[i], high[i], low[i], c, volume[i]);
+        if (this.dayStartEquityCash - (portfolio.cashCash + portfolio.positionValueCash) >= dailyLossLimitCash) this.afterMark(closeUs);
+        cursor.index = i;
+        strategy.onBar(context, cursor);
+      } else {
+        if (matcher !== null) {
+          // Most bars meet an empty book: then only the last price moves, without a call.
+          const bookSize = matcher.bookSize;
+          const lastPrice = matcher.lastPriceTicks;
+          for (let k = i; k < j; k++) {
+            const s = symbolIndex[k];
+            if (bookSize[s] === 0) lastPrice[s] = close[k];
+            else matcher.matchBar(s, t, open[k], high[k], low[k], close[k], volume[k]);
+          }
+        }
+        if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
+        this.clockUs = closeUs;
+        this.lastDataUs = closeUs;
         for (let k = i; k < j; k++) {
           const s = symbolIndex[k];
-          if (bookSize[s] === 0) lastPrice[s] = close[k];
-          else matcher.matchBar(s, t, open[k], high[k], low[k], close[k], volume[k]);
+          portfolio.mark(s, close[k]);
+          if (historyEnabled) histories[s].push(t, open[k], high[k], low[k], close[k], volume[k]);
         }
-      }
-      const closeUs = t + intervalUs;
-      if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
-      this.clockUs = closeUs;
-      this.lastDataUs = closeUs;
-      for (let k = i; k < j; k++) {
-        const s = symbolIndex[k];
-        portfolio.mark(s, close[k]);
-        if (historyEnabled) histories[s].push(t, open[k], high[k], low[k], close[k], volume[k]);
-      }
-      const equityCash = portfolio.cashCash + portfolio.positionValueCash;
-      if (this.dayStartEquityCash - equityCash >= dailyLossLimitCash) this.afterMark(closeUs);
-      for (let k = i; k < j; k++) {
-        cursor.index = k;
-        strategy.onBar(context, cursor);
+        if (this.dayStartEquityCash - (portfolio.cashCash + portfolio.positionValueCash) >= dailyLossLimitCash) this.afterMark(closeUs);
+        for (let k = i; k < j; k++) {
+          cursor.index = k;
+          strategy.onBar(context, cursor);
+        }
       }
       if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
       // The equity sample, written in place (see EquityCurve).
