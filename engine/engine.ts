@@ -128,7 +128,7 @@ export class EquityCurve {
   offset = EquityCurve.BLOCK;
   expectedTimeUs = NaN;
   /** The current run's step (once it has two samples). */
-  stepUs = 0;
+  stepUs = -0;
 
   push(timeUs: number, equityCash: number, exposed: boolean): void {
     if (timeUs !== this.expectedTimeUs) this.timeBreak(timeUs);
@@ -389,18 +389,22 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   private started = false;
   private stopped = false;
   private dayIndex = -1;
+  // The fields the bar loop reads are declared with a value of their final representation, even those the
+  // constructor sets: a field declared without one starts as undefined and ends up tagged, so a double in it is
+  // a fresh heap number per store and is checked for a Smi at every read, and a boolean in it is tested like any
+  // value. Doubles start as -0 (a Smi 0 would stay a small integer until the first fraction).
   private nextDayBoundaryUs = -Infinity;
-  private dayStartEquityCash = 0;
+  private dayStartEquityCash = -0;
   private lastDataUs = -Infinity;
   private lastEquitySampleUs = -Infinity;
-  private readonly historyEnabled: boolean;
+  private readonly historyEnabled: boolean = false;
   /** Tick mode: the bar being built per symbol from trade prints (NaN start: none yet). */
   private readonly tickBars: BarColumns;
   private readonly tickBarIntervalUs: number;
   private nextTickBarCloseUs = Infinity;
   private readonly tickBarScratch: BarColumns;
-  /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). */
-  private readonly dailyLossLimitCash: number;
+  /** Copied from the risk limits so the per-bar check is one comparison (Infinity: no limit). Declared with a value: see above. */
+  private readonly dailyLossLimitCash: number = -0;
   /** Orders working at the venue or on their way there, kept incrementally (never a scan of all orders). */
   private readonly open: OpenOrders;
   /** Remaining quantity of open, non-reduce-only orders per symbol and side: [buy0, sell0, buy1, sell1, ...]. */
@@ -575,30 +579,48 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
       if (queue.nextTimeUs <= t) this.advanceTo(t);
       if (t > this.clockUs) this.clockUs = t;
       if (t >= this.nextDayBoundaryUs) this.rollDay(t);
-      if (matcher !== null) {
-        // Most bars meet an empty book: then only the last price moves, without a call.
-        const bookSize = matcher.bookSize;
-        const lastPrice = matcher.lastPriceTicks;
+      const closeUs = t + intervalUs;
+      if (j === i + 1) {
+        // A time with one bar (one symbol, or the only one of several that traded): the steps of the general
+        // case below without their loops over the group, which cost more than their bodies for one bar.
+        const s = symbolIndex[i];
+        const c = close[i];
+        if (matcher !== null) {
+          if (matcher.bookSize[s] === 0) matcher.lastPriceTicks[s] = c;
+          else matcher.matchBarRow(chunk, i);
+        }
+        if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
+        this.clockUs = closeUs;
+        this.lastDataUs = closeUs;
+        portfolio.mark(s, c);
+        if (historyEnabled) histories[s].push(t, open[i], high[i], low[i], c, volume[i]);
+        if (this.dayStartEquityCash - (portfolio.cashCash + portfolio.positionValueCash) >= dailyLossLimitCash) this.afterMark(closeUs);
+        cursor.index = i;
+        strategy.onBar(context, cursor);
+      } else {
+        if (matcher !== null) {
+          // Most bars meet an empty book: then only the last price moves, without a call.
+          const bookSize = matcher.bookSize;
+          const lastPrice = matcher.lastPriceTicks;
+          for (let k = i; k < j; k++) {
+            const s = symbolIndex[k];
+            if (bookSize[s] === 0) lastPrice[s] = close[k];
+            else matcher.matchBarRow(chunk, k);
+          }
+        }
+        if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
+        this.clockUs = closeUs;
+        this.lastDataUs = closeUs;
         for (let k = i; k < j; k++) {
           const s = symbolIndex[k];
-          if (bookSize[s] === 0) lastPrice[s] = close[k];
-          else matcher.matchBarRow(chunk, k);
+          portfolio.mark(s, close[k]);
+          if (historyEnabled) histories[s].push(t, open[k], high[k], low[k], close[k], volume[k]);
         }
-      }
-      const closeUs = t + intervalUs;
-      if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
-      this.clockUs = closeUs;
-      this.lastDataUs = closeUs;
-      for (let k = i; k < j; k++) {
-        const s = symbolIndex[k];
-        portfolio.mark(s, close[k]);
-        if (historyEnabled) histories[s].push(t, open[k], high[k], low[k], close[k], volume[k]);
-      }
-      const equityCash = portfolio.cashCash + portfolio.positionValueCash;
-      if (this.dayStartEquityCash - equityCash >= dailyLossLimitCash) this.afterMark(closeUs);
-      for (let k = i; k < j; k++) {
-        cursor.index = k;
-        strategy.onBar(context, cursor);
+        if (this.dayStartEquityCash - (portfolio.cashCash + portfolio.positionValueCash) >= dailyLossLimitCash) this.afterMark(closeUs);
+        for (let k = i; k < j; k++) {
+          cursor.index = k;
+          strategy.onBar(context, cursor);
+        }
       }
       if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
       // The equity sample, written in place (see EquityCurve).

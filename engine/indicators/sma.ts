@@ -16,6 +16,11 @@ export class Sma {
   /** Index in `window` where the next value goes (the oldest value when the window is full). */
   private nextSlot = 0;
   private count = 0;
+  /**
+   * `period` once the window is full, NaN before: `value` divides by it, so that it is NaN until ready without a
+   * test, and small enough to be inlined wherever it is read (an accessor call is inlined early only when small).
+   */
+  private divisor = Number.NaN;
   private sum = 0;
   /** Neumaier compensation term, only nonzero in float mode. */
   private compensation = 0;
@@ -28,12 +33,13 @@ export class Sma {
   }
 
   update(value: number): void {
-    const full = this.count >= this.period;
     const slot = this.nextSlot;
-    const outgoing = full ? this.window[slot] : 0;
+    // The slots not written since construction or `reset` hold 0, so before the window is full the value leaving
+    // it is 0 without a test.
+    const outgoing = this.window[slot];
     this.window[slot] = value;
     this.nextSlot = slot + 1 === this.period ? 0 : slot + 1;
-    if (!full) this.count += 1;
+    if (this.count < this.period && ++this.count === this.period) this.divisor = this.period;
     if (this.exact) {
       // An addition or subtraction of two safe integers is exact exactly when its true result is a safe
       // integer, and a true result outside the safe range rounds to a number outside it too, so checking
@@ -72,8 +78,7 @@ export class Sma {
 
   /** The mean of the last `period` values; NaN until `period` values have been seen. */
   get value(): number {
-    if (this.count < this.period) return Number.NaN;
-    return (this.sum + this.compensation) / this.period;
+    return (this.sum + this.compensation) / this.divisor;
   }
 
   get ready(): boolean {
@@ -89,6 +94,7 @@ export class Sma {
     this.window.fill(0);
     this.nextSlot = 0;
     this.count = 0;
+    this.divisor = Number.NaN;
     this.sum = 0;
     this.compensation = 0;
     this.exact = true;
