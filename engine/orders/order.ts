@@ -9,10 +9,6 @@ import {
 
 export { canTransition, sideSign, oppositeSide, type OrderRole } from './order-table.ts';
 
-// The decimal strings of 0..999, plain and padded to three digits, for client order ids (see OrderBook.plainId).
-const DECIMALS: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i));
-const PADDED_DECIMALS: readonly string[] = DECIMALS.map((digits) => digits.padStart(3, '0'));
-
 /**
  * Client order ids are `${prefix}-${n}`: (run, strategy, sequence), so a restart regenerates them. Normally n is the
  * handle + 1. Two exceptions, both from a live runtime: a resumed sequence (from some handle on, n is larger by an
@@ -27,9 +23,6 @@ export class OrderBook {
   /** From handle `segmentFrom[i]` on, the id number is handle + 1 + `segmentOffset[i]`. */
   private readonly segmentFrom: number[] = [0];
   private readonly segmentOffset: number[] = [0];
-  // `${prefix}-${thousands}` of the id numbers plainId made last, and that thousands.
-  private idHead = '';
-  private idHeadThousands = -1;
 
   constructor(readonly table: OrderTable, readonly strings: StringTable, readonly prefix: string, readonly instruments: readonly Instrument[]) {
     this.dash = `${prefix}-`;
@@ -40,24 +33,9 @@ export class OrderBook {
   }
 
   clientOrderId(handle: number): string {
-    if (!this.exceptional) return this.plainId(handle + 1);
+    if (!this.exceptional) return this.dash + (handle + 1);
     const foreign = this.foreignIdOf.get(handle);
     return foreign ?? this.dash + this.numberOf(handle);
-  }
-
-  /**
-   * `${prefix}-${number}` for a whole `number` from 1 (a handle + 1), the same string as the template, built from the digit tables: converting a new number
-   * to a string allocates its digits and puts them in V8's number-string cache, where they outlive the id, while
-   * consecutive orders share the head up to the thousands, so an id is one string concatenation.
-   */
-  private plainId(number: number): string {
-    if (number < 1000) return this.dash + DECIMALS[number];
-    const thousands = Math.floor(number / 1000);
-    if (thousands !== this.idHeadThousands) {
-      this.idHeadThousands = thousands;
-      this.idHead = `${this.dash}${thousands}`;
-    }
-    return this.idHead + PADDED_DECIMALS[number - thousands * 1000];
   }
 
   /** The sequence number in the client order id of a handle. */

@@ -20,6 +20,7 @@ import type {
   AlpacaOrderWire, AlpacaPositionWire, AlpacaReplaceRequestWire, AlpacaTimeInForce, AlpacaTradeEvent, AlpacaTradeUpdateWire,
 } from '../alpaca-wire.ts';
 import { ALPACA_TERMINAL_STATUSES } from '../alpaca-wire.ts';
+import { timeUsOfRfc3339 } from '../alpaca-market-records.ts';
 import { DefaultAlpacaMatcher, type AlpacaMatcher, type MatcherOrder } from './default-matcher.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { EpochFence } from '../../leader-lock/epoch-fence.ts';
@@ -439,20 +440,21 @@ export class AlpacaFake {
     const symbols = query.get('symbols')?.split(',').filter((symbol) => symbol.length > 0);
     const direction = query.get('direction') === 'asc' ? 1 : -1;
     // `after` and `until` bound the submission time, both exclusive (RFC 3339; the fake's times have microseconds).
-    const bound = (name: 'after' | 'until'): number => {
-      const text = query.get(name);
-      return text === null ? NaN : usFromIso(text);
-    };
-    const afterUs = bound('after');
-    const untilUs = bound('until');
-    if ((Number.isNaN(afterUs) && query.get('after') !== null) || (Number.isNaN(untilUs) && query.get('until') !== null)) {
+    let afterUs = NaN;
+    let untilUs = NaN;
+    try {
+      const after = query.get('after');
+      const until = query.get('until');
+      if (after !== null) afterUs = timeUsOfRfc3339(after, 'after');
+      if (until !== null) untilUs = timeUsOfRfc3339(until, 'until');
+    } catch {
       sendJson(response, 422, { code: 40010001, message: 'invalid after or until: expected an RFC 3339 timestamp' });
       return;
     }
     const selected = [...this.orders.values()]
       .filter((order) => !nested || order.parentId === null)
-      .filter((order) => Number.isNaN(afterUs) || usFromIso(order.wire.submitted_at) > afterUs)
-      .filter((order) => Number.isNaN(untilUs) || usFromIso(order.wire.submitted_at) < untilUs)
+      .filter((order) => Number.isNaN(afterUs) || timeUsOfRfc3339(order.wire.submitted_at, 'submitted_at') > afterUs)
+      .filter((order) => Number.isNaN(untilUs) || timeUsOfRfc3339(order.wire.submitted_at, 'submitted_at') < untilUs)
       .filter((order) => status === 'all' || (status === 'open') === !ALPACA_TERMINAL_STATUSES.has(order.wire.status))
       .filter((order) => symbols === undefined || symbols.includes(order.wire.symbol))
       .sort((a, b) => direction * (a.sequence - b.sequence))
@@ -760,14 +762,6 @@ export function isoFromUs(timeUs: number): string {
   const milliseconds = Math.floor(timeUs / 1_000);
   const micros = String(Math.floor(timeUs) % 1_000_000).padStart(6, '0');
   return `${new Date(milliseconds).toISOString().slice(0, 19)}.${micros}Z`;
-}
-
-/** Microseconds since the epoch of an RFC 3339 UTC time (fractions beyond microseconds dropped), NaN if it is not one. */
-export function usFromIso(text: string): number {
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(text);
-  if (match === null) return NaN;
-  const seconds = Date.parse(`${match[1]}Z`);
-  return Number.isNaN(seconds) ? NaN : seconds * 1_000 + Number((match[2] ?? '').padEnd(6, '0').slice(0, 6));
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
