@@ -3,15 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateTicks, generatedInstruments } from '../adapters/catalog/generate-ticks.ts';
-import { TapeRecorder } from '../adapters/tape/index.ts';
 import { runReplay } from '../adapters/replay/run-replay.ts';
 import { openTapeSource } from '../adapters/replay/tape-source.ts';
 import { Journal } from '../adapters/journal/index.ts';
 import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
-import { intentKey, isOutbound, type SessionRecord } from '../adapters/runtime/session-records.ts';
-import type { TickColumns } from '../engine/index.ts';
-import { sim } from './support/session-orders.ts';
+import type { SessionRecord } from '../adapters/runtime/session-records.ts';
+import { journaledIntents, journaledOrders, recordShortTape, sim } from './support/session-orders.ts';
 
 const TAPE_MINUTES = 60;
 /** Market orders only (sma-cross), and brackets whose exits carry prices and go to Alpaca as OCO orders (orb). */
@@ -25,35 +22,11 @@ let tape: string;
 beforeAll(() => {
   directory = mkdtempSync(path.join(os.tmpdir(), 'sim-sequence-'));
   tape = path.join(directory, 'short.arrow');
-  const recorder = TapeRecorder.create(tape, generatedInstruments(2), {});
-  let cutoffUs = -1;
-  generateTicks({ symbols: 2, days: 1, seed: 11, ticksPerSecond: 0.5, chunkRows: 4096 }, (chunk) => {
-    if (cutoffUs < 0) cutoffUs = chunk.timeUs[0] + TAPE_MINUTES * 60_000_000;
-    let rows = 0;
-    while (rows < chunk.length && chunk.timeUs[rows] < cutoffUs) rows++;
-    if (rows === 0) return;
-    const part: TickColumns = {
-      kind: 'ticks', length: rows, symbolIndex: chunk.symbolIndex.subarray(0, rows), timeUs: chunk.timeUs.subarray(0, rows), price: chunk.price.subarray(0, rows),
-      size: chunk.size.subarray(0, rows), bid: chunk.bid?.subarray(0, rows), ask: chunk.ask?.subarray(0, rows),
-    };
-    recorder.append(part);
-  });
-  recorder.close();
+  recordShortTape(tape, TAPE_MINUTES);
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 
-/** The submits a session journaled, as comparable lines. */
-function journaledOrders(journalPath: string): string[] {
-  return Journal.readAll<SessionRecord>(journalPath).records.flatMap((record) => record.k === 'submit' && !record.resend
-    ? [`${record.r.clientOrderId} ${record.r.symbol} ${record.r.side} ${record.r.type} ${record.r.quantity} limit=${record.r.limitPriceTicks ?? '-'} stop=${record.r.stopPriceTicks ?? '-'}`]
-    : []);
-}
-
-/** Every outbound intent a session journaled, as `intentKey` renders it (prices and quantities included). */
-function journaledIntents(journalPath: string): string[] {
-  return Journal.readAll<SessionRecord>(journalPath).records.flatMap((record) => (isOutbound(record) ? [intentKey(record)] : []));
-}
 
 describe('one order sequence three ways', () => {
   it.each(CASES)('$strategy: replay, accelerated paper and a session against the Alpaca fake send the same orders', async ({ strategy, params }) => {

@@ -174,7 +174,7 @@ const CANCEL_ATTEMPTS_MAX = 3;
 const CATCH_UP_ATTEMPTS_MAX = 3;
 /** Bound on following replaced_by links when adopting an order. */
 const REPLACE_CHAIN_MAX = 1_000;
-/** Orders per listing page (Alpaca's maximum), and the pages of open orders read at most. */
+/** Orders per listing page (Alpaca's maximum), and the pages of one listing read at most. */
 const ORDER_PAGE_LIMIT = 500;
 const ORDER_PAGES_MAX = 100;
 /** Finished orders are forgotten beyond this many tracked orders (oldest first); open ones never are. */
@@ -469,17 +469,17 @@ export class AlpacaVenue implements ExecutionPort {
   }
 
   /**
-   * Every open order (nested), newest first. A listing returns at most 500, so it pages back in submission time:
-   * each next page ends just after the oldest order of the one before (`until` is exclusive, and the SDK keeps
-   * milliseconds), so the pages overlap and nothing at a page boundary is missed; orders seen twice count once.
+   * Orders of a status (nested), newest first, page by page until `enough` says so or the listing ends. A listing
+   * returns at most 500, so it pages back in submission time: each next page ends just after the oldest order of
+   * the one before (`until` is exclusive, and the SDK keeps milliseconds), so the pages overlap and nothing at a
+   * page boundary is missed; orders seen twice count once. `enough` sees each page's orders as listed.
    */
-  private async allOpenOrders(): Promise<OrderView[]> {
+  private async pagedOrders(status: 'open' | 'all', enough: (page: readonly OrderView[]) => boolean): Promise<{ views: OrderView[]; complete: boolean }> {
     const seen = new Map<string, OrderView>();
     let until: string | undefined;
-    for (let page = 1; ; page += 1) {
-      if (page > ORDER_PAGES_MAX) throw new SimError('VENUE_ORDER_PAGES', `expected at most ${ORDER_PAGES_MAX * ORDER_PAGE_LIMIT} open orders, found more after ${page - 1} pages`);
+    for (let page = 1; page <= ORDER_PAGES_MAX; page += 1) {
       await this.bucket.take();
-      const views = (await this.orders.getAllOrders({ status: 'open', nested: true, limit: ORDER_PAGE_LIMIT, direction: 'desc', ...(until === undefined ? {} : { until }) })).map(toView);
+      const views = (await this.orders.getAllOrders({ status, nested: true, limit: ORDER_PAGE_LIMIT, direction: 'desc', ...(until === undefined ? {} : { until }) })).map(toView);
       let added = 0;
       let oldestMs = Infinity;
       for (const view of views) {
@@ -490,10 +490,28 @@ export class AlpacaVenue implements ExecutionPort {
         if (view.submittedMs < oldestMs) oldestMs = view.submittedMs;
       }
       // A short page is the last; a page of nothing new (more orders in one millisecond than a page holds) too.
-      if (views.length < ORDER_PAGE_LIMIT || added === 0 || !Number.isFinite(oldestMs)) break;
+      if (views.length < ORDER_PAGE_LIMIT || added === 0 || !Number.isFinite(oldestMs) || enough(views)) return { views: [...seen.values()], complete: true };
       until = new Date(oldestMs + 1).toISOString();
     }
-    return [...seen.values()];
+    return { views: [...seen.values()], complete: false };
+  }
+
+  /** Every open order (nested), newest first, however many pages. */
+  private async allOpenOrders(): Promise<OrderView[]> {
+    const { views, complete } = await this.pagedOrders('open', () => false);
+    if (!complete) throw new SimError('VENUE_ORDER_PAGES', `expected at most ${ORDER_PAGES_MAX * ORDER_PAGE_LIMIT} open orders, found more after ${ORDER_PAGES_MAX} pages`);
+    return views;
+  }
+
+  /**
+   * Orders of any status back to the newest one whose client order id (ours, suffixes removed) starts with
+   * `prefix`: our sequence numbers grow with submission time (a runner continues after the highest the venue
+   * holds), so the page holding that order holds the session's highest number, however many orders of other
+   * bots came after it. Bounded by ORDER_PAGES_MAX pages (50,000 orders); an id only older than that is not seen.
+   */
+  private async ordersBackToNewestOf(prefix: string): Promise<OrderView[]> {
+    const ours = (view: OrderView): boolean => [view, ...view.legs].some((member) => parseWireClientOrderId(member.clientOrderId).clientOrderId.startsWith(prefix));
+    return (await this.pagedOrders('all', (page) => page.some(ours))).views;
   }
 
   /** Open orders at the venue (bracket and OCO legs flattened), in our units, oldest first. */
@@ -506,18 +524,18 @@ export class AlpacaVenue implements ExecutionPort {
   /**
    * For a takeover by another runner of this session: the venue's open orders (all of them, however many pages)
    * whose client order ids (ours, suffixes removed) start with `prefix`, rebuilt as the requests our engine would
-   * have sent, and our ids among those and the venue's newest 500 orders of any status (so that new ids continue
-   * after them; an id older than those is not seen, and the venue refuses its reuse). An `oco` order becomes its
+   * have sent, and our ids among those and the orders of any status back to the newest of ours (so that new ids
+   * continue after them: the venue refuses a client order id it has seen, also of a finished order; see
+   * `ordersBackToNewestOf`). An `oco` order becomes its
    * two members: the take-profit under the order's own id, the stop leg under its own id when a replace gave it
    * ours, else `<take-profit id>-oco-stop` (its wire id is the venue's; it is found through its take-profit). A
    * replaced order is its current terms over its whole chain (quantity and fills include the replaced ones), and
    * its `epoch` is that of its first placement, which lookups by client order id go through.
    */
   async fetchSessionOrders(prefix: string): Promise<{ open: SessionHeldOrder[]; clientOrderIds: string[] }> {
-    // Every open order (however many pages), and the newest orders of any status for the ids.
+    // Every open order (however many pages), and the orders of any status back to the newest of ours, for the ids.
     const openViews = await this.allOpenOrders();
-    await this.bucket.take();
-    const views = (await this.orders.getAllOrders({ status: 'all', nested: true, limit: ORDER_PAGE_LIMIT, direction: 'desc' })).map(toView);
+    const views = await this.ordersBackToNewestOf(prefix);
     const byVenueId = new Map<string, OrderView>();
     for (const view of [...views, ...openViews]) for (const member of [view, ...view.legs]) byVenueId.set(member.id, member);
     const clientOrderIds: string[] = [];

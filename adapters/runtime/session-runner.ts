@@ -8,6 +8,9 @@
 // earlier process are adopted (followed through replaces), and journaled intents the broker never saw are resent
 // once, marked `resend` so that replays skip them.
 //
+// A new journal (see startFresh): the run id repeats with the configuration, so the broker may hold the run's
+// ids already; ids continue after them, and working orders of the run refuse the start.
+//
 // Under a leader lock (`leader: { leader: false }`), the session starts on standby (journaled), reconciles on
 // each acquisition before market records resume, and stops sending on a loss, or as soon as the lock's local
 // deadline is found passed before the next record (`leadershipCheck`).
@@ -241,24 +244,36 @@ export class SessionRunner {
     if (!recovered) runner.append(header);
     core.redirect((record) => runner.sendOutbound(record));
     await options.venue.connect((report) => runner.onVenueReport(report));
+    try {
+      return await runner.start(records, pending, recovered);
+    } catch (error) {
+      // A refused start closes what it opened (the venue's stream would keep the process alive).
+      await runner.close();
+      throw error;
+    }
+  }
+
+  private async start(records: readonly SessionRecord[], pending: OutboundRecord[], recovered: boolean): Promise<{ runner: SessionRunner; summary: ReconcileSummary }> {
+    const options = this.options;
     const notReconciled = { recovered, replayedRecords: records.length, resent: 0, adopted: 0, cancelledOrphans: 0, protectedPositions: 0, adoptedPositions: 0 };
     const standby = options.leader !== undefined && !options.leader.leader;
     // Standby: the journal says so before anything else this process applies; reconciliation waits for the lock.
-    if (standby) runner.standbyRecordPending = true;
+    if (standby) this.standbyRecordPending = true;
     if (recovered && options.venue.rebuiltFromJournal === true) {
       // The in-process venue starts empty: call it again as the journal says it was called. A standby does not
       // send what the engine regenerated; its first tenure's reconciliation does.
-      runner.rebuildVenue(records, standby ? [] : pending);
+      this.rebuildVenue(records, standby ? [] : pending);
       if (!standby) pending = [];
     }
     if (standby) {
-      runner.replayedAtOpen = records.length;
-      runner.pendingAtOpen = pending;
-      return { runner, summary: notReconciled };
+      this.replayedAtOpen = records.length;
+      this.pendingAtOpen = pending;
+      return { runner: this, summary: notReconciled };
     }
-    const summary = recovered ? await runner.reconcile(records.length, pending, false) : { ...notReconciled, replayedRecords: 0 };
-    runner.reconciled = true;
-    return { runner, summary };
+    const summary = recovered ? await this.reconcile(records.length, pending, false) : { ...notReconciled, replayedRecords: 0 };
+    if (!recovered) await this.startFresh();
+    this.reconciled = true;
+    return { runner: this, summary };
   }
 
   private append(record: SessionRecord): void {
@@ -648,6 +663,30 @@ export class SessionRunner {
     }
     this.append({ k: 'reconciled', t: engine.nowUs(), resent, adopted, cancelledOrphans });
     return { recovered: true, replayedRecords, resent, adopted, cancelledOrphans, protectedPositions, adoptedPositions };
+  }
+
+  /**
+   * A new journal for a run id the broker may already know (the same configuration gives the same run id, and a
+   * journal can be lost: a new machine, a cleaned `runs/` folder). The broker refuses a client order id it has seen,
+   * also of a finished order, so the id sequence continues after the highest of the run's ids there (one journaled
+   * `adopt` record that adopts nothing, so replays continue it too). Orders of the run still working there belong to
+   * the lost journal's session, which may hold a position they protect: the start is refused, naming them.
+   */
+  private async startFresh(): Promise<void> {
+    const venue = this.venue;
+    if (venue.fetchSessionOrders === undefined || venue.rebuiltFromJournal === true) return;
+    const prefix = `${this.header.runId}-`;
+    const held = await venue.fetchSessionOrders(prefix);
+    if (held.open.length > 0) {
+      const ids = held.open.map((order) => order.request.clientOrderId);
+      throw new SimError('SESSION_JOURNAL_MISSING', `expected no working orders of run ${this.header.runId} at the broker for a new journal (${this.options.journalPath}), found ${ids.length} (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''}); resume with that session's journal, cancel them at the broker, or start under another --run-id`);
+    }
+    const book = this.engine.orders;
+    let sequence = 0;
+    for (const id of held.clientOrderIds) sequence = Math.max(sequence, book.sequenceOf(id));
+    if (sequence === 0) return;
+    this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), this.engine.nowUs()), reason: `new journal: ids continue after the broker's ${book.prefix}-${sequence}`, sequence, positions: [], orders: [] });
+    await this.settle();
   }
 
   /**

@@ -2,9 +2,11 @@
 // a replay engine sent and those a session journaled in one comparable form.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { generateTicks, generatedInstruments } from '../../adapters/catalog/generate-ticks.ts';
 import { Journal } from '../../adapters/journal/index.ts';
 import { intentKey, isOutbound, type SessionRecord } from '../../adapters/runtime/session-records.ts';
-import type { Engine } from '../../engine/index.ts';
+import { TapeRecorder } from '../../adapters/tape/index.ts';
+import type { Engine, TickColumns } from '../../engine/index.ts';
 
 const repository = path.resolve(import.meta.dirname, '../..');
 
@@ -21,6 +23,24 @@ export function sim(args: readonly string[], env: NodeJS.ProcessEnv, limitMs: nu
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`expected sim ${args[0]} to finish within ${limitMs} ms, found it running; stderr: ${stderr}`)); }, limitMs);
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
   });
+}
+
+/** A tape of the first `minutes` of one generated day of seeded prints on two symbols (seed 11, one print per 2 s). */
+export function recordShortTape(file: string, minutes: number): void {
+  const recorder = TapeRecorder.create(file, generatedInstruments(2), {});
+  let cutoffUs = -1;
+  generateTicks({ symbols: 2, days: 1, seed: 11, ticksPerSecond: 0.5, chunkRows: 4096 }, (chunk) => {
+    if (cutoffUs < 0) cutoffUs = chunk.timeUs[0] + minutes * 60_000_000;
+    let rows = 0;
+    while (rows < chunk.length && chunk.timeUs[rows] < cutoffUs) rows++;
+    if (rows === 0) return;
+    const part: TickColumns = {
+      kind: 'ticks', length: rows, symbolIndex: chunk.symbolIndex.subarray(0, rows), timeUs: chunk.timeUs.subarray(0, rows), price: chunk.price.subarray(0, rows),
+      size: chunk.size.subarray(0, rows), bid: chunk.bid?.subarray(0, rows), ask: chunk.ask?.subarray(0, rows),
+    };
+    recorder.append(part);
+  });
+  recorder.close();
 }
 
 /** What a replay engine sent, in order: orders submitted at once, and held bracket exits when released (sized then). */
