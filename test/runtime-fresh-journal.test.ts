@@ -1,8 +1,9 @@
 // Proves that a session started with a new journal under a run id the broker already knows (the same configuration
 // gives the same run id; a journal is lost with a machine or a cleaned `runs/` folder) never reuses a client order id
-// the broker has seen: `sim live` against the Alpaca fake, twice with fresh journals, then once more with an order of
-// the run still working at the broker, which refuses the start and names the order. The broker's history is padded
-// with more than a listing page of other orders, so the run's newest id is not on the first page.
+// the broker has seen, and never starts flat beside what the lost session left: `sim live` against the Alpaca fake with
+// fresh journals, refused while the run's position is held there, continuing the ids once it is closed, and refused
+// again while an order of the run works there. The broker's history is padded with more than a listing page of other
+// orders, so the run's newest id is not on the first page.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +31,7 @@ const sequenceOf = (id: string): number => Number(/-(\d+)$/.exec(id)![1]);
 const SYMBOL = generatedInstruments(2)[0].symbol;
 
 describe('a new journal under a known run id', () => {
-  it('continues the ids after the broker\'s, and refuses to start while an order of the run works there', async () => {
+  it('continues the ids after the broker\'s, and refuses to start while a position or an order of the run is held there', async () => {
     const fake = await AlpacaFake.start({ seed: 4, cash: '10000000', requestsPerWindowMax: 100_000 });
     const env = {
       PATH: process.env.PATH, APCA_API_KEY_ID: fake.keyId, APCA_API_SECRET_KEY: fake.secret, APCA_API_BASE_URL: fake.restUrl, APCA_STREAM_URL: fake.streamUrl,
@@ -53,7 +54,23 @@ describe('a new journal under a known run id', () => {
       const cancel = await fetch(`${fake.restUrl}/v2/orders`, { method: 'DELETE', headers: { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret } });
       expect(cancel.status).toBeLessThan(300);
 
-      // The journal is gone: the same configuration starts a new one, and its ids continue after the broker's.
+      // The journal is gone, and the run's last buy left a position at the broker (sma-cross sets no exits): a new
+      // journal would start flat and never sell it, so the start is refused, naming it.
+      const held = (await (await fetch(`${fake.restUrl}/v2/positions`, { headers: { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret } })).json() as { symbol: string; qty: string }[])
+        .filter((position) => Number(position.qty) !== 0);
+      expect(held.length).toBeGreaterThan(0);
+      const refused = await live(path.join(directory, 'refused.journal'));
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('SESSION_JOURNAL_MISSING');
+      expect(refused.stderr).toContain(`${held[0].symbol} ${Number(held[0].qty)}`);
+      // The trader closes it at the broker (outside the run: another client order id).
+      for (const [i, position] of held.entries()) {
+        const quantity = Number(position.qty);
+        expect(await post({ symbol: position.symbol, qty: String(Math.abs(quantity)), side: quantity > 0 ? 'sell' : 'buy', type: 'market', time_in_force: 'day', client_order_id: `close-${i}` })).toBe(200);
+        fake.pushTrade(position.symbol, '100.00', 1_000);
+      }
+
+      // Now the same configuration starts a new journal, and its ids continue after the broker's.
       const second = path.join(directory, 'second.journal');
       const secondRun = await live(second);
       expect(secondRun.code, secondRun.stderr).toBe(0);

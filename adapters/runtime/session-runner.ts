@@ -670,7 +670,9 @@ export class SessionRunner {
    * journal can be lost: a new machine, a cleaned `runs/` folder). The broker refuses a client order id it has seen,
    * also of a finished order, so the id sequence continues after the highest of the run's ids there (one journaled
    * `adopt` record that adopts nothing, so replays continue it too). Orders of the run still working there belong to
-   * the lost journal's session, which may hold a position they protect: the start is refused, naming them.
+   * the lost journal's session, which may hold a position they protect, and so may a position in the run's symbols
+   * once the run has traded there: the start is refused, naming them. (A position at a broker where the run never
+   * traded is someone else's, as before.)
    */
   private async startFresh(): Promise<void> {
     const venue = this.venue;
@@ -685,6 +687,13 @@ export class SessionRunner {
     let sequence = 0;
     for (const id of held.clientOrderIds) sequence = Math.max(sequence, book.sequenceOf(id));
     if (sequence === 0) return;
+    // The run has traded at this broker: a position in one of its symbols is as likely the lost session's (a
+    // long without exits, say) as anything else, and this engine starts flat, so it would never manage it.
+    const symbols = new Set(this.header.instruments.map((instrument) => instrument.symbol));
+    const positions = (await venue.fetchPositions()).filter((position) => symbols.has(position.symbol) && position.quantity !== 0);
+    if (positions.length > 0) {
+      throw new SimError('SESSION_JOURNAL_MISSING', `expected no position in the symbols of run ${this.header.runId}, which has traded at the broker (its newest id ${book.prefix}-${sequence}), for a new journal (${this.options.journalPath}), found ${positions.map((position) => `${position.symbol} ${position.quantity}`).join(', ')}; resume with that session's journal, close the position at the broker, or start under another --run-id`);
+    }
     this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), this.engine.nowUs()), reason: `new journal: ids continue after the broker's ${book.prefix}-${sequence}`, sequence, positions: [], orders: [] });
     await this.settle();
   }
