@@ -9,7 +9,8 @@
 // once, marked `resend` so that replays skip them.
 //
 // A new journal (see startFresh): the run id repeats with the configuration, so the broker may hold the run's
-// ids already; ids continue after them, and working orders of the run refuse the start.
+// ids already; ids continue after them, and working orders of the run, or a position in its symbols once it has
+// traded there, refuse the start.
 //
 // Under a leader lock (`leader: { leader: false }`), the session starts on standby (journaled), reconciles on
 // each acquisition before market records resume, and stops sending on a loss, or as soon as the lock's local
