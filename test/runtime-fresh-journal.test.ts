@@ -37,9 +37,10 @@ describe('a new journal under a known run id', () => {
       PATH: process.env.PATH, APCA_API_KEY_ID: fake.keyId, APCA_API_SECRET_KEY: fake.secret, APCA_API_BASE_URL: fake.restUrl, APCA_STREAM_URL: fake.streamUrl,
       SIM_ALPACA_MARKET_ECHO: '1',
     };
+    const auth = { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret };
     const live = (journal: string) => sim(['live', '--venue', 'alpaca', '--confirm-live', '--feed', `tape:${tape}`, '--speed', '0', '--journal', journal, '--json', ...PARAMS], env, 60_000);
     const post = async (body: Record<string, unknown>): Promise<number> => (await fetch(`${fake.restUrl}/v2/orders`, {
-      method: 'POST', headers: { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body),
     })).status;
     try {
       const first = path.join(directory, 'first.journal');
@@ -51,12 +52,12 @@ describe('a new journal under a known run id', () => {
 
       // Another bot on the account: 600 orders after the run's, more than one listing page, cancelled.
       for (let i = 0; i < 600; i++) expect(await post({ symbol: SYMBOL, qty: '1', side: 'buy', type: 'limit', limit_price: '1.00', time_in_force: 'gtc', client_order_id: `other-${i}` })).toBe(200);
-      const cancel = await fetch(`${fake.restUrl}/v2/orders`, { method: 'DELETE', headers: { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret } });
+      const cancel = await fetch(`${fake.restUrl}/v2/orders`, { method: 'DELETE', headers: auth });
       expect(cancel.status).toBeLessThan(300);
 
       // The journal is gone, and the run's last buy left a position at the broker (sma-cross sets no exits): a new
       // journal would start flat and never sell it, so the start is refused, naming it.
-      const held = (await (await fetch(`${fake.restUrl}/v2/positions`, { headers: { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secret } })).json() as { symbol: string; qty: string }[])
+      const held = (await (await fetch(`${fake.restUrl}/v2/positions`, { headers: auth })).json() as { symbol: string; qty: string }[])
         .filter((position) => Number(position.qty) !== 0);
       expect(held.length).toBeGreaterThan(0);
       const refused = await live(path.join(directory, 'refused.journal'));

@@ -8,7 +8,7 @@ import { openTapeSource } from '../adapters/replay/tape-source.ts';
 import { Journal } from '../adapters/journal/index.ts';
 import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
 import type { SessionRecord } from '../adapters/runtime/session-records.ts';
-import { journaledIntents, journaledOrders, recordShortTape, sim } from './support/session-orders.ts';
+import { journaledIntents, journaledOrders, recordShortTape, replayedOrders, sim } from './support/session-orders.ts';
 
 const TAPE_MINUTES = 60;
 /** Market orders only (sma-cross), and brackets whose exits carry prices and go to Alpaca as OCO orders (orb). */
@@ -26,8 +26,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-
-
 describe('one order sequence three ways', () => {
   it.each(CASES)('$strategy: replay, accelerated paper and a session against the Alpaca fake send the same orders', async ({ strategy, params }) => {
     const PARAMS = ['--strategy', strategy, ...Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`]), '--run-id', 'SEQ', '--no-risk'];
@@ -36,16 +34,7 @@ describe('one order sequence three ways', () => {
       intrabar: 'stop-first', feesBps: 0, feeMinimum: 0, slippageBps: 0, latencyMs: 0, latencyJitterMs: 0, maxVolumeShare: 1, initialCash: 100_000,
       risk: {}, skipBad: false, source: await openTapeSource(tape), runId: 'SEQ',
     });
-    // What replay sent, in order: orders submitted at once, and held bracket exits when released (sized then).
-    const held = new Map<unknown, Record<string, unknown>>();
-    const replayed: string[] = [];
-    for (const event of replay.engine.log.events) {
-      const fields = event.type === 'order.released' ? { ...held.get(event.fields.id), quantity: event.fields.quantity } : event.fields;
-      if (event.type === 'order.held') held.set(event.fields.id, event.fields);
-      if (event.type === 'order.submitted' || event.type === 'order.released') {
-        replayed.push(`${fields.id} ${fields.symbol} ${fields.side} ${fields.type} ${fields.quantity} limit=${fields.limit ?? '-'} stop=${fields.stop ?? '-'}`);
-      }
-    }
+    const replayed = replayedOrders(replay.engine);
     expect(replayed.length).toBeGreaterThanOrEqual(4);
 
     const paperJournal = path.join(directory, `${strategy}-paper.journal`);
