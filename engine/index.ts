@@ -8,7 +8,7 @@ export { EventLog, canonicalLine, type EngineEvent, type EventValue } from './ev
 export { SimulatedVenue, DEFAULT_VENUE_OPTIONS, type SimulatedVenueOptions, type FillMode, type IntrabarPolicy, type LatencyModel, type VenueScheduler, type VenueListener } from './venue/simulated-venue.ts';
 export { Portfolio, type ClosedTrade } from './portfolio/portfolio.ts';
 export { RiskEngine, type RiskLimits, type TradingState, type RiskDenial, type RiskReasonCode } from './risk/risk-engine.ts';
-export { Order, OrderBook, canTransition, sideSign, oppositeSide, type OrderRole } from './orders/order.ts';
+export { Order, OrderBook, clientOrderSequence, canTransition, sideSign, oppositeSide, type OrderRole } from './orders/order.ts';
 export { OrderTable } from './orders/order-table.ts';
 export { StringTable } from './core/string-table.ts';
 export { SeededRng, hashString32 } from './core/rng.ts';

@@ -22,6 +22,7 @@ import { CASH_SCALE } from '../../engine/types.ts';
 import type { AlpacaOrderRequestWire, AlpacaOrderStatus, AlpacaReplaceRequestWire } from './alpaca-wire.ts';
 import { decimalToScaled, scaledToDecimal } from './decimal-units.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { ORDER_PAGE_LIMIT, ORDER_PAGES_MAX, pageOrders } from './order-pages.ts';
 
 export interface AlpacaVenueOptions {
   keyId: string;
@@ -174,9 +175,6 @@ const CANCEL_ATTEMPTS_MAX = 3;
 const CATCH_UP_ATTEMPTS_MAX = 3;
 /** Bound on following replaced_by links when adopting an order. */
 const REPLACE_CHAIN_MAX = 1_000;
-/** Orders per listing page (Alpaca's maximum), and the pages of one listing read at most. */
-const ORDER_PAGE_LIMIT = 500;
-const ORDER_PAGES_MAX = 100;
 /** Finished orders are forgotten beyond this many tracked orders (oldest first); open ones never are. */
 const TRACKED_ORDERS_MAX = 20_000;
 
@@ -468,32 +466,12 @@ export class AlpacaVenue implements ExecutionPort {
     return { current, ancestors };
   }
 
-  /**
-   * Orders of a status (nested), newest first, page by page until `enough` says so or the listing ends. A listing
-   * returns at most 500, so it pages back in submission time: each next page ends just after the oldest order of
-   * the one before (`until` is exclusive, and the SDK keeps milliseconds), so the pages overlap and nothing at a
-   * page boundary is missed; orders seen twice count once. `enough` sees each page's orders as listed.
-   */
-  private async pagedOrders(status: 'open' | 'all', enough: (page: readonly OrderView[]) => boolean): Promise<{ views: OrderView[]; complete: boolean }> {
-    const seen = new Map<string, OrderView>();
-    let until: string | undefined;
-    for (let page = 1; page <= ORDER_PAGES_MAX; page += 1) {
+  /** Orders of a status (nested), newest first, page by page until `enough` says so (see order-pages.ts). */
+  private pagedOrders(status: 'open' | 'all', enough: (page: readonly OrderView[]) => boolean): Promise<{ views: OrderView[]; complete: boolean }> {
+    return pageOrders(async (until) => {
       await this.bucket.take();
-      const views = (await this.orders.getAllOrders({ status, nested: true, limit: ORDER_PAGE_LIMIT, direction: 'desc', ...(until === undefined ? {} : { until }) })).map(toView);
-      let added = 0;
-      let oldestMs = Infinity;
-      for (const view of views) {
-        if (!seen.has(view.id)) {
-          seen.set(view.id, view);
-          added += 1;
-        }
-        if (view.submittedMs < oldestMs) oldestMs = view.submittedMs;
-      }
-      // A short page is the last; a page of nothing new (more orders in one millisecond than a page holds) too.
-      if (views.length < ORDER_PAGE_LIMIT || added === 0 || !Number.isFinite(oldestMs) || enough(views)) return { views: [...seen.values()], complete: true };
-      until = new Date(oldestMs + 1).toISOString();
-    }
-    return { views: [...seen.values()], complete: false };
+      return (await this.orders.getAllOrders({ status, nested: true, limit: ORDER_PAGE_LIMIT, direction: 'desc', ...(until === undefined ? {} : { until }) })).map(toView);
+    }, enough);
   }
 
   /** Every open order (nested), newest first, however many pages. */

@@ -8,9 +8,9 @@
 // earlier process are adopted (followed through replaces), and journaled intents the broker never saw are resent
 // once, marked `resend` so that replays skip them.
 //
-// A new journal (see startFresh): the run id repeats with the configuration, so the broker may hold the run's
-// ids already; ids continue after them, and working orders of the run, or a position in its symbols once it has
-// traded there, refuse the start.
+// A new journal (see startFresh and fresh-start.ts): the run id repeats with the configuration, so the broker may
+// hold the run's ids already; ids continue after them, and working orders of the run, or a position in its symbols
+// once it has traded there, refuse the start.
 //
 // Under a leader lock (`leader: { leader: false }`), the session starts on standby (journaled), reconciles on
 // each acquisition before market records resume, and stops sending on a loss, or as soon as the lock's local
@@ -54,6 +54,7 @@ import { findStrategy } from '../../strategies/index.ts';
 import { Journal } from '../journal/index.ts';
 import { toRiskLimits, type RiskOptions } from '../replay/run-replay.ts';
 import { SessionCore } from './session-core.ts';
+import { planFreshStart } from './fresh-start.ts';
 import {
   SESSION_FORMAT_VERSION, SESSION_FORMATS_READABLE, intentKey, isAppliedMarket, isInbound, isOutbound, type AdoptedOrder, type InboundRecord,
   type MarketRecord, type ModifyRecord, type OutboundRecord, type ReportRecord, type SessionHeader, type SessionRecord,
@@ -678,24 +679,17 @@ export class SessionRunner {
   private async startFresh(): Promise<void> {
     const venue = this.venue;
     if (venue.fetchSessionOrders === undefined || venue.rebuiltFromJournal === true) return;
-    const prefix = `${this.header.runId}-`;
-    const held = await venue.fetchSessionOrders(prefix);
-    if (held.open.length > 0) {
-      const ids = held.open.map((order) => order.request.clientOrderId);
-      throw new SimError('SESSION_JOURNAL_MISSING', `expected no working orders of run ${this.header.runId} at the broker for a new journal (${this.options.journalPath}), found ${ids.length} (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''}); resume with that session's journal, cancel them at the broker, or start under another --run-id`);
-    }
-    const book = this.engine.orders;
-    let sequence = 0;
-    for (const id of held.clientOrderIds) sequence = Math.max(sequence, book.sequenceOf(id));
-    if (sequence === 0) return;
-    // The run has traded at this broker: a position in one of its symbols is as likely the lost session's (a
-    // long without exits, say) as anything else, and this engine starts flat, so it would never manage it.
-    const symbols = new Set(this.header.instruments.map((instrument) => instrument.symbol));
-    const positions = (await venue.fetchPositions()).filter((position) => symbols.has(position.symbol) && position.quantity !== 0);
-    if (positions.length > 0) {
-      throw new SimError('SESSION_JOURNAL_MISSING', `expected no position in the symbols of run ${this.header.runId}, which has traded at the broker (its newest id ${book.prefix}-${sequence}), for a new journal (${this.options.journalPath}), found ${positions.map((position) => `${position.symbol} ${position.quantity}`).join(', ')}; resume with that session's journal, close the position at the broker, or start under another --run-id`);
-    }
-    this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), this.engine.nowUs()), reason: `new journal: ids continue after the broker's ${book.prefix}-${sequence}`, sequence, positions: [], orders: [] });
+    const held = await venue.fetchSessionOrders(`${this.header.runId}-`);
+    const plan = planFreshStart({
+      runId: this.header.runId, journalPath: this.options.journalPath, idPrefix: this.engine.orders.prefix,
+      workingIds: held.open.map((order) => order.request.clientOrderId), heldIds: held.clientOrderIds,
+      // Read only when the run has traded there (rule 3 of fresh-start.ts); before, a refusal or a start from 1.
+      positions: held.open.length === 0 && held.clientOrderIds.some((id) => this.engine.orders.sequenceOf(id) > 0) ? await venue.fetchPositions() : [],
+      symbols: this.header.instruments.map((instrument) => instrument.symbol),
+    });
+    if (!plan.start) throw new SimError(plan.code, plan.message);
+    if (plan.sequence === 0) return;
+    this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), this.engine.nowUs()), reason: plan.reason, sequence: plan.sequence, positions: [], orders: [] });
     await this.settle();
   }
 

@@ -9,6 +9,13 @@ import {
 
 export { canTransition, sideSign, oppositeSide, type OrderRole } from './order-table.ts';
 
+/** The sequence number `n` of a client order id `${prefix}-${n}` (a positive integer, no leading zeros), or -1. */
+export function clientOrderSequence(prefix: string, clientOrderId: string): number {
+  if (clientOrderId.length <= prefix.length + 1 || !clientOrderId.startsWith(prefix) || clientOrderId[prefix.length] !== '-') return -1;
+  const digits = clientOrderId.slice(prefix.length + 1);
+  return /^[1-9][0-9]*$/.test(digits) ? Number(digits) : -1;
+}
+
 /**
  * Client order ids are `${prefix}-${n}`: (run, strategy, sequence), so a restart regenerates them. Normally n is the
  * handle + 1. Two exceptions, both from a live runtime: a resumed sequence (from some handle on, n is larger by an
@@ -67,9 +74,7 @@ export class OrderBook {
 
   /** The sequence number of a client order id of this engine's form (`${prefix}-${n}`), or -1. */
   sequenceOf(clientOrderId: string): number {
-    if (!clientOrderId.startsWith(this.dash)) return -1;
-    const digits = clientOrderId.slice(this.dash.length);
-    return /^[1-9][0-9]*$/.test(digits) ? Number(digits) : -1;
+    return clientOrderSequence(this.prefix, clientOrderId);
   }
 
   /** The handle of a client order id, or -1 when the engine has no such order. */
