@@ -6,8 +6,9 @@ import { ocoCrashScenario } from './oco-crash/index.ts';
 import { legacyStateScenario } from './legacy-state/index.ts';
 import { staleDataScenario } from './stale-data/index.ts';
 import { positionScaleScenario } from './position-scale/index.ts';
+import { lostJournalScenario } from './lost-journal/index.ts';
 
-export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario, legacyStateScenario, staleDataScenario, positionScaleScenario];
+export const scenarios: readonly Scenario<any>[] = [lockContentionScenario, redisLossScenario, ocoCrashScenario, legacyStateScenario, staleDataScenario, positionScaleScenario, lostJournalScenario];
 
 export function findScenario(name: string): Scenario<any> | undefined {
   return scenarios.find((scenario) => scenario.name === name);

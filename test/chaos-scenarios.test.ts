@@ -1,4 +1,4 @@
-// Proves stale-data, oco-crash, legacy-state and position-scale: in a short run in both modes the unfixed variant reproduces its failure and the robust fix holds, and the chaos command's JSON and exit code follow the contract.
+// Proves stale-data, oco-crash, legacy-state, position-scale and lost-journal: in a short run in both modes the unfixed variant reproduces its failure and the robust fix holds, and the chaos command's JSON and exit code follow the contract.
 import { describe, expect, it } from 'vitest';
 import { runSeed } from '../scenarios/framework/run-scenario.ts';
 import { findScenario } from '../scenarios/index.ts';
@@ -9,6 +9,7 @@ const cases: { name: string; unfixed: string; robust: string; realOptions: Recor
   { name: 'oco-crash', unfixed: 'naive', robust: 'reconcile', realOptions: { 'time-scale': 0.05 } },
   { name: 'legacy-state', unfixed: 'naive', robust: 'migrate', realOptions: { 'time-scale': 0.0005 } },
   { name: 'position-scale', unfixed: 'scan', robust: 'indexed', realOptions: { ticks: 100_000 } },
+  { name: 'lost-journal', unfixed: 'naive', robust: 'scan-refuse', realOptions: { 'time-scale': 0.02 } },
 ];
 
 describe('short runs of the remaining scenarios', () => {
