@@ -38,6 +38,14 @@ export type FreshStartPlan =
   | { readonly start: true; readonly sequence: number; readonly reason: string }
   | { readonly start: false; readonly code: typeof SESSION_JOURNAL_MISSING; readonly message: string };
 
+/** The highest sequence among ids of the form `${idPrefix}-${n}` (others count as none), 0 when there is none. */
+export function highestSequence(idPrefix: string, ids: Iterable<string>): number {
+  // A loop, not a spread into Math.max: a standby that refused intents for hours holds many ids.
+  let sequence = 0;
+  for (const id of ids) sequence = Math.max(sequence, clientOrderSequence(idPrefix, id));
+  return sequence;
+}
+
 export function planFreshStart(facts: FreshStartFacts): FreshStartPlan {
   const { runId, journalPath, idPrefix } = facts;
   if (facts.workingIds.length > 0) {
@@ -47,8 +55,7 @@ export function planFreshStart(facts: FreshStartFacts): FreshStartPlan {
       message: `expected no working orders of run ${runId} at the broker for a new journal (${journalPath}), found ${ids.length} (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''}); resume with that session's journal, cancel them at the broker, or start under another --run-id`,
     };
   }
-  let sequence = 0;
-  for (const id of facts.heldIds) sequence = Math.max(sequence, clientOrderSequence(idPrefix, id));
+  const sequence = highestSequence(idPrefix, facts.heldIds);
   if (sequence === 0) return { start: true, sequence: 0, reason: `new journal: run ${runId} has no orders at the broker` };
   const symbols = new Set(facts.symbols);
   const positions = facts.positions.filter((position) => symbols.has(position.symbol) && position.quantity !== 0);

@@ -54,7 +54,7 @@ import { findStrategy } from '../../strategies/index.ts';
 import { Journal } from '../journal/index.ts';
 import { toRiskLimits, type RiskOptions } from '../replay/run-replay.ts';
 import { SessionCore } from './session-core.ts';
-import { planFreshStart } from './fresh-start.ts';
+import { highestSequence, planFreshStart } from './fresh-start.ts';
 import {
   SESSION_FORMAT_VERSION, SESSION_FORMATS_READABLE, intentKey, isAppliedMarket, isInbound, isOutbound, type AdoptedOrder, type InboundRecord,
   type MarketRecord, type ModifyRecord, type OutboundRecord, type ReportRecord, type SessionHeader, type SessionRecord,
@@ -684,7 +684,7 @@ export class SessionRunner {
       runId: this.header.runId, journalPath: this.options.journalPath, idPrefix: this.engine.orders.prefix,
       workingIds: held.open.map((order) => order.request.clientOrderId), heldIds: held.clientOrderIds,
       // Read only when the run has traded there (rule 3 of fresh-start.ts); before, a refusal or a start from 1.
-      positions: held.open.length === 0 && held.clientOrderIds.some((id) => this.engine.orders.sequenceOf(id) > 0) ? await venue.fetchPositions() : [],
+      positions: held.open.length === 0 && highestSequence(this.engine.orders.prefix, held.clientOrderIds) > 0 ? await venue.fetchPositions() : [],
       symbols: this.header.instruments.map((instrument) => instrument.symbol),
     });
     if (!plan.start) throw new SimError(plan.code, plan.message);
@@ -746,14 +746,10 @@ export class SessionRunner {
     // An OCO member goes with its sibling or not at all (alone it would be cancelled with its pair anyway).
     const ids = new Set(orders.map((order) => order.r.clientOrderId));
     const paired = orders.filter((order) => order.r.ocoWithClientOrderId === undefined || ids.has(order.r.ocoWithClientOrderId));
-    // Sequence numbers of this session's ids (the engine's order book parses them; other ids count as none).
+    // Sequence numbers of this session's ids (other ids count as none).
     const book = engine.orders;
-    let sequence = 0;
-    for (const id of snapshot.orders.clientOrderIds) sequence = Math.max(sequence, book.sequenceOf(id));
-    for (const order of paired) sequence = Math.max(sequence, book.sequenceOf(order.r.clientOrderId));
-    // A standby that refused intents for hours holds many ids: a loop, not a spread into Math.max.
-    let localSequence = 0;
-    for (const id of book.keys()) localSequence = Math.max(localSequence, book.sequenceOf(id));
+    const sequence = Math.max(highestSequence(book.prefix, snapshot.orders.clientOrderIds), highestSequence(book.prefix, paired.map((order) => order.r.clientOrderId)));
+    const localSequence = highestSequence(book.prefix, book.keys());
     if (positions.length === 0 && paired.length === 0 && sequence <= localSequence) return { positions: 0, orders: 0 };
     // (A standby that took over before any market record has an engine clock that has not started.)
     this.enqueue({ k: 'adopt', t: Math.max(this.options.nowUs(), engine.nowUs()), reason: `takeover under epoch ${engine.epoch}`, sequence, positions, orders: paired });
