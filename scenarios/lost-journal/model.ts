@@ -20,7 +20,7 @@
 // over HTTP with journal files on disk (adapters/chaos/lost-journal).
 import { clientOrderSequence } from '../../engine/index.ts';
 import { US_PER_SECOND } from '../../engine/types.ts';
-import { pageOrders, type ListedOrder } from '../../adapters/alpaca/order-pages.ts';
+import { ORDER_PAGE_LIMIT, pageOrders, type ListedOrder } from '../../adapters/alpaca/order-pages.ts';
 import { planFreshStart } from '../../adapters/runtime/fresh-start.ts';
 import { History } from '../framework/history.ts';
 import type { Fault, RunContext, RunRecord } from '../framework/scenario.ts';
@@ -41,7 +41,6 @@ export const FLOOD_ORDERS_PER_SECOND = 40;
 export const OPERATOR_DELAY_US = 10 * US_PER_SECOND;
 /** After its process dies, a bot must run again within this long (when the run lasts that long). */
 export const RESUME_US_MAX = 90 * US_PER_SECOND;
-export const PAGE_LIMIT = 500;
 
 // ------------------------------------------------------------------------------------------------------
 // The broker, as the bot sees it (ModelBroker in sim mode, the Alpaca fake over HTTP in real mode).
@@ -73,7 +72,7 @@ export interface BrokerPort {
   submit(order: OrderIntent): Promise<SubmitOutcome>;
   cancel(clientOrderId: string): Promise<void>;
   order(clientOrderId: string): Promise<BrokerOrder | null>;
-  /** One listing page, newest first: at most PAGE_LIMIT orders of a status submitted before `until` (exclusive). */
+  /** One listing page, newest first: at most ORDER_PAGE_LIMIT orders of a status submitted before `until` (exclusive). */
   listOrders(status: 'open' | 'all', until: string | undefined): Promise<BrokerOrder[]>;
   /** Signed quantity per symbol (flat symbols absent). */
   positions(): Promise<{ symbol: string; quantity: number }[]>;
@@ -85,7 +84,7 @@ const DUPLICATE_ID = /client_order_id must be unique/;
 
 /**
  * The broker in virtual time: Alpaca's rules that matter here (ids unique account-wide, listing newest first by
- * submission time with an exclusive `until` in milliseconds, pages of at most PAGE_LIMIT, market orders fill at
+ * submission time with an exclusive `until` in milliseconds, pages of at most ORDER_PAGE_LIMIT, market orders fill at
  * the next print, limits when a print reaches them).
  */
 export class ModelBroker implements BrokerPort {
@@ -133,7 +132,7 @@ export class ModelBroker implements BrokerPort {
   async listOrders(status: 'open' | 'all', until: string | undefined): Promise<BrokerOrder[]> {
     const untilMs = until === undefined ? Infinity : Date.parse(until);
     const page: BrokerOrder[] = [];
-    for (let i = this.orders.length - 1; i >= 0 && page.length < PAGE_LIMIT; i--) {
+    for (let i = this.orders.length - 1; i >= 0 && page.length < ORDER_PAGE_LIMIT; i--) {
       const order = this.orders[i];
       if (order.submittedMs >= untilMs) continue;
       if (status === 'open' && !isWorking(order)) continue;
@@ -245,7 +244,7 @@ function restore(records: readonly BotRecord[]): Bot {
 }
 
 async function allPages(broker: BrokerPort, status: 'open' | 'all', enough: (page: readonly BrokerOrder[]) => boolean): Promise<BrokerOrder[]> {
-  return (await pageOrders((until) => broker.listOrders(status, until), enough, { pageLimit: PAGE_LIMIT, pagesMax: 100 })).views;
+  return (await pageOrders((until) => broker.listOrders(status, until), enough)).views;
 }
 
 /** How a new journal starts, per variant: the first sequence, or a refusal. */

@@ -6,6 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlpacaFake } from '../../alpaca/fake/index.ts';
+import { ALPACA_TERMINAL_STATUSES, type AlpacaOrderStatus } from '../../alpaca/alpaca-wire.ts';
+import { decimalToScaled, scaledToDecimal } from '../../alpaca/decimal-units.ts';
+import { ORDER_PAGE_LIMIT } from '../../alpaca/order-pages.ts';
 import { Journal } from '../../journal/index.ts';
 import type { RunContext, RunRecord } from '../../../scenarios/framework/scenario.ts';
 import {
@@ -14,17 +17,17 @@ import {
 import { WallClockScheduler } from '../wall-clock-scheduler.ts';
 
 interface OrderWire {
-  id: string; client_order_id: string; side: 'buy' | 'sell'; status: string; filled_qty: string; filled_avg_price: string | null; submitted_at: string;
+  id: string; client_order_id: string; side: 'buy' | 'sell'; status: AlpacaOrderStatus; filled_qty: string; filled_avg_price: string | null; submitted_at: string;
 }
 
-const ticksOf = (decimal: string | null): number => (decimal === null ? NaN : Math.round(Number(decimal) * 100));
-const decimalOf = (ticks: number): string => (ticks / 100).toFixed(2);
+/** The scenario's prices are cents. */
+const PRICE_SCALE = 2;
+const decimalOf = (ticks: number): string => scaledToDecimal(ticks, PRICE_SCALE);
 
 function brokerOrderOf(wire: OrderWire): BrokerOrder {
-  const status: BrokerStatus = wire.status === 'filled' ? 'filled' : wire.status === 'partially_filled' ? 'partially_filled'
-    : ['canceled', 'expired', 'rejected', 'replaced', 'done_for_day'].includes(wire.status) ? 'canceled' : 'new';
+  const status: BrokerStatus = wire.status === 'filled' || wire.status === 'partially_filled' ? wire.status : ALPACA_TERMINAL_STATUSES.has(wire.status) ? 'canceled' : 'new';
   return {
-    id: wire.id, clientOrderId: wire.client_order_id, side: wire.side, status, filledQty: Number(wire.filled_qty), filledPriceTicks: ticksOf(wire.filled_avg_price),
+    id: wire.id, clientOrderId: wire.client_order_id, side: wire.side, status, filledQty: Number(wire.filled_qty), filledPriceTicks: wire.filled_avg_price === null ? NaN : decimalToScaled(wire.filled_avg_price, PRICE_SCALE, 'nearest', `filled_avg_price of ${wire.id}`),
     submittedMs: Date.parse(wire.submitted_at),
   };
 }
@@ -73,7 +76,7 @@ class FakeBroker implements BrokerPort {
   }
 
   async listOrders(status: 'open' | 'all', until: string | undefined): Promise<BrokerOrder[]> {
-    const query = new URLSearchParams({ status, limit: '500', direction: 'desc', ...(until === undefined ? {} : { until }) });
+    const query = new URLSearchParams({ status, limit: String(ORDER_PAGE_LIMIT), direction: 'desc', ...(until === undefined ? {} : { until }) });
     const response = await this.request('GET', `/v2/orders?${query}`);
     if (response.status !== 200) throw new Error(`expected a page of orders from the fake, found HTTP ${response.status}`);
     return (response.json as OrderWire[]).map(brokerOrderOf);
