@@ -13,10 +13,12 @@ const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', '
 describe('golden run digests', () => {
   it('reproduces every digest of the corpus', async () => {
     const corpus = await buildCorpus();
-    if (process.env.SIM_UPDATE_GOLDEN === '1' || !existsSync(file)) {
+    if (process.env.SIM_UPDATE_GOLDEN === '1') {
       writeFileSync(file, `${JSON.stringify(corpus, null, 1)}\n`);
       return;
     }
+    // A missing file is a failure, not a fresh start: otherwise a lost golden file would pass every change.
+    expect(existsSync(file), `expected ${file}; write it with SIM_UPDATE_GOLDEN=1`).toBe(true);
     const expected = JSON.parse(readFileSync(file, 'utf8')) as Record<string, CorpusEntry>;
     expect(Object.keys(corpus).sort()).toEqual(Object.keys(expected).sort());
     const differing = Object.keys(expected).filter((name) => corpus[name].digest !== expected[name].digest);

@@ -94,6 +94,15 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
       if (!result.identical) process.exitCode = 1;
       return;
     }
+    if (args.tape !== undefined) {
+      // A tape is one recorded session of every symbol it holds: options that choose data from the catalog do not
+      // apply to it, and taking them silently would report a run the user did not ask for.
+      const given = [
+        args.date !== undefined ? `--date ${args.date}` : '', args.from !== undefined ? `--from ${args.from}` : '', args.to !== undefined ? `--to ${args.to}` : '',
+        args.symbols !== undefined && args.symbols.length > 0 ? `--symbols ${args.symbols.join(',')}` : '', args['skip-bad'] ? '--skip-bad' : '',
+      ].filter((text) => text !== '');
+      if (given.length > 0) throw new SimError('BAD_OPTION', `expected --tape alone (a tape replays the whole recorded session), found also ${given.join(' ')}`);
+    }
     const source = await loadSource(args);
     let fromDate: string;
     let toDate: string;

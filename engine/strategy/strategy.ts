@@ -3,8 +3,10 @@
 // runs in replay, paper and live: only the engine's ports differ.
 //
 // Prices and quantities in this API are decimals (2603.1585, 10 shares) for readability; each bar also
-// carries its prices in integer ticks (`closeTicks`) for exact arithmetic, which the shipped strategies use
-// for indicators so that crossovers never depend on float rounding.
+// carries its prices in integer ticks (`closeTicks`) for exact arithmetic. `sma-cross` feeds its averages ticks,
+// so that a crossover (a strict comparison of two averages) never depends on float rounding; the strategies whose
+// levels are only compared with a margin (an EMA trend, an ATR stop, a rolling high, an opening range) use the
+// decimal prices.
 import type { Instrument, OrderStatus, OrderType, Side, TimeInForce } from '../types.ts';
 import type { TradingState } from '../risk/risk-engine.ts';
 import type { OrderRole } from '../orders/order.ts';
