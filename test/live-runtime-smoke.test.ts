@@ -28,7 +28,8 @@ describe('live runtime smoke', () => {
   it('leads, reconciles, trades under its epoch, journals, and steps down and back when Redis stalls', async () => {
     const redisServer = new RedisServerProcess();
     await redisServer.start();
-    const fake = await AlpacaFake.start({ seed: 5 });
+    // The server must not outlive a fake that fails to start (the try below begins once both are up).
+    const fake = await AlpacaFake.start({ seed: 5 }).catch(async (error: unknown) => { await redisServer.stop(); throw error; });
     const clock = RealTimeClock.real();
     const metrics = new RuntimeMetrics({ clock, heartbeatAgeMsMax: { 'trade-stream': 60_000 } });
     const health = await HealthServer.start({ metrics });

@@ -37,7 +37,8 @@ describe('takeover of an open position', () => {
   it('adopts the paused leader\'s position and exits, manages them, sells on its signal, and fences the old leader', async () => {
     const redis = new RedisServerProcess();
     await redis.start();
-    const fake = await AlpacaFake.start({ seed: 4 });
+    // The server must not outlive a fake that fails to start (the try below begins once both are up).
+    const fake = await AlpacaFake.start({ seed: 4 }).catch(async (error: unknown) => { await redis.stop(); throw error; });
     const priceFile = path.join(directory, 'price');
     writeFileSync(priceFile, '10000');
     const journals = { first: path.join(directory, 'first.journal'), second: path.join(directory, 'second.journal') };

@@ -30,7 +30,8 @@ describe('two runners, one leader lock', () => {
   it('fails over under a higher epoch and fences the paused leader', async () => {
     const redis = new RedisServerProcess();
     await redis.start();
-    const fake = await AlpacaFake.start({ seed: 3 });
+    // The server must not outlive a fake that fails to start (the try below begins once both are up).
+    const fake = await AlpacaFake.start({ seed: 3 }).catch(async (error: unknown) => { await redis.stop(); throw error; });
     const runners: RunningChild[] = [];
     const start = (name: string): RunningChild => {
       const runner = startChild(child, {
