@@ -72,22 +72,44 @@ describe('determinism bans', () => {
     ['crypto.randomUUID()', /IdSource/],
     ['setTimeout(() => {}, 1)', /schedule on the clock/],
     ['setInterval(() => {}, 1)', /schedule on the clock/],
-    ['(1).toLocaleString()', /engine\/format|Locale/],
+    ['(1).toLocaleString()', /format-summary\.ts/],
+    ["'a'.localeCompare('b')", /by code unit/],
+    ['Date()', /injected Clock/],
+    ['globalThis.Date.now()', /injected Clock/],
+    ['globalThis.setTimeout(() => {}, 1)', /schedule on the clock/],
+    ['globalThis.Math.random()', /seeded Rng/],
+    ['crypto.getRandomValues(new Uint8Array(4))', /seeded Rng/],
+  ] as const;
+  // Whole modules: imports of randomness, timers and I/O, with or without the node: prefix.
+  const bannedImports = [
+    ["import { randomUUID } from 'node:crypto';", /IdSource/],
+    ["import { randomBytes } from 'crypto';", /seeded Rng/],
+    ["import { setTimeout } from 'timers/promises';", /schedule on the clock/],
+    ["import { readFileSync } from 'fs';", /behind a port/],
+    ["import { readFile } from 'node:fs/promises';", /behind a port/],
   ] as const;
 
-  for (const folder of ['engine', 'strategies', 'scenarios']) {
-    it(`fires in ${folder}/ and names the replacement`, async () => {
+  for (const folder of ['engine', 'strategies', 'scenarios', 'adapters/chaos/x/simulated-probe', 'adapters/runtime/paper-broker']) {
+    it(`fires in ${folder} and names the replacement`, async () => {
       const eslint = new ESLint({ cwd: ROOT });
+      const filePath = folder.includes('/') ? path.join(ROOT, `${folder}.ts`) : path.join(ROOT, folder, 'probe.ts');
       for (const [code, replacement] of banned) {
-        const [result] = await eslint.lintText(`export const x = ${code};\n`, { filePath: path.join(ROOT, folder, 'probe.ts') });
+        const [result] = await eslint.lintText(`export const x = ${code};\n`, { filePath });
         const messages = result.messages.map((m) => m.message).join(' | ');
         expect(messages, code).toMatch(replacement);
       }
+      for (const [code, replacement] of bannedImports) {
+        const [result] = await eslint.lintText(`${code}\n`, { filePath });
+        expect(result.messages.map((m) => m.message).join(' | '), code).toMatch(replacement);
+      }
+      // Hashing is deterministic and stays allowed.
+      const [hashing] = await eslint.lintText("import { createHash } from 'node:crypto';\nexport const h = createHash('sha256');\n", { filePath });
+      expect(hashing.messages.filter((m) => m.ruleId?.startsWith('no-restricted'))).toEqual([]);
     });
   }
 
   it('finds no banned call in the deterministic folders (tests and det-ok lines aside)', () => {
-    const pattern = /Date\.now\(|new Date\(|performance\.now\(|Math\.random\(|randomUUID\(|setTimeout\(|setInterval\(|setImmediate\(|process\.hrtime/;
+    const pattern = /Date\.now\(|new Date\(|\bDate\(|performance\.now\(|Math\.random\(|randomUUID\(|randomBytes\(|getRandomValues\(|setTimeout\(|setInterval\(|setImmediate\(|process\.hrtime|localeCompare\(|toLocale\w*\(/;
     const offenders: string[] = [];
     const walk = (dir: string): void => {
       for (const name of readdirSync(dir)) {

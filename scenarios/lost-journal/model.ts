@@ -413,5 +413,5 @@ export function lostJournalFaultSchedule(rng: SeededRandom, durationUs: number):
   if (rng.next() < 0.5) faults.push({ kind: 'crash', atUs: at(0.1, 0.8), durationUs: rng.between(2, 10) * US_PER_SECOND });
   const floods = rng.between(1, 3);
   for (let i = 0; i < floods; i++) faults.push({ kind: 'flood', atUs: at(0.05, 0.65), durationUs: rng.between(5, 30) * US_PER_SECOND });
-  return faults.sort((a, b) => a.atUs - b.atUs || a.kind.localeCompare(b.kind));
+  return faults.sort((a, b) => a.atUs - b.atUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }
