@@ -124,14 +124,18 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   const baselineMs = latency(baselineTask, 'p50');
   const engineBarsPerSec = Math.round(count / (engineMs / 1000));
   const baselineBarsPerSec = Math.round(count / (baselineMs / 1000));
+  const matched = tradesMatch && engineCheck && baselineCheck;
+  // A speed figure counts only if the results match: without a match the figures are null, not a number to quote.
+  const figure = (value: number): number | null => (matched ? value : null);
   return {
     suite: 'engine',
     bars: count,
     trades: engineTrades.length,
-    engineBarsPerSec,
-    baselineBarsPerSec,
-    ratio: Number((engineBarsPerSec / baselineBarsPerSec).toFixed(4)),
-    tradesMatch: tradesMatch && engineCheck && baselineCheck,
+    baselineTrades: baselineTrades.length,
+    engineBarsPerSec: figure(engineBarsPerSec),
+    baselineBarsPerSec: figure(baselineBarsPerSec),
+    ratio: figure(Number((engineBarsPerSec / baselineBarsPerSec).toFixed(4))),
+    tradesMatch: matched,
     engineMedianMs: Number(engineMs.toFixed(2)),
     baselineMedianMs: Number(baselineMs.toFixed(2)),
     // The fastest iteration of each: on a shared machine the medians move with garbage collection and load.

@@ -7,6 +7,12 @@ import { loadCommands } from './commands/index.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
+  // A reader that closed the pipe (`sim chaos list | head -1`) has all it wanted: end quietly, not with an EPIPE
+  // stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw error;
+  });
   let exitCode = 0;
   try {
     let parser = yargs([...argv])

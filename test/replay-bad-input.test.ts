@@ -135,4 +135,11 @@ describe('sim replay refuses bad input', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/\n\s+at /);
   });
+
+  it('ends quietly when the reader closes the pipe early', async () => {
+    // `head -1` closes the pipe after the first line, while `sim chaos list` is still writing the others.
+    const { stdout, stderr } = await exec('sh', ['-c', `"${process.execPath}" bin/sim.mjs chaos list | head -1`], { cwd: ROOT });
+    expect(stdout).toMatch(/^lock-contention /);
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+  });
 });
