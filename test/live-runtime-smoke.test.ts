@@ -1,4 +1,4 @@
-// Proves the live-runtime parts work together as the runner will wire them: leader lock on a real redis-server gates orders and readiness, reconciliation reads the venue, reports reach the journal and metrics, and a paused Redis turns /ready to 503 until a new, higher-epoch tenure has reconciled.
+// Proves the live-runtime parts work together: the leader lock on a real redis-server gates readiness, reconciliation reads the venue, reports reach the journal and metrics, and a paused Redis turns /ready to 503 until a new, higher-epoch tenure has reconciled. (The order gate itself, NOT_LEADER while standby and the new epoch on every intent, is proved in adapters/runtime/session-core.test.ts; two runner processes on one lock in runtime-leader-two-runners.test.ts.)
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +51,8 @@ describe('live runtime smoke', () => {
       },
     });
     const tenures: number[] = [];
+    // A failed reconciliation leaves /ready at 503, so the polls below would time out; its error is kept to be shown.
+    const reconcileErrors: unknown[] = [];
     const lock = new LeaderLock({
       store: new RedisLockStore(redis), timers: clock, tokens: new CryptoTokenSource('smoke'), key: 'sim:leader', ttlMs: 600, refreshEveryMs: 150,
       backoffMs: { initial: 20, max: 200 },
@@ -61,7 +63,7 @@ describe('live runtime smoke', () => {
           journal.append({ kind: 'tenure', epoch, openOrders: open.length, positions: positions.length });
           tenures.push(epoch);
           metrics.setReconciled(true);
-        });
+        }, (error: unknown) => reconcileErrors.push(error));
       },
       onLost: () => metrics.setReconciled(false),
     });
@@ -86,6 +88,7 @@ describe('live runtime smoke', () => {
       redisServer.resume();
       await pollUntil(async () => (await ready()) === 200 && tenures.length === 2, 5_000, 'a second tenure, reconciled');
       expect(lock.epoch()).toBeGreaterThan(firstEpoch);
+      expect(reconcileErrors).toEqual([]);
       const metricsText = await (await fetch(`http://127.0.0.1:${health.port}/metrics`)).text();
       expect(metricsText).toContain('sim_fills_total{side="buy"} 1');
       expect(metricsText).toMatch(/sim_leader_lock_refreshes_total\{outcome="lost"\} [1-9]/);
