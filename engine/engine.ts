@@ -419,6 +419,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   private readonly symbolStrings: Int32Array;
   private readonly takerString: number;
   private readonly makerString: number;
+  private readonly bracketClosedString: number;
   /** Scratch for the stranded exits of a symbol that went flat. */
   private stranded = new Int32Array(8);
   // Whether the strategy overrides these callbacks (the base class's do nothing, so they are not called).
@@ -461,6 +462,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.symbolStrings = intern(config.instruments.map((i) => i.symbol));
     this.takerString = this.strings.intern('taker');
     this.makerString = this.strings.intern('maker');
+    this.bracketClosedString = this.strings.intern('bracket-closed');
     this.orderCursor = new OrderCursor(this, this.table);
     this.fillCursor = new FillCursor(this, this.table);
     this.open = new OpenOrders(this.table);
@@ -586,8 +588,12 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
         const s = symbolIndex[i];
         const c = close[i];
         if (matcher !== null) {
-          if (matcher.bookSize[s] === 0) matcher.lastPriceTicks[s] = c;
-          else matcher.matchBarRow(chunk, i);
+          if (matcher.bookSize[s] === 0) {
+            matcher.lastPriceTicks[s] = c;
+            // The bar's volume, for a market order filled on arrival in the 'close' fill mode.
+            matcher.barVolume[s] = volume[i];
+            matcher.barTaken[s] = 0;
+          } else matcher.matchBarRow(chunk, i);
         }
         if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
         this.clockUs = closeUs;
@@ -602,10 +608,15 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
           // Most bars meet an empty book: then only the last price moves, without a call.
           const bookSize = matcher.bookSize;
           const lastPrice = matcher.lastPriceTicks;
+          const barVolume = matcher.barVolume;
+          const barTaken = matcher.barTaken;
           for (let k = i; k < j; k++) {
             const s = symbolIndex[k];
-            if (bookSize[s] === 0) lastPrice[s] = close[k];
-            else matcher.matchBarRow(chunk, k);
+            if (bookSize[s] === 0) {
+              lastPrice[s] = close[k];
+              barVolume[s] = volume[k];
+              barTaken[s] = 0;
+            } else matcher.matchBarRow(chunk, k);
           }
         }
         if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
@@ -795,7 +806,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const h = this.table.add(s, side, type, timeInForce, role, hold ? STATUS_HELD : STATUS_SUBMITTED, reduceOnly, quantity, limitTicks, stopTicks, trailTicks,
       this.epoch, this.clockUs, tag);
     // Checked before it joins the book, so the order does not count against itself.
-    const denial = skipRisk || hold ? null : this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, quantity, reduceOnly, limitTicks, stopTicks, protectiveStopTicks, false, this.riskView);
+    const denial = skipRisk || hold ? null : this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, quantity, reduceOnly, limitTicks, stopTicks, protectiveStopTicks, 1, this.riskView);
     if (denial !== null) {
       this.table.status[h] = STATUS_DENIED;
       this.table.reason[h] = this.strings.intern(denial.code);
@@ -820,9 +831,16 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     else this.venue.submit(this.orders.at(h).request());
   }
 
-  private cancelAtVenue(h: number): void {
-    if (this.matcher !== null) this.matcher.cancelOrder(h);
+  /** Send a cancel; the simulated venue reports the order cancelled with `reason` (another venue with its own). */
+  private cancelAtVenue(h: number, reason = 'requested'): void {
+    if (this.matcher !== null) this.matcher.cancelOrder(h, reason);
     else this.venue.cancel(this.orders.clientOrderId(h));
+  }
+
+  /** `order.cancel-requested` (with the reason unless it is 'requested') and the cancel itself. */
+  private requestCancel(h: number, reason: string): void {
+    this.logCancelRequested(h, reason === 'requested' ? -1 : this.strings.intern(reason));
+    this.cancelAtVenue(h, reason);
   }
 
   /** Release a held bracket exit or OCO leg with a quantity. */
@@ -876,10 +894,17 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
 
   modifyHandle(h: number, changes: OrderChanges): void {
     const t = this.table;
+    if (t.status[h] === STATUS_HELD) {
+      this.modifyHeld(h, changes);
+      return;
+    }
     if (!t.isOpen(h)) return;
     const added = changes.quantity !== undefined ? changes.quantity - t.quantity[h] : 0;
-    const denial = this.risk.checkOrder(t.symbolIndex[h], t.side[h] === SIDE_BUY ? 1 : -1, Math.max(0, added), t.reduceOnly[h] === 1 || added <= 0,
-      orNaN(changes.limitPriceTicks), orNaN(changes.stopPriceTicks), NaN, true, this.riskView);
+    // Only a smaller order with the same prices, or a reduce-only one, is reducing: a new price goes through the
+    // price band (and, while reducing, through the reducing check) like a new order's.
+    const priced = changes.limitPriceTicks !== undefined || changes.stopPriceTicks !== undefined;
+    const denial = this.risk.checkOrder(t.symbolIndex[h], t.side[h] === SIDE_BUY ? 1 : -1, Math.max(0, added), t.reduceOnly[h] === 1 || (added <= 0 && !priced),
+      orNaN(changes.limitPriceTicks), orNaN(changes.stopPriceTicks), NaN, 0, this.riskView);
     if (denial !== null) {
       const at = this.log.begin(this.events.modifyDenied, this.clockUs);
       const v = this.log.values;
@@ -900,6 +925,41 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     else this.venue.modify(this.orders.clientOrderId(h), changes);
   }
 
+  /**
+   * A held bracket exit (its entry has not filled yet) takes new prices in the engine: the venue has not seen it,
+   * and it is released with them. Its quantity follows the entry's fills, so a quantity is refused.
+   */
+  private modifyHeld(h: number, changes: OrderChanges): void {
+    const t = this.table;
+    if (changes.quantity !== undefined) {
+      throw new SimError('ORDER_HELD', `expected only new prices for held exit ${this.orders.clientOrderId(h)} (its quantity follows its entry's fills), found quantity ${changes.quantity}`);
+    }
+    if (changes.limitPriceTicks !== undefined) t.limitPriceTicks[h] = changes.limitPriceTicks;
+    if (changes.stopPriceTicks !== undefined) t.stopPriceTicks[h] = changes.stopPriceTicks;
+    this.logModified(h);
+  }
+
+  /**
+   * Grow an open bracket exit by `lots` its entry just filled. No pre-trade risk check (like `release`): an exit
+   * only ever closes what its entry opened, and a denial would leave that unprotected. The simulated venue takes
+   * the growth as relative (added to what the exit has left when it arrives), so an OCO shrink in the meantime is
+   * kept; any other venue gets the exit's absolute size from the bracket's books (what its entry filled less what
+   * its exits filled, plus the exit's own fills), and `onModified` corrects a size that a race left too large.
+   */
+  private growExit(exit: number, entry: number, lots: number): void {
+    const t = this.table;
+    const size = t.filledQuantity[exit] + t.filledQuantity[entry] - t.exitFilledQuantity[entry];
+    const at = this.log.begin(this.events.modifyRequested, this.clockUs);
+    const v = this.log.values;
+    v[at] = exit;
+    v[at + 1] = size;
+    v[at + 2] = NaN;
+    v[at + 3] = NaN;
+    this.log.commit();
+    if (this.matcher !== null) this.matcher.growOrder(exit, lots);
+    else this.venue.modify(this.orders.clientOrderId(exit), { quantity: size });
+  }
+
   /** The exits of an entry (held ones are cancelled in the engine). */
   private cancelHeldExits(entry: number, reason: string): void {
     const t = this.table;
@@ -914,8 +974,7 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     for (const h of this.open.sorted()) {
       if (symbolIndex !== undefined && this.table.symbolIndex[h] !== symbolIndex) continue;
       this.cancelHeldExits(h, reason);
-      this.logCancelRequested(h, -1);
-      this.cancelAtVenue(h);
+      this.requestCancel(h, reason);
     }
   }
 
@@ -983,8 +1042,8 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const t = this.table;
     t.oco[a] = b;
     t.oco[b] = a;
-    // One risk check for the pair (both legs carry the same exposure).
-    const denial = this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, t.quantity[a], t.reduceOnly[a] === 1, t.limitPriceTicks[a], t.stopPriceTicks[a], NaN, false, this.riskView);
+    // One risk check for the pair (both legs carry the same exposure; both count as open orders).
+    const denial = this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, t.quantity[a], t.reduceOnly[a] === 1, t.limitPriceTicks[a], t.stopPriceTicks[a], NaN, 2, this.riskView);
     if (denial !== null) {
       for (const leg of [a, b]) {
         t.status[leg] = STATUS_DENIED;
@@ -1168,6 +1227,8 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.logEnded(status === STATUS_EXPIRED ? this.events.expired : this.events.cancelled, h);
     this.onEntryDead(h);
     if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+    const role = t.role[h];
+    if ((role === ROLE_STOP_LOSS || role === ROLE_TAKE_PROFIT) && t.parent[h] >= 0) this.reprotectBracket(t.parent[h]);
   }
 
   private onModified(h: number, changes: OrderChanges): void {
@@ -1178,6 +1239,13 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     }
     if (changes.limitPriceTicks !== undefined) t.limitPriceTicks[h] = changes.limitPriceTicks;
     if (changes.stopPriceTicks !== undefined) t.stopPriceTicks[h] = changes.stopPriceTicks;
+    this.logModified(h);
+    if (changes.quantity !== undefined && this.matcher === null) this.correctExitSize(h);
+  }
+
+  /** `order.modified` with the row's quantity and prices, and the strategy's update. */
+  private logModified(h: number): void {
+    const t = this.table;
     const at = this.log.begin(this.events.modified, this.clockUs);
     const v = this.log.values;
     v[at] = h;
@@ -1186,6 +1254,18 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     v[at + 3] = t.stopPriceTicks[h];
     this.log.commit();
     if (this.wantsOrderUpdates) this.strategy.onOrderUpdate(this.context, this.cursorAt(h));
+  }
+
+  /**
+   * A venue other than the simulated one sizes exits with absolute quantities: a growth computed before an OCO
+   * shrink and applied after it leaves the exit larger than what its bracket holds. Send the right size again.
+   */
+  private correctExitSize(h: number): void {
+    const t = this.table;
+    const entry = t.parent[h];
+    if (entry < 0 || !t.isOpen(h) || (t.role[h] !== ROLE_STOP_LOSS && t.role[h] !== ROLE_TAKE_PROFIT)) return;
+    const holds = t.filledQuantity[entry] - t.exitFilledQuantity[entry];
+    if (holds > 0 && t.remaining(h) > holds) this.growExit(h, entry, holds - t.remaining(h));
   }
 
   private onRefused(h: number, schema: number, code: string): void {
@@ -1213,6 +1293,10 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const done = t.filledQuantity[h] === t.quantity[h];
     t.transition(h, done ? STATUS_FILLED : STATUS_PARTIAL, timeUs);
     if (done) this.open.remove(h);
+    const role = t.role[h];
+    const isExit = role === ROLE_STOP_LOSS || role === ROLE_TAKE_PROFIT;
+    const entry = isExit ? t.parent[h] : -1;
+    if (entry >= 0) t.exitFilledQuantity[entry] += quantity;
     const s = t.symbolIndex[h];
     const portfolio = this.portfolio;
     portfolio.applySignedFill(s, side === SIDE_BUY ? 1 : -1, quantity, priceTicks, feeCash, timeUs);
@@ -1233,9 +1317,17 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     this.log.commit();
     // Only a reduce-only order can be stranded, and most flat fills leave none open.
     if (position === 0 && this.open.reduceOnlyCount > 0) this.cancelStrandedExits(h);
-    const role = t.role[h];
     if (role === ROLE_ENTRY) this.onEntryFill(h, quantity);
-    else if ((role === ROLE_STOP_LOSS || role === ROLE_TAKE_PROFIT) && !this.nativeOco) this.onExitFillEmulated(h, quantity, done);
+    else if (isExit && !this.nativeOco) this.onExitFillEmulated(h, quantity, done);
+    if (entry >= 0) {
+      // An exit that filled completely closed its bracket: the rest of the entry is cancelled (the semantics of
+      // IB's and NautilusTrader's brackets), so that later entry fills never open a position without exits.
+      if (done && t.isOpen(entry) && t.reason[entry] !== this.bracketClosedString) {
+        t.reason[entry] = this.bracketClosedString;
+        this.requestCancel(entry, 'bracket-closed');
+      }
+      if (done) this.reprotectBracket(entry);
+    }
     if (this.wantsFills) {
       const view = this.fillCursor;
       view.handle = h;
@@ -1250,20 +1342,25 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
   }
 
   /**
-   * The position went flat: a reduce-only order left working on the symbol has nothing to protect, and on a venue
-   * without native reduce-only it would open a new position. Cancel it, unless it is one leg of a live OCO pair
-   * (the pair's own mechanism ends it).
+   * The position went flat: a reduce-only order left working on the symbol has nothing to protect, and once a new
+   * position opens it would close that one (on a venue without native reduce-only it would open one). Cancel every
+   * such order, the other legs of OCO pairs included, but for two:
+   * - the partner of the exit that just filled completely, which the OCO ends: the venue's when the partner is
+   *   working there (a partner still on its way is cancelled here too; the venue also ends it on arrival), the
+   *   engine's own (onExitFillEmulated) otherwise;
+   * - the order that filled: a reduce-only order's rest ends at the venue when it brings the position to flat.
    */
   private cancelStrandedExits(filled: number): void {
     const t = this.table;
     const s = t.symbolIndex[filled];
     const open = this.open;
+    const sibling = t.status[filled] === STATUS_FILLED ? t.oco[filled] : -1;
+    const leftToOco = sibling >= 0 && (!this.nativeOco || t.status[sibling] !== STATUS_SUBMITTED);
     let count = 0;
     for (let i = 0; i < open.size; i++) {
       const h = open.handles[i];
       if (h === filled || t.symbolIndex[h] !== s || t.reduceOnly[h] === 0) continue;
-      const sibling = t.oco[h];
-      if (sibling >= 0 && (sibling === filled || t.isOpen(sibling))) continue;
+      if (h === sibling && leftToOco) continue;
       if (count === this.stranded.length) this.stranded = grown(this.stranded, count * 2);
       this.stranded[count++] = h;
     }
@@ -1277,16 +1374,56 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     }
   }
 
-  /** Entry filled (in part): release the exits sized to the fill, or grow them by it. */
+  /**
+   * Entry filled (in part): release the exits sized to the fill, or grow them by it (see growExit). Exits that
+   * already closed the bracket (one filled completely; the entry's rest is being cancelled) get a fresh pair for
+   * a fill that still came in (reprotectBracket).
+   */
   private onEntryFill(entry: number, quantity: number): void {
     const t = this.table;
     const stopLoss = t.stopLoss[entry];
     const takeProfit = t.takeProfit[entry];
     if (stopLoss < 0 || takeProfit < 0) return;
-    for (const exit of [stopLoss, takeProfit]) {
-      if (t.status[exit] === STATUS_HELD) this.release(exit, quantity);
-      else if (t.isOpen(exit)) this.modifyHandle(exit, { quantity: t.quantity[exit] + quantity });
-    }
+    if (t.status[stopLoss] === STATUS_HELD) this.release(stopLoss, quantity);
+    else if (t.isOpen(stopLoss)) this.growExit(stopLoss, entry, quantity);
+    if (t.status[takeProfit] === STATUS_HELD) this.release(takeProfit, quantity);
+    else if (t.isOpen(takeProfit)) this.growExit(takeProfit, entry, quantity);
+    this.reprotectBracket(entry);
+  }
+
+  /**
+   * Re-protect a bracket: when both exits of `entry` have ended and one of them filled completely (the bracket was
+   * closed by an exit), but the bracket still holds lots (entry fills that came in after the exits were sized:
+   * a growth still on its way when an exit filled, or entry fills before its cancel arrived), those lots get a
+   * fresh OCO pair at the exits' prices, sized to what the bracket holds and never more than the position. The
+   * entry's links point to the new pair from then on. Exits ended any other way (cancelled by the strategy, or
+   * because the position went flat) are not replaced.
+   */
+  private reprotectBracket(entry: number): void {
+    const t = this.table;
+    const stopLoss = t.stopLoss[entry];
+    const takeProfit = t.takeProfit[entry];
+    if (stopLoss < 0 || takeProfit < 0) return;
+    const slStatus = t.status[stopLoss];
+    const tpStatus = t.status[takeProfit];
+    if (!isTerminalStatus(slStatus) || !isTerminalStatus(tpStatus)) return;
+    if (slStatus !== STATUS_FILLED && tpStatus !== STATUS_FILLED) return;
+    const s = t.symbolIndex[entry];
+    const position = this.portfolio.position[s] * (t.side[entry] === SIDE_BUY ? 1 : -1);
+    const size = Math.min(t.filledQuantity[entry] - t.exitFilledQuantity[entry], position);
+    if (!(size > 0)) return;
+    const exitSide = t.side[stopLoss];
+    const tag = t.tag[entry];
+    const newStop = this.newOrder(s, exitSide, TYPE_STOP, size, TIF_GTC, true, NaN, t.stopPriceTicks[stopLoss], NaN, ROLE_STOP_LOSS, tag, true, NaN, false);
+    const newTarget = this.newOrder(s, exitSide, TYPE_LIMIT, size, TIF_GTC, true, t.limitPriceTicks[takeProfit], NaN, NaN, ROLE_TAKE_PROFIT, tag, true, NaN, false);
+    t.oco[newStop] = newTarget;
+    t.oco[newTarget] = newStop;
+    t.parent[newStop] = entry;
+    t.parent[newTarget] = entry;
+    t.stopLoss[entry] = newStop;
+    t.takeProfit[entry] = newTarget;
+    this.release(newStop, size);
+    this.release(newTarget, size);
   }
 
   /** For venues without native OCO: the engine cancels or shrinks the other exit itself. */

@@ -1,6 +1,7 @@
 // Proves, over many seeds of random bars and random order sequences through the whole engine (venue, brackets,
 // OCO, risk, portfolio), that the ledger identity holds after every fill, that cash and positions equal the sums
-// of the fills in the event log, that exits never take a position past flat, and that a seed replays exactly.
+// of the fills in the event log, that exits never take a position past flat, that the exits of a bracket never
+// fill more than its entry, and that a seed replays exactly.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { runRandomOrders as runSeed } from './support/random-orders.ts';
@@ -31,6 +32,17 @@ describe('ledger under random order sequences', () => {
       expect(p.cashCash).toBe(cash);
       expect(p.position[0]).toBe(position);
       expect(p.feesCash).toBe(fees);
+      // The exits of a bracket (every pair it had) never filled more than its entry did: both exits of one pair
+      // never closed the same lots twice, whatever order their arrivals took.
+      const exitFilled = new Map<string, number>();
+      for (const order of engine.orders.values()) {
+        if (order.role !== 'stop-loss' && order.role !== 'take-profit') continue;
+        const entry = order.parentClientOrderId!;
+        exitFilled.set(entry, (exitFilled.get(entry) ?? 0) + order.filledQuantity);
+      }
+      for (const [entry, filled] of exitFilled) {
+        expect({ seed, entry, filled: Math.min(filled, engine.orders.get(entry)!.filledQuantity) }).toEqual({ seed, entry, filled });
+      }
       // Reduce-only exits never carried the position through flat to the other side.
       for (const order of engine.orders.values()) {
         if (!order.reduceOnly || order.filledQuantity === 0) continue;

@@ -115,6 +115,11 @@ export class OrderTable {
   oco = new Int32Array(0);
   stopLoss = new Int32Array(0);
   takeProfit = new Int32Array(0);
+  /**
+   * On a bracket entry: the lots its exits have filled, over every exit pair it ever had. The entry's filled
+   * quantity less this is what the bracket still holds, which its exits must cover and never exceed.
+   */
+  exitFilledQuantity = new Float64Array(0);
   /** Slot in the engine's open-order list, or -1 when not open. */
   openSlot = new Int32Array(0);
   /** Interned reason (reject code, cancel reason), or -1. */
@@ -148,6 +153,7 @@ export class OrderTable {
     this.filledQuantity[h] = 0;
     this.filledNotionalTickLots[h] = 0;
     this.feesCash[h] = 0;
+    this.exitFilledQuantity[h] = 0;
     this.parent[h] = -1;
     this.oco[h] = -1;
     this.stopLoss[h] = -1;
@@ -216,6 +222,7 @@ export class OrderTable {
     this.oco = grown(this.oco, capacity);
     this.stopLoss = grown(this.stopLoss, capacity);
     this.takeProfit = grown(this.takeProfit, capacity);
+    this.exitFilledQuantity = grown(this.exitFilledQuantity, capacity);
     this.openSlot = grown(this.openSlot, capacity);
     this.reason = grown(this.reason, capacity);
     this.tag = grown(this.tag, capacity);

@@ -86,7 +86,10 @@ describe('daily loss limit', () => {
     }, { risk: { dailyLossLimitCash: 1_000 * 1e6, dailyLossAction: 'halt' } });
     expect(engine.risk.state).toBe('halted');
     expect(denials(engine)).toEqual(['RISK_HALTED']);
-    expect(engine.log.events.some((e) => e.type === 'order.cancelled' && e.fields.reason === 'requested')).toBe(true);
+    // The halt's reason travels with the cancel: requested and reported as 'daily-loss', not 'requested'.
+    expect(engine.log.events.filter((e) => e.type.startsWith('order.cancel')).map((e) => [e.type, e.fields.reason])).toEqual([
+      ['order.cancel-requested', 'daily-loss'], ['order.cancelled', 'daily-loss'],
+    ]);
   });
 });
 
@@ -103,5 +106,79 @@ describe('kill switch', () => {
     expect(fillsOf(engine).map((f) => [f.side, f.quantity])).toEqual([['buy', 7], ['sell', 7]]);
     expect(denials(engine)).toEqual(['RISK_HALTED']);
     expect([...engine.orders.values()].filter((o) => o.isOpen)).toEqual([]);
+  });
+});
+
+describe('audit regressions', () => {
+  // Finding 5: an order "reduced" whenever it alone fit in the position, ignoring orders already working on its
+  // side, so two sells of a whole long both passed in REDUCING (position -100), and under maxPositionLots 10 a
+  // working limit sell and two market sells of 10 against a long of 10 all passed (position -20).
+  it('counts working orders on the same side when deciding that an order reduces the position', () => {
+    const reducing = run([flat, flat, [80, 80, 80, 80], [80, 80, 80, 80], flat, flat], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 100);
+      if (i === 2) { ctx.market('TEST', 'sell', 100); ctx.market('TEST', 'sell', 100); }
+    }, { risk: { dailyLossLimitCash: 1_000 * 1e6, dailyLossAction: 'reduce' } }).engine;
+    expect(reducing.risk.state).toBe('reducing');
+    expect(denials(reducing)).toEqual(['RISK_REDUCING']);
+    expect(reducing.portfolio.position[0]).toBe(0);
+
+    const capped = run([flat, flat, flat, [101, 101, 101, 101], flat], (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 10);
+      if (i === 1) { ctx.limit('TEST', 'sell', 10, 101); ctx.market('TEST', 'sell', 10); ctx.market('TEST', 'sell', 10); }
+    }, { risk: { maxPositionLots: 10 } }).engine;
+    expect(denials(capped)).toEqual(['RISK_MAX_POSITION']);
+    expect(capped.portfolio.position[0]).toBe(-10);
+  });
+
+  // Finding 6: a modify that changed only a price was treated as reducing, so it skipped the price band and, while
+  // REDUCING, the reducing check (a resting buy moved to the market grew a long of 100 to 150).
+  it('checks a new price of a modify against the price band and the reducing state', () => {
+    let id = '';
+    const band = run([flat, flat, flat, [110, 125, 110, 120]], (ctx, _bar, i) => {
+      if (i === 0) id = ctx.limit('TEST', 'buy', 1, 99);
+      if (i === 1) ctx.modify(id, { price: 130 });
+    }, { risk: { priceBandFraction: 0.05 } }).engine;
+    expect(band.log.events.filter((e) => e.type === 'order.modify-denied').map((e) => [e.fields.id, e.fields.code])).toEqual([[id, 'RISK_PRICE_BAND']]);
+    expect(band.log.count('order.modified')).toBe(0);
+    expect(fillsOf(band)).toEqual([]);
+
+    const reducing = run([flat, flat, [80, 80, 80, 80], [80, 80, 80, 80], [80, 80, 79, 80], flat], (ctx, _bar, i) => {
+      if (i === 0) { ctx.market('TEST', 'buy', 100); id = ctx.limit('TEST', 'buy', 50, 50); }
+      if (i === 2) ctx.modify(id, { price: 80 });
+    }, { risk: { dailyLossLimitCash: 1_000 * 1e6, dailyLossAction: 'reduce' } }).engine;
+    expect(reducing.log.events.filter((e) => e.type === 'order.modify-denied').map((e) => e.fields.code)).toEqual(['RISK_REDUCING']);
+    expect(reducing.portfolio.position[0]).toBe(100);
+
+    // A smaller quantity at the same price still reduces, and a reduce-only order may move its price.
+    const smaller = run([flat, flat, [80, 80, 80, 80], [80, 80, 80, 80], flat], (ctx, _bar, i) => {
+      if (i === 0) { ctx.market('TEST', 'buy', 100); id = ctx.limit('TEST', 'buy', 50, 50); }
+      if (i === 2) ctx.modify(id, { quantity: 20 });
+    }, { risk: { dailyLossLimitCash: 1_000 * 1e6, dailyLossAction: 'reduce' } }).engine;
+    expect(smaller.log.count('order.modify-denied')).toBe(0);
+    expect(smaller.log.count('order.modified')).toBe(1);
+  });
+
+  // Finding 9: an OCO pair was checked as one order against maxOpenOrders (3 open with a limit of 2).
+  it('counts both legs of an OCO pair against the open order limit', () => {
+    const { engine } = run([flat, flat], (ctx, _bar, i) => {
+      if (i === 0) { ctx.limit('TEST', 'buy', 1, 90); ctx.oco({ type: 'limit', price: 80 }, { type: 'stop', price: 120 }, 'TEST', 'buy', 1); }
+    }, { risk: { maxOpenOrders: 2 } });
+    expect(denials(engine)).toEqual(['RISK_MAX_OPEN_ORDERS', 'RISK_MAX_OPEN_ORDERS']);
+    expect(engine.openOrderCount()).toBe(1);
+    const fits = run([flat, flat], (ctx, _bar, i) => {
+      if (i === 0) ctx.oco({ type: 'limit', price: 80 }, { type: 'stop', price: 120 }, 'TEST', 'buy', 1);
+    }, { risk: { maxOpenOrders: 2 } }).engine;
+    expect(fits.openOrderCount()).toBe(2);
+  });
+
+  // Finding 11: the kill switch cancelled working orders as 'requested'.
+  it('carries the kill switch as the reason of the cancels it sends', () => {
+    const { engine } = run([flat, flat, flat, flat], (ctx, _bar, i) => {
+      if (i === 0) { ctx.market('TEST', 'buy', 7); ctx.limit('TEST', 'buy', 1, 50); }
+      if (i === 1) ctx.killSwitch('operator', true);
+    });
+    expect(engine.log.events.filter((e) => e.type.startsWith('order.cancel')).map((e) => [e.type, e.fields.reason])).toEqual([
+      ['order.cancel-requested', 'kill-switch'], ['order.cancelled', 'kill-switch'],
+    ]);
   });
 });

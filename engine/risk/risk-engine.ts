@@ -83,15 +83,21 @@ export class RiskEngine {
   /**
    * Check one proposed order (or the quantity a modify adds; `reducing` when it can only reduce the position,
    * `protectiveStopTicks` an entry's bracket stop), its fields as arguments so the hot path builds no input object.
-   * `sign` is 1 for a buy, -1 for a sell; an absent price is NaN.
+   * `sign` is 1 for a buy, -1 for a sell; an absent price is NaN. `newOrders` is how many orders it adds to the
+   * open ones: 1 for an order, 2 for an OCO pair, 0 for a modify.
+   *
+   * An order reduces the position only when it and the orders already working on its side (not reduce-only: the
+   * venue caps those at the position) together close no more than the position: two sells of a whole long do not
+   * both reduce it.
    */
   checkOrder(symbolIndex: number, sign: number, quantity: number, reducing: boolean, limitPriceTicks: number, stopPriceTicks: number,
-    protectiveStopTicks: number, isModify: boolean, view: RiskView): RiskDenial | null {
+    protectiveStopTicks: number, newOrders: number, view: RiskView): RiskDenial | null {
     const { limits } = this;
     if (this.state === 'halted') return { code: 'RISK_HALTED', message: `expected trading state active, found halted (${this.stateReason})` };
     const position = view.position(symbolIndex);
-    const reduces = reducing || (position !== 0 && Math.sign(position) !== sign && quantity <= Math.abs(position));
     const side = sign > 0 ? 'buy' : 'sell';
+    const reduces = reducing
+      || (position !== 0 && Math.sign(position) !== sign && view.workingQuantity(symbolIndex, side) + quantity <= Math.abs(position));
     if (this.state === 'reducing' && !reduces) {
       return { code: 'RISK_REDUCING', message: `expected an order that reduces the position while reducing (${this.stateReason}), found a ${side} of ${quantity} against position ${position}` };
     }
@@ -107,8 +113,8 @@ export class RiskEngine {
       if (ageUs > this.staleDataUs) return { code: 'RISK_STALE_DATA', message: `expected market data newer than ${this.staleDataUs / 1e6}s, found ${ageUs / 1e6}s old` };
     }
     const last = view.lastPriceTicks(symbolIndex);
-    if (!isModify && view.openOrderCount() + 1 > this.maxOpenOrders) {
-      return { code: 'RISK_MAX_OPEN_ORDERS', message: `expected at most ${this.maxOpenOrders} open orders, found ${view.openOrderCount() + 1} with this one` };
+    if (newOrders > 0 && view.openOrderCount() + newOrders > this.maxOpenOrders) {
+      return { code: 'RISK_MAX_OPEN_ORDERS', message: `expected at most ${this.maxOpenOrders} open orders, found ${view.openOrderCount() + newOrders} with ${newOrders === 1 ? 'this one' : `these ${newOrders}`}` };
     }
     if (this.maxPositionLots !== Infinity) {
       const projected = Math.abs(position + sign * (view.workingQuantity(symbolIndex, side) + quantity));

@@ -21,6 +21,19 @@ describe('market orders', () => {
     expect(fillsOf(engine)[0].price).toBe(10_050);
   });
 
+  // Finding 8: the close fill mode filled the whole order at the close, ignoring maxVolumeShare.
+  it('respect the volume cap in the close fill mode, the rest filling on the next bars', () => {
+    const rows: [number, number, number, number, number][] = [[100, 100, 100, 100, 10], [101, 101, 101, 101, 10], [102, 102, 102, 102, 10]];
+    const { engine } = run(rows, (ctx, _bar, i) => { if (i === 0) ctx.market('TEST', 'buy', 500); }, { venue: { fillMode: 'close', maxVolumeShare: 0.1 } });
+    expect(fillsOf(engine).map((f) => [f.quantity, f.price])).toEqual([[1, 10_000], [1, 10_100], [1, 10_200]]);
+    // A bar whose cap the book already used leaves nothing for an order that arrives at its close.
+    const used = run([[100, 100, 100, 100, 10], [100, 100, 100, 100, 10], [101, 101, 101, 101, 10]], (ctx, _bar, i) => {
+      if (i === 0) ctx.limit('TEST', 'buy', 5, 100);
+      if (i === 1) ctx.market('TEST', 'buy', 3);
+    }, { venue: { fillMode: 'close', maxVolumeShare: 0.2 } }).engine;
+    expect(fillsOf(used).map((f) => [f.side, f.quantity, f.price])).toEqual([['buy', 2, 10_000], ['buy', 2, 10_100]]);
+  });
+
   it('arrive after the latency and fill at the open of the first bar starting after arrival', () => {
     const { engine } = run([[100, 100, 100, 100], [101, 101, 101, 101], [102, 102, 102, 102], [103, 103, 103, 103]], (ctx, _bar, i) => {
       if (i === 0) ctx.market('TEST', 'buy', 1);
@@ -151,6 +164,24 @@ describe('resting orders', () => {
       if (i === 1) ctx.trailingStop('TEST', 'sell', 1, 2, { reduceOnly: true });
     });
     expect(fillsOf(engine).map((f) => f.price)).toEqual([10_000, 10_300]);
+  });
+
+  // Finding 7: once an unrelated market order used up the bar's volume cap at the open, the unfixed walk stopped,
+  // so the trailing stop never followed the run to 110 and did not fill on the fall to 104.
+  it('keep following the price with a trailing stop after the volume cap is used up', () => {
+    const rows: [number, number, number, number, number][] = [
+      [100, 100, 100, 100, 20],
+      [100, 100, 100, 100, 20], // buy 10 fills at 100
+      [100, 100, 100, 100, 20], // trailing sell (offset 2) arrives: stop 98
+      [100, 110, 100, 110, 10], // a market buy takes the whole cap (10) at the open; the price runs to 110: stop 108
+      [105, 105, 104, 104, 20], // opens at 105, below the stop: fills at the open
+    ];
+    const { engine } = run(rows, (ctx, _bar, i) => {
+      if (i === 0) ctx.market('TEST', 'buy', 10);
+      if (i === 1) ctx.trailingStop('TEST', 'sell', 10, 2, { reduceOnly: true });
+      if (i === 2) ctx.market('TEST', 'buy', 10);
+    }, { venue: { maxVolumeShare: 1 } });
+    expect(fillsOf(engine).map((f) => [f.side, f.quantity, f.price])).toEqual([['buy', 10, 10_000], ['buy', 10, 10_000], ['sell', 10, 10_500]]);
   });
 
   it('cancel what an IOC order could not fill on its first bar', () => {

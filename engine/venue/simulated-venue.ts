@@ -1,7 +1,8 @@
 // The simulated venue: an exchange in the engine's process, deterministic for a given seed. It accepts
 // requests after a latency, keeps a book of working orders per symbol, matches them against bars or ticks,
 // charges fees and slippage, bounds fills by a share of the traded volume, enforces reduce-only, and runs
-// OCO pairs natively (a fill of one leg cancels or shrinks the other atomically).
+// OCO pairs natively (a fill of one leg cancels or shrinks the other atomically; a leg that arrives after its
+// partner filled takes those fills off itself, finishing as 'oco' when nothing is left).
 //
 // Bar mode. A bar is a path of prices through time; the venue walks it segment by segment:
 //   open -> first extreme -> second extreme -> close.
@@ -112,6 +113,10 @@ const KEY_DONE = -2;
 const TASK_ARRIVE = 0;
 const TASK_CANCEL = 1;
 const TASK_EXPIRE = 2;
+/** A relative quantity change (the engine growing a bracket exit): its argument is a growth slot. */
+const TASK_GROW = 3;
+/** A cancel with a reason other than 'requested': TASK_CANCEL_WITH + the reason's index in `cancelReasons`. */
+const TASK_CANCEL_WITH = 16;
 
 const CAPABILITIES: VenueCapabilities = {
   orderTypes: ['market', 'limit', 'stop', 'stop-limit', 'trailing-stop'],
@@ -181,6 +186,24 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   private readonly books: Book[];
   /** Per key: its slot, or KEY_NONE (never submitted, or refused on arrival), or KEY_DONE (finished). */
   private slotOf = new Int32Array(64).fill(KEY_NONE);
+  /**
+   * Per key: the quantity it filled, written when it finishes. An OCO leg that arrives after its partner finished
+   * takes the partner's fills off its own quantity (the pair was never linked while one of them was on its way).
+   */
+  private keyFilled = new Float64Array(64);
+  /** Growths on their way (see `growOrder`): key and lots per growth slot, and the free growth slots. */
+  private growKey = new Int32Array(8);
+  private growLots = new Float64Array(8);
+  private growFree = Int32Array.from({ length: 8 }, (_, i) => 7 - i);
+  private growFreeCount = 8;
+  /** Cancel reasons by index ('requested' first); a reason joins the list the first time it is used. */
+  private readonly cancelReasons: string[] = ['requested'];
+  /**
+   * Per symbol: the volume of the last bar (or print) in lots, and how much of its capped share fills have taken,
+   * so that a market order filled on arrival in the 'close' fill mode respects the volume cap too.
+   */
+  readonly barVolume: Float64Array;
+  readonly barTaken: Float64Array;
   // Per-slot columns.
   private keyOf = new Int32Array(0);
   private symbolIndex = new Int32Array(0);
@@ -233,6 +256,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.position = new Float64Array(n);
     this.lastPriceTicks = new Float64Array(n).fill(NaN);
     this.bookSize = new Int32Array(n);
+    this.barVolume = new Float64Array(n);
+    this.barTaken = new Float64Array(n);
     this.books = scales.map(() => new Book());
     this.calendars = scales.map((s) => calendarFor(s.instrument.calendar));
     scales.forEach((s, i) => this.symbolIndexBySymbol.set(s.instrument.symbol, i));
@@ -281,9 +306,36 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.afterLatency(TASK_ARRIVE, handle);
   }
 
-  /** From the engine: cancel order `handle`. */
-  cancelOrder(handle: number): void {
-    this.afterLatency(TASK_CANCEL, handle);
+  /** From the engine: cancel order `handle`; the venue reports it cancelled with `reason`. */
+  cancelOrder(handle: number, reason = 'requested'): void {
+    if (reason === 'requested') {
+      this.afterLatency(TASK_CANCEL, handle);
+      return;
+    }
+    let index = this.cancelReasons.indexOf(reason);
+    if (index < 0) index = this.cancelReasons.push(reason) - 1;
+    this.afterLatency(TASK_CANCEL_WITH + index, handle);
+  }
+
+  /**
+   * From the engine: grow order `handle` by `lots` (a bracket exit following its entry's fills). Relative, unlike
+   * `modifyOrder`: on arrival it adds to what the order has left, so an OCO shrink that happens while the growth
+   * travels is kept (an absolute size computed before the shrink would undo it). A growth that overtakes the
+   * order itself (random latency) applies to the order waiting to arrive; one for a finished order is refused.
+   */
+  growOrder(handle: number, lots: number): void {
+    if (this.growFreeCount === 0) {
+      const capacity = this.growKey.length * 2;
+      const previous = this.growKey.length;
+      this.growKey = grown(this.growKey, capacity);
+      this.growLots = grown(this.growLots, capacity);
+      this.growFree = grown(this.growFree, capacity);
+      for (let g = capacity - 1; g >= previous; g--) this.growFree[this.growFreeCount++] = g;
+    }
+    const g = this.growFree[--this.growFreeCount];
+    this.growKey[g] = handle;
+    this.growLots[g] = lots;
+    this.afterLatency(TASK_GROW, g);
   }
 
   /** From the engine: change order `handle`. */
@@ -335,7 +387,15 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
         if (slot >= 0) this.finish(slot, false, 'day', this.now());
         break;
       }
-      default: invariantFailed(`unknown venue task ${task}`);
+      case TASK_GROW: {
+        const g = key;
+        this.growFree[this.growFreeCount++] = g;
+        this.applyGrowth(this.growKey[g], this.growLots[g]);
+        break;
+      }
+      default:
+        if (task >= TASK_CANCEL_WITH && task - TASK_CANCEL_WITH < this.cancelReasons.length) this.applyCancel(key, this.cancelReasons[task - TASK_CANCEL_WITH]);
+        else invariantFailed(`unknown venue task ${task}`);
     }
   }
 
@@ -366,6 +426,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
       const slotOf = new Int32Array(capacity).fill(KEY_NONE);
       slotOf.set(this.slotOf);
       this.slotOf = slotOf;
+      this.keyFilled = grown(this.keyFilled, capacity);
     }
     if (this.slotOf[key] !== KEY_NONE) invariantFailed(`order ${this.clientOrderIdOf(key)} submitted to the venue twice`);
     if (this.freeCount === 0) this.growSlots(this.keyOf.length * 2);
@@ -377,6 +438,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
 
   /** Give a slot back: its key is finished (KEY_DONE) or was refused (KEY_NONE). */
   private release(slot: number, keyState: number): void {
+    this.keyFilled[this.keyOf[slot]] = keyState === KEY_DONE ? this.filled[slot] : 0;
     this.slotOf[this.keyOf[slot]] = keyState;
     this.keyOf[slot] = -1;
     this.free[this.freeCount++] = slot;
@@ -447,27 +509,45 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
       this.extremeTicks[slot] = last;
       this.stopTicks[slot] = Number.isNaN(last) ? NaN : last + this.sign[slot] * trail;
     }
+    // OCO: link with a partner already here. What the partner filled before this leg arrived (while they were not
+    // linked, or before it finished) comes off this leg, as if they had been linked all along.
     const partnerKey = this.partnerRequested[slot];
-    const partner = partnerKey >= 0 && partnerKey < this.slotOf.length ? this.slotOf[partnerKey] : -1;
+    const partner = partnerKey >= 0 && partnerKey < this.slotOf.length ? this.slotOf[partnerKey] : KEY_NONE;
+    let partnerFilled = 0;
     if (partner >= 0 && this.stage[partner] !== PENDING) {
       this.partner[slot] = partner;
       this.partner[partner] = slot;
+      partnerFilled = this.filled[partner];
+    } else if (partner === KEY_DONE) {
+      partnerFilled = this.keyFilled[partnerKey];
     }
     this.books[s].push(slot);
     this.bookSize[s]++;
     this.reportTimeUs = now;
     this.listener!.venueAccepted(key, number);
+    if (partnerFilled > 0) {
+      this.remaining[slot] -= partnerFilled;
+      this.reportTimeUs = now;
+      if (this.remaining[slot] <= 0) {
+        this.remaining[slot] = 0;
+        this.finish(slot, true, 'oco', now);
+        return;
+      }
+      this.listener!.venueModified(key, { quantity: this.filled[slot] + this.remaining[slot] });
+    }
 
     const timeInForce = this.timeInForce[slot];
     if (timeInForce === TIF_DAY) this.queue!.pushTask(this.calendars[s].nextSessionCloseUs(now), this, TASK_EXPIRE, key);
     if (this.options.fillMode === 'close' && type === TYPE_MARKET && !Number.isNaN(this.lastPriceTicks[s])) {
-      this.fillAt(slot, this.remaining[slot], this.lastPriceTicks[s], true, now);
+      // Bounded by what the last bar's volume cap has left; the rest fills on the next bars.
+      const room = Math.floor(this.barVolume[s] * this.options.maxVolumeShare) - this.barTaken[s];
+      if (room > 0) this.barTaken[s] += this.fillAt(slot, Math.min(room, this.remaining[slot]), this.lastPriceTicks[s], true, now);
       // Still this order's slot (a finished order's slot may already serve another).
       if (this.slotOf[key] === slot && timeInForce === TIF_IOC) this.finish(slot, true, 'ioc', now);
     }
   }
 
-  private applyCancel(key: number): void {
+  private applyCancel(key: number, reason = 'requested'): void {
     const now = this.now();
     const slot = this.slotOf[key];
     if (slot < 0 || this.stage[slot] === PENDING) {
@@ -475,7 +555,19 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
       this.listener!.venueCancelRejected(key, 'ORDER_NOT_WORKING', `expected a working order ${this.clientOrderIdOf(key)}, found ${slot === KEY_DONE ? 'a finished one' : 'none'}`);
       return;
     }
-    this.finish(slot, true, 'requested', now);
+    this.finish(slot, true, reason, now);
+  }
+
+  private applyGrowth(key: number, lots: number): void {
+    const now = this.now();
+    const slot = this.slotOf[key];
+    this.reportTimeUs = now;
+    if (slot < 0) {
+      this.listener!.venueModifyRejected(key, 'ORDER_NOT_WORKING', `expected a working order ${this.clientOrderIdOf(key)}, found ${slot === KEY_DONE ? 'a finished one' : 'none'}`);
+      return;
+    }
+    this.remaining[slot] += lots;
+    this.listener!.venueModified(key, { quantity: this.filled[slot] + this.remaining[slot] });
   }
 
   private applyModify(key: number, changes: OrderChanges): void {
@@ -574,6 +666,11 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
         }
       }
     }
+    // A reduce-only order that brought the position to flat has nothing left to reduce: its rest ends now, not at
+    // its next reach (by then a new position may have opened, which it would close).
+    if (!done && this.reduceOnly[slot] === 1 && this.position[s] === 0 && this.slotOf[key] === slot) {
+      this.finish(slot, true, 'reduce-only: no position to reduce', timeUs);
+    }
     return take;
   }
 
@@ -586,8 +683,11 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
    */
   onBar(symbolIndex: number, startUs: number, open: number, high: number, low: number, close: number, volume: number): void {
     // Small enough to inline into a host's loop: most bars meet an empty book.
-    if (this.bookSize[symbolIndex] === 0) this.lastPriceTicks[symbolIndex] = close;
-    else this.matchBar(symbolIndex, startUs, open, high, low, close, volume);
+    if (this.bookSize[symbolIndex] === 0) {
+      this.lastPriceTicks[symbolIndex] = close;
+      this.barVolume[symbolIndex] = volume;
+      this.barTaken[symbolIndex] = 0;
+    } else this.matchBar(symbolIndex, startUs, open, high, low, close, volume);
   }
 
   /**
@@ -618,7 +718,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     path[1] = lowFirst ? low : high;
     path[2] = lowFirst ? high : low;
     path[3] = close;
-    let capacity = Math.floor(volume * this.options.maxVolumeShare);
+    const cap = Math.floor(volume * this.options.maxVolumeShare);
+    let capacity = cap;
     this.lastPriceTicks[symbolIndex] = open;
     // Trailing stops start from the open when they had no reference price.
     for (let i = 0; i < book.length; i++) this.initTrailing(book.slots[i], open);
@@ -627,9 +728,11 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     // Each step fills, finishes or triggers an order, so the walk is bounded by a few steps per order.
     const maxSteps = 16 * book.length + 16;
     let steps = 0;
-    for (let segment = 0; segment < 4 && capacity > 0; segment++) {
+    // Every segment is walked, also once the volume cap is used up: fills stop, but trailing stops keep following
+    // the price.
+    for (let segment = 0; segment < 4; segment++) {
       const target = segment === 0 ? open : path[segment];
-      for (;;) {
+      while (capacity > 0) {
         if (!(++steps <= maxSteps)) invariantFailed(`bar matching did not settle on symbol ${symbolIndex} at ${startUs}`);
         let best = -1;
         let bestDistance = Infinity;
@@ -645,7 +748,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
             bestPoint = reach;
           }
         }
-        if (best < 0 || capacity <= 0) break;
+        if (best < 0) break;
         point = bestPoint;
         this.updateTrailingTo(book, point);
         capacity -= this.execute(best, point, startUs, capacity);
@@ -655,6 +758,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
       this.lastPriceTicks[symbolIndex] = point;
     }
     this.lastPriceTicks[symbolIndex] = close;
+    this.barVolume[symbolIndex] = volume;
+    this.barTaken[symbolIndex] = cap - capacity;
     for (let i = book.length - 1; i >= 0; i--) {
       const slot = book.slots[i];
       if (this.timeInForce[slot] === TIF_IOC) this.finish(slot, true, 'ioc', startUs);
@@ -672,7 +777,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
    * rest of the path finds nothing. The same fills and reports as the walk, without it.
    */
   private matchMarketOrders(book: Book, symbolIndex: number, startUs: number, open: number, close: number, volume: number): void {
-    let capacity = Math.floor(volume * this.options.maxVolumeShare);
+    const cap = Math.floor(volume * this.options.maxVolumeShare);
+    let capacity = cap;
     this.lastPriceTicks[symbolIndex] = open;
     const maxSteps = 16 * book.length + 16;
     for (let steps = 1; capacity > 0 && book.length > 0; steps++) {
@@ -680,6 +786,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
       capacity -= this.execute(book.slots[0], open, startUs, capacity);
     }
     this.lastPriceTicks[symbolIndex] = close;
+    this.barVolume[symbolIndex] = volume;
+    this.barTaken[symbolIndex] = cap - capacity;
     for (let i = book.length - 1; i >= 0; i--) {
       const slot = book.slots[i];
       if (this.timeInForce[slot] === TIF_IOC) this.finish(slot, true, 'ioc', startUs);
@@ -774,11 +882,14 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
   /** Match the working orders of one symbol against one trade print (prices in ticks, size in lots). */
   onTick(symbolIndex: number, timeUs: number, priceTicks: number, sizeLots: number, bidTicks: number, askTicks: number): void {
     this.lastPriceTicks[symbolIndex] = priceTicks;
+    this.barVolume[symbolIndex] = sizeLots;
+    this.barTaken[symbolIndex] = 0;
     const book = this.books[symbolIndex];
     if (book.length === 0) return;
     for (let i = 0; i < book.length; i++) this.initTrailing(book.slots[i], priceTicks);
     this.updateTrailingTo(book, priceTicks);
-    let capacity = Math.floor(sizeLots * this.options.maxVolumeShare);
+    const cap = Math.floor(sizeLots * this.options.maxVolumeShare);
+    let capacity = cap;
     const maxSteps = 2 * book.length + 4;
     for (let steps = 0; capacity > 0; steps++) {
       if (!(steps <= maxSteps)) invariantFailed(`tick matching did not settle on symbol ${symbolIndex} at ${timeUs}`);
@@ -794,6 +905,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
       const price = this.type[best] === TYPE_MARKET && quote > 0 ? quote : priceTicks;
       capacity -= this.execute(best, price, timeUs, capacity);
     }
+    this.barTaken[symbolIndex] = cap - capacity;
     for (let i = book.length - 1; i >= 0; i--) {
       const slot = book.slots[i];
       if (this.timeInForce[slot] === TIF_IOC) this.finish(slot, true, 'ioc', timeUs);
