@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFiles, openCatalog } from '../adapters/catalog/index.ts';
+import { MANIFEST_FILE, emptyManifest, writeManifest } from '../adapters/catalog/manifest.ts';
 import { parseTimeUs, symbolFromFileName } from '../adapters/catalog/parse-market-csv.ts';
 import { isSimError, type SimError } from '../engine/errors.ts';
 
@@ -209,10 +210,44 @@ describe('import', () => {
     const report = await importFiles({ catalogDir: dir, files: [bad], skipBad: true });
     expect(report.files[0].rowsImported).toBe(2);
     expect(report.files[0].rejected).toBe(8);
-    expect(report.files[0].rejectsFile).toBe(path.join(dir, 'rejects', 'BAD.csv.rejects.csv'));
+    expect(path.dirname(report.files[0].rejectsFile!)).toBe(path.join(dir, 'rejects'));
+    expect(path.basename(report.files[0].rejectsFile!)).toMatch(/^BAD\.csv\.[0-9a-f]{12}\.rejects\.csv$/);
     const rejects = (await fs.readFile(report.files[0].rejectsFile!, 'utf8')).trim().split('\n');
     expect(rejects).toHaveLength(9);
-    expect(rejects[1]).toMatch(/^3,malformed row,/);
+    expect(rejects[0]).toBe('source,row,reason,detail,text');
+    expect(rejects[1].startsWith(`${bad},3,malformed row,`)).toBe(true);
+    // Re-importing the same file writes the same report (same name, same bytes), not a second one.
+    const again = await importFiles({ catalogDir: dir, files: [bad], skipBad: true });
+    expect(again.files[0].rejectsFile).toBe(report.files[0].rejectsFile);
+    expect(await fs.readdir(path.join(dir, 'rejects'))).toHaveLength(1);
+  });
+
+  it('keeps one reject report per source (same-named files from two folders), each naming its source, committed with the import', async () => {
+    const dir = path.join(root, 'same-name');
+    await fs.mkdir(path.join(root, 'a'), { recursive: true });
+    await fs.mkdir(path.join(root, 'b'), { recursive: true });
+    const first = path.join(root, 'a', 'X.csv');
+    const second = path.join(root, 'b', 'X.csv');
+    await fs.writeFile(first, 'time,open,high,low,close,volume\n1704205800,10,11,9,10,5\n1704205860,10,9,11,10,5\n');
+    await fs.writeFile(second, 'time,open,high,low,close,volume\n1704292200,10,11,9,10,5\n1704292260,0,11,9,10,5\n1704292320,10,11,9,10,-5\n');
+    const report = await importFiles({ catalogDir: dir, files: [first, second], skipBad: true, symbol: 'X' });
+    const [one, two] = report.files.map((file) => file.rejectsFile!);
+    expect(one).not.toBe(two);
+    const firstColumns = async (file: string): Promise<string[]> => (await fs.readFile(file, 'utf8')).trim().split('\n').slice(1).map((line) => line.split(',').slice(0, 3).join(','));
+    expect(await firstColumns(one)).toEqual([`${first},3,high < low`]);
+    expect(await firstColumns(two)).toEqual([`${second},3,non-positive price`, `${second},4,negative volume`]);
+    expect((await fs.readdir(path.join(dir, 'rejects'))).sort()).toEqual([path.basename(one), path.basename(two)].sort());
+
+    // The reports are part of the commit: when they cannot be placed, nothing is committed.
+    const blocked = path.join(root, 'rejects-blocked');
+    const good = path.join(root, 'BLOCKED.csv');
+    await fs.writeFile(good, 'time,open,high,low,close,volume\n1704205800,10,11,9,10,5\n');
+    await importFiles({ catalogDir: blocked, files: [good] });
+    await fs.writeFile(path.join(blocked, 'rejects'), 'a file where the rejects folder belongs\n');
+    const before = await snapshot(blocked);
+    const failed = await expectSimError(importFiles({ catalogDir: blocked, files: [second], skipBad: true, symbol: 'BLOCKED' }), 'DATA_COMMIT_FAILED');
+    expect(failed.message).toMatch(/expected to place .*rejects.* before the catalog's commit, found (ENOTDIR|EEXIST)/);
+    expect(await snapshot(blocked)).toEqual(before);
   });
 
   it('a failed commit leaves the catalog as it was', async () => {
@@ -226,9 +261,19 @@ describe('import', () => {
     await fs.mkdir(blocker);
     const second = path.join(root, 'ATOM2.csv');
     await fs.writeFile(second, 'time,open,high,low,close,volume\n1704205860,10,11,9,10,5\n1704292260,10,11,9,10,5\n');
-    await expect(importFiles({ catalogDir: dir, files: [second], symbol: 'ATOM' })).rejects.toThrow();
+    const error = await expectSimError(importFiles({ catalogDir: dir, files: [second], symbol: 'ATOM' }), 'DATA_COMMIT_FAILED');
+    expect(error.message).toBe(`expected to create ${blocker} (the catalog's commit), found EISDIR; the catalog is as it was`);
     await fs.rm(blocker, { recursive: true });
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('a manifest that cannot be renamed into place is DATA_COMMIT_FAILED and leaves no temporary file', async () => {
+    const dir = path.join(root, 'rename-fails');
+    // A non-empty folder where the manifest belongs: the temporary file is written, the rename fails.
+    await fs.mkdir(path.join(dir, MANIFEST_FILE, 'inside'), { recursive: true });
+    const error = await expectSimError(writeManifest(dir, emptyManifest()), 'DATA_COMMIT_FAILED');
+    expect(error.message).toMatch(/^expected to rename .*manifest\.json\.tmp-\d+ to .*manifest\.json \(the catalog's commit\), found E\w+; the catalog is as it was$/);
+    expect(await fs.readdir(dir)).toEqual([MANIFEST_FILE]);
   });
 
   it('an import killed with SIGKILL mid-way leaves the catalog folder exactly as it was; the next import recovers', async () => {
@@ -240,12 +285,14 @@ describe('import', () => {
     const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
     const files = (await fs.readdir(REAL)).filter((name) => name.endsWith('.csv')).sort().map((name) => path.join(REAL, name));
     const child = spawn(process.execPath, [path.join(repo, 'bin/sim.mjs'), 'data', 'import', ...files, '--catalog', dir], { cwd: repo, stdio: 'ignore' });
-    const staging = `${dir}.staging-${child.pid}`;
+    // Staging is per call: `<catalog>.staging-<pid>-<n>`.
+    const stagingPrefix = `${path.basename(dir)}.staging-${child.pid}-`;
     // Poll (bounded) until partitions are being staged, then kill the importer.
     let staged = 0;
     for (let attempt = 0; attempt < 1200 && staged < 5 && child.exitCode === null; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
-      staged = (await fs.readdir(staging).catch(() => [])).length;
+      const staging = (await fs.readdir(root)).find((name) => name.startsWith(stagingPrefix));
+      staged = staging === undefined ? 0 : (await fs.readdir(path.join(root, staging)).catch(() => [])).length;
     }
     expect(staged).toBeGreaterThanOrEqual(5);
     child.kill('SIGKILL');

@@ -1,9 +1,24 @@
 // One writer at a time per catalog: an exclusive lock file `<catalog>.lock` beside the folder, holding the
-// writer's pid. A lock left by a process that no longer exists (killed mid-import) is taken over.
+// writer's pid and a token of this hold. The file is created atomically with its content already in it (a
+// temporary file, fsynced, then hard-linked into place, which fails if the lock exists), so no reader ever
+// sees a lock without its holder. A lock whose holder no longer exists (killed mid-import), or that names this
+// process's pid but that this process does not hold (a pid reused after a restart), is taken over; an empty or
+// unreadable lock (an older writer killed between creating and writing it) counts as held until it is
+// EMPTY_LOCK_STALE_MS old. Within one process a second lockCatalog on a held catalog is refused; withCatalogLock
+// queues writers of one process instead, one after the other.
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
 
+/** An empty lock file older than this is a writer that died between creating and writing it. */
+export const EMPTY_LOCK_STALE_MS = 10_000;
+
+/** Lock files this process holds (resolved paths) and the exact text written in each. */
+const heldHere = new Map<string, string>();
+/** Per catalog, the tail of the queue of this process's writers (see withCatalogLock). */
+const queues = new Map<string, Promise<void>>();
+let sequence = 0;
 
 function processExists(pid: number): boolean {
   try {
@@ -14,24 +29,135 @@ function processExists(pid: number): boolean {
   }
 }
 
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? String(error);
+}
+
+async function fsyncDirectory(directory: string): Promise<void> {
+  const handle = await fs.open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates `file` holding `text`, atomically; false when it already exists. */
+async function createExclusive(file: string, text: string): Promise<boolean> {
+  const temporary = `${file}.tmp-${process.pid}-${++sequence}`;
+  const handle = await fs.open(temporary, 'wx');
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.link(temporary, file);
+    await fsyncDirectory(path.dirname(file));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new SimError('DATA_CATALOG_LOCK_FAILED', `expected to create the lock ${file}, found ${errorCode(error)}`);
+  } finally {
+    await fs.rm(temporary, { force: true });
+  }
+}
+
+/**
+ * Removes a stale lock whose text was `staleText`: moved aside first, so that when another writer replaced it
+ * in the meantime, its (live) lock is put back rather than deleted.
+ */
+async function removeStale(file: string, staleText: string): Promise<void> {
+  const aside = `${file}.stale-${process.pid}-${++sequence}`;
+  try {
+    await fs.rename(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new SimError('DATA_CATALOG_LOCK_FAILED', `expected to remove the stale lock ${file}, found ${errorCode(error)}`);
+  }
+  try {
+    const moved = await fs.readFile(aside, 'utf8').catch(() => staleText);
+    if (moved !== staleText) await fs.link(aside, file).catch(() => undefined);
+  } finally {
+    await fs.rm(aside, { force: true });
+  }
+}
+
+/** Removes this process's leftovers beside the lock (temporary files of a writer killed mid-acquire). */
+async function removeDeadTemporaries(file: string): Promise<void> {
+  const prefix = `${path.basename(file)}.`;
+  for (const entry of await fs.readdir(path.dirname(file)).catch(() => [] as string[])) {
+    const match = entry.startsWith(prefix) ? /^(?:tmp|stale)-(\d+)-\d+$/.exec(entry.slice(prefix.length)) : null;
+    if (match && Number(match[1]) !== process.pid && !processExists(Number(match[1]))) await fs.rm(path.join(path.dirname(file), entry), { force: true });
+  }
+}
+
+/** Takes the writer lock of the catalog at `dir`, or throws DATA_CATALOG_LOCKED; returns the release. */
 export async function lockCatalog(dir: string): Promise<() => Promise<void>> {
   const file = `${path.resolve(dir)}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await fs.open(file, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
+  if (heldHere.has(file)) {
+    throw new SimError('DATA_CATALOG_LOCKED', `expected no other writer on ${dir}, found this process (${process.pid}) already holding ${file}`);
+  }
+  const text = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await createExclusive(file, text)) {
+      heldHere.set(file, text);
+      await removeDeadTemporaries(file);
+      let released = false;
       return async () => {
-        await fs.rm(file, { force: true });
+        if (released) return;
+        released = true;
+        heldHere.delete(file);
+        // Remove the lock only while it is still ours.
+        const current = await fs.readFile(file, 'utf8').catch(() => undefined);
+        if (current === text) await fs.rm(file, { force: true });
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && processExists(holder) && holder !== process.pid) {
-        throw new SimError('DATA_CATALOG_LOCKED', `expected no other writer on ${dir}, found process ${holder} holding ${file}`);
-      }
-      await fs.rm(file, { force: true });
     }
+    let current: string;
+    let ageMs: number;
+    try {
+      current = await fs.readFile(file, 'utf8');
+      ageMs = Date.now() - (await fs.stat(file)).mtimeMs;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
+      throw new SimError('DATA_CATALOG_LOCK_FAILED', `expected a readable lock ${file}, found ${errorCode(error)}`);
+    }
+    const holder = Number(current.trim().split(/\s+/)[0]);
+    if (!(Number.isInteger(holder) && holder > 0)) {
+      if (ageMs < EMPTY_LOCK_STALE_MS) {
+        throw new SimError('DATA_CATALOG_LOCKED', `expected a writer's pid in ${file}, found ${current.trim() === '' ? 'an empty lock' : JSON.stringify(current.slice(0, 40))} ${Math.round(ageMs)} ms old (taken over once ${EMPTY_LOCK_STALE_MS} ms old)`);
+      }
+    } else if (holder !== process.pid && processExists(holder)) {
+      throw new SimError('DATA_CATALOG_LOCKED', `expected no other writer on ${dir}, found process ${holder} holding ${file}`);
+    }
+    // The holder is gone (or the pid is this process's, reused, and this process does not hold the lock).
+    await removeStale(file, current);
   }
   throw new SimError('DATA_CATALOG_LOCKED', `expected to take the lock ${file}, found it retaken by another writer`);
+}
+
+/**
+ * Runs `work` holding the writer lock of the catalog at `dir`. Writers of this process queue for the catalog
+ * (one after the other, in call order); a writer in another process makes it throw DATA_CATALOG_LOCKED.
+ */
+export async function withCatalogLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const key = `${path.resolve(dir)}.lock`;
+  const previous = queues.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => { done = resolve; });
+  const tail = previous.then(() => mine);
+  queues.set(key, tail);
+  await previous;
+  try {
+    const unlock = await lockCatalog(dir);
+    try {
+      return await work();
+    } finally {
+      await unlock();
+    }
+  } finally {
+    done();
+    if (queues.get(key) === tail) queues.delete(key);
+  }
 }

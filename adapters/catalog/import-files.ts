@@ -1,7 +1,10 @@
 // `sim data import`: CSV files into a catalog. Every file is parsed and checked before the catalog is touched;
 // by default one bad row refuses the whole import, and with `skipBad` the good rows go in and the rejected
-// ones are written to `<catalog>/rejects/<file name>.rejects.csv`.
-import { promises as fs } from 'node:fs';
+// ones are reported in `<catalog>/rejects/<file name>.<digest>.rejects.csv` (one row per rejected row, with
+// the source file's path), committed with the import: the digest covers the source path and the report, so
+// files of the same name from different folders, or a file re-imported after it changed, never overwrite
+// each other's reports, and re-importing the same file writes the same report again.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
 import type { CalendarName, Instrument } from '../../engine/types.ts';
@@ -95,17 +98,22 @@ export async function importFiles(options: ImportOptions): Promise<ImportReport>
   }
   const rows = [...groups.entries()].map(([kind, files]) => concatenate(files, kind as DataKind, options.interval));
   const catalogDir = path.resolve(options.catalogDir);
-  const written = await mergeIntoCatalog({ catalogDir, sources: rows.map((group) => columnsSource(group)), instruments: [...instruments.values()] });
+  const attachments: { path: string; text: string }[] = [];
+  const rejectsFiles = parsed.map((file) => {
+    if (file.rejected.length === 0) return undefined;
+    const source = path.resolve(file.file);
+    const lines = ['source,row,reason,detail,text', ...file.rejected.map((reject) => [source, String(reject.row), reject.reason, reject.detail, reject.text].map(csvField).join(','))];
+    const text = `${lines.join('\n')}\n`;
+    const digest = createHash('sha256').update(source).update('\n').update(text).digest('hex').slice(0, 12);
+    const relative = path.join('rejects', `${path.basename(file.file)}.${digest}.rejects.csv`);
+    attachments.push({ path: relative, text });
+    return path.join(catalogDir, relative);
+  });
+  const written = await mergeIntoCatalog({ catalogDir, sources: rows.map((group) => columnsSource(group)), instruments: [...instruments.values()], attachments });
 
   const reports: ImportedFileReport[] = [];
-  for (const file of parsed) {
-    let rejectsFile: string | undefined;
-    if (file.rejected.length > 0) {
-      rejectsFile = path.join(catalogDir, 'rejects', `${path.basename(file.file)}.rejects.csv`);
-      await fs.mkdir(path.dirname(rejectsFile), { recursive: true });
-      const lines = ['row,reason,detail,text', ...file.rejected.map((reject) => [String(reject.row), reject.reason, reject.detail, reject.text].map(csvField).join(','))];
-      await fs.writeFile(rejectsFile, `${lines.join('\n')}\n`);
-    }
+  for (const [index, file] of parsed.entries()) {
+    const rejectsFile = rejectsFiles[index];
     reports.push({
       file: file.file, kind: file.kind, symbols: [...new Set(file.symbol)].sort(), rowsRead: file.rowsRead, rowsImported: file.length,
       rejected: file.rejected.length, rejectCounts: file.rejectCounts, ...(rejectsFile ? { rejectsFile } : {}),

@@ -70,18 +70,43 @@ export function manifestText(manifest: Manifest): string {
   return `${JSON.stringify({ version: MANIFEST_VERSION, instruments, files }, null, 1)}\n`;
 }
 
-/** Writes the manifest atomically: a temporary file in the same folder, fsync, then rename over the old one. */
+/**
+ * Writes the manifest atomically: a temporary file in the same folder, fsync, rename over the old one, then
+ * fsync the folder so the rename itself is durable. Any failure is DATA_COMMIT_FAILED, with the old manifest
+ * in place and the temporary file removed.
+ */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   const file = path.join(dir, MANIFEST_FILE);
   const temporary = `${file}.tmp-${process.pid}`;
-  const handle = await fs.open(temporary, 'w');
+  let step = `create ${temporary}`;
+  let created = false;
+  let renamed = false;
   try {
-    await handle.writeFile(manifestText(manifest), 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await fs.open(temporary, 'w');
+    created = true;
+    try {
+      step = `write ${temporary}`;
+      await handle.writeFile(manifestText(manifest), 'utf8');
+      step = `fsync ${temporary}`;
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    step = `rename ${temporary} to ${file}`;
+    await fs.rename(temporary, file);
+    renamed = true;
+    step = `fsync the folder ${dir}`;
+    const folder = await fs.open(dir, 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  } catch (error) {
+    if (created && !renamed) await fs.rm(temporary, { force: true }).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new SimError('DATA_COMMIT_FAILED', `expected to ${step} (the catalog's commit), found ${code}${renamed ? '; the new manifest is in place but may not be durable' : '; the catalog is as it was'}`, { committed: renamed });
   }
-  await fs.rename(temporary, file);
 }
 
 export function makeInstrument(symbol: string, priceScale: number, lotScale: number, calendar: CalendarName): Instrument {

@@ -3,15 +3,16 @@
 // a staging folder, and compared by content digest with what the manifest already lists. Changed partitions
 // get new, content-named files; the manifest rename is the single commit point; old files are removed after
 // it. An import that fails or is killed before the rename leaves the manifest and every file it lists as
-// they were. Staging and the writer lock live beside the catalog folder (`<catalog>.staging-<pid>`,
-// `<catalog>.lock`), so a killed import leaves the folder itself untouched; the next import removes leftovers.
+// they were. Staging and the writer lock live beside the catalog folder (`<catalog>.staging-<pid>-<n>`, one per
+// call, and `<catalog>.lock`), so a killed import leaves the folder itself untouched; the next import removes
+// leftovers. Writers of one process queue for the lock; a writer in another process is refused.
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { SimError } from '../../engine/errors.ts';
+import { SimError, isSimError } from '../../engine/errors.ts';
 import type { Instrument } from '../../engine/types.ts';
 import { appendColumns, openDuckDB, sqlString, sqlStringList, type AppendColumn, type DuckDBSession } from './duckdb-columns.ts';
-import { lockCatalog } from './catalog-lock.ts';
+import { withCatalogLock } from './catalog-lock.ts';
 import { emptyManifest, partitionPath, readManifest, writeManifest, type DataKind, type Manifest, type ManifestFile } from './manifest.ts';
 
 /** Rows to merge, as columns: `symbolIndex` indexes `symbolNames`. `side` only for ticks; optional numeric columns hold NaN for NULL. */
@@ -115,6 +116,21 @@ export interface MergeOptions {
   readonly sources: readonly IncomingSource[];
   readonly instruments: readonly Instrument[];
   readonly threads?: number;
+  /**
+   * Files to place in the catalog folder with the same commit (reject reports): written to staging, fsynced
+   * and renamed into place before the manifest is; removed again when the commit fails. A path that already
+   * exists is left as it is, so callers name these files by their content.
+   */
+  readonly attachments?: readonly { readonly path: string; readonly text: string }[];
+}
+
+async function fsyncPath(target: string): Promise<void> {
+  const handle = await fs.open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -124,8 +140,13 @@ export interface MergeOptions {
 export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteReport> {
   const dir = path.resolve(options.catalogDir);
   await fs.mkdir(path.dirname(dir), { recursive: true });
-  const unlock = await lockCatalog(dir);
-  const staging = `${dir}.staging-${process.pid}`;
+  return withCatalogLock(dir, () => mergeLocked(dir, options));
+}
+
+let stagingSequence = 0;
+
+async function mergeLocked(dir: string, options: MergeOptions): Promise<WriteReport> {
+  const staging = `${dir}.staging-${process.pid}-${++stagingSequence}`;
   const createdFiles: string[] = [];
   let session: DuckDBSession | undefined;
   try {
@@ -203,16 +224,41 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
     }
     for (const file of files) rowsAfter += file.rows;
 
-    await fs.mkdir(dir, { recursive: true });
-    for (const move of moves) {
-      await fs.mkdir(path.dirname(move.to), { recursive: true });
-      const exists = await fs.stat(move.to).then(() => true, () => false);
-      if (exists) {
-        await fs.rm(move.from);
-        continue;
+    for (const attachment of options.attachments ?? []) {
+      const relative = path.normalize(attachment.path);
+      if (path.isAbsolute(relative) || relative.startsWith('..')) {
+        throw new SimError('DATA_BAD_ATTACHMENT', `expected a path inside the catalog for an attached file, found ${attachment.path}`);
       }
-      await fs.rename(move.from, move.to);
+      const stagedFile = path.join(staging, `${stagedCount++}.attachment`);
+      await fs.writeFile(stagedFile, attachment.text, 'utf8');
+      moves.push({ from: stagedFile, to: path.join(dir, relative) });
+    }
+
+    await fs.mkdir(dir, { recursive: true });
+    const touchedFolders = new Set<string>();
+    for (const move of moves) {
+      try {
+        await fs.mkdir(path.dirname(move.to), { recursive: true });
+        const exists = await fs.stat(move.to).then(() => true, () => false);
+        if (exists) {
+          await fs.rm(move.from);
+          continue;
+        }
+        // Durable before the manifest can list it: the file's bytes, then (below) its folder entry.
+        await fsyncPath(move.from);
+        await fs.rename(move.from, move.to);
+      } catch (error) {
+        throw new SimError('DATA_COMMIT_FAILED', `expected to place ${move.to} before the catalog's commit, found ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; the catalog is as it was`);
+      }
       createdFiles.push(move.to);
+      touchedFolders.add(path.dirname(move.to));
+    }
+    for (const folder of touchedFolders) {
+      try {
+        await fsyncPath(folder);
+      } catch (error) {
+        throw new SimError('DATA_COMMIT_FAILED', `expected to fsync ${folder} before the catalog's commit, found ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; the catalog is as it was`);
+      }
     }
     const instruments: Record<string, Instrument> = { ...manifest.instruments };
     for (const instrument of options.instruments) {
@@ -222,7 +268,13 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
         : instrument;
     }
     const next: Manifest = { version: manifest.version, instruments, files };
-    await writeManifest(dir, next);
+    try {
+      await writeManifest(dir, next);
+    } catch (error) {
+      // A manifest renamed into place lists the new files: they stay, whatever failed after the rename.
+      if (isSimError(error) && error.details?.committed === true) createdFiles.length = 0;
+      throw error;
+    }
     createdFiles.length = 0;
     const stillListed = new Set(files.map((file) => file.path));
     for (const old of replaced) {
@@ -233,6 +285,5 @@ export async function mergeIntoCatalog(options: MergeOptions): Promise<WriteRepo
     session?.close();
     for (const created of createdFiles) await fs.rm(created, { force: true });
     await fs.rm(staging, { recursive: true, force: true });
-    await unlock();
   }
 }

@@ -1,10 +1,10 @@
 // Proves the journal and state file on real files: records round-trip, a torn tail cut at every byte offset of the last record is detected and truncated on open, mid-file corruption is refused, and old state shapes migrate or are refused.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSimError } from '../../engine/errors.ts';
-import { Journal, JOURNAL_HEADER, migrateState, readAll, readState, writeStateAtomic, STATE_VERSION } from './index.ts';
+import { Journal, JOURNAL_HEADER, RECORD_BYTES_MAX, migrateState, readAll, readState, writeStateAtomic, STATE_VERSION } from './index.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'sim-journal-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -72,6 +72,78 @@ describe('Journal', () => {
     garbledFirst[JOURNAL_HEADER.length + 9] ^= 0xff;
     writeFileSync(path, garbledFirst);
     expect(() => readAll(path)).toThrow(expect.objectContaining({ code: 'JOURNAL_CORRUPT' }));
+  });
+
+  it('refuses a corrupt length field mid-file (above the maximum, past the end, or zero) and leaves the file byte for byte as it was', () => {
+    const path = freshPath();
+    const journal = Journal.open(path);
+    for (let index = 0; index < 5; index += 1) journal.append({ index, pad: 'x'.repeat(50) });
+    journal.close();
+    const original = readFileSync(path);
+    const second = JOURNAL_HEADER.length + 8 + original.readUInt32LE(JOURNAL_HEADER.length);
+    const lengthOfSecond = original.readUInt32LE(second);
+    const third = second + 8 + lengthOfSecond;
+    const cases: Array<[string, number, string]> = [
+      ['a bit flip in the high byte', lengthOfSecond ^ 0x4000_0000, `expected a record length of at most 16777216 at byte ${second} of ${path}, found ${lengthOfSecond ^ 0x4000_0000}`],
+      ['a length past the end of the file', lengthOfSecond + 10_000, `expected only a torn tail after the bad frame at byte ${second} of ${path} (length ${lengthOfSecond + 10_000}`],
+      ['a zero length', 0, `expected only a torn tail after the bad frame at byte ${second} of ${path} (length 0`],
+    ];
+    for (const [label, length, message] of cases) {
+      const damaged = Buffer.from(original);
+      damaged.writeUInt32LE(length, second);
+      writeFileSync(path, damaged);
+      for (const attempt of [() => readAll(path), () => Journal.open(path)]) {
+        let caught: unknown;
+        try { attempt(); } catch (error) { caught = error; }
+        expect(isSimError(caught) && caught.code, label).toBe('JOURNAL_CORRUPT');
+        expect((caught as Error).message, label).toContain(message);
+        if (length <= RECORD_BYTES_MAX) expect((caught as Error).message, label).toContain(`found a valid record at byte ${third}`);
+      }
+      expect(readFileSync(path).equals(damaged), label).toBe(true);
+      expect(readdirSync(directory).filter((name) => name.startsWith(`${path.split('/').pop()!}.torn`)), label).toEqual([]);
+    }
+  });
+
+  it('refuses a length above the maximum in the last frame header, with nothing after it', () => {
+    const path = freshPath();
+    const journal = Journal.open(path);
+    journal.append({ a: 1 });
+    journal.close();
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(RECORD_BYTES_MAX + 1, 0);
+    appendFileSync(path, header);
+    expect(() => readAll(path)).toThrow(expect.objectContaining({ code: 'JOURNAL_CORRUPT' }));
+  });
+
+  it('saves every torn tail to <journal>.torn-<n> before cutting it, zero-filled tails included', () => {
+    const path = freshPath();
+    const journal = Journal.open(path);
+    journal.append({ first: true });
+    const beforeLast = journal.sizeBytes();
+    journal.append({ last: 'the record a crash tore' });
+    journal.close();
+    const full = readFileSync(path);
+    writeFileSync(path, full.subarray(0, full.length - 5));
+    const reopened = Journal.open(path);
+    expect(reopened.droppedTailBytes).toBe(full.length - 5 - beforeLast);
+    expect(reopened.droppedTailFile).toBe(`${path}.torn-1`);
+    reopened.close();
+    expect(readFileSync(`${path}.torn-1`).equals(full.subarray(beforeLast, full.length - 5))).toBe(true);
+    expect(statSync(path).size).toBe(beforeLast);
+    // A crash that extended the file with zeros (the length field reads 0): a torn tail, saved beside the first.
+    appendFileSync(path, Buffer.alloc(4096));
+    const zeroFilled = Journal.open(path);
+    expect(zeroFilled.droppedTailBytes).toBe(4096);
+    expect(zeroFilled.droppedTailFile).toBe(`${path}.torn-2`);
+    zeroFilled.append({ after: true });
+    zeroFilled.close();
+    expect(readFileSync(`${path}.torn-2`).equals(Buffer.alloc(4096))).toBe(true);
+    expect(readAll(path)).toMatchObject({ records: [{ first: true }, { after: true }], tornTailBytes: 0 });
+    const clean = Journal.open(path);
+    expect(clean.droppedTailFile).toBeUndefined();
+    clean.close();
+    expect(existsSync(`${path}.torn-3`)).toBe(false);
+    expect(readdirSync(directory).filter((name) => name.includes('.torn-tmp'))).toEqual([]);
   });
 
   it('bounds the unsynced records of a batched journal', () => {

@@ -1,10 +1,13 @@
 // An append-only journal of JSON records. Each record is framed as
 //   [u32 LE payload length][u32 LE CRC32 of payload][payload: UTF-8 JSON]
 // after an 8-byte file header. A crash can leave the last record half-written (a torn tail): reading stops
-// there and reports how many bytes it ignored; opening for append cuts them off first, so the next record
-// starts on a clean boundary. A bad record *followed by* good bytes is not a torn tail but corruption of
-// data that was once durable, and is refused rather than silently dropped.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+// there and reports how many bytes it ignored; opening for append first copies them to `<journal>.torn-<n>`
+// and then cuts them off, so the next record starts on a clean boundary and no byte is ever lost. A bad frame
+// *followed by* a valid record (a later frame whose length fits and whose CRC matches), a complete frame
+// with a wrong CRC and bytes after it, or a length above RECORD_BYTES_MAX in a whole frame header is not a
+// torn tail but corruption of data that was once durable, and is refused (JOURNAL_CORRUPT) rather than cut.
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { SimError } from '../../engine/errors.ts';
 
@@ -36,6 +39,8 @@ export class Journal {
   readonly path: string;
   /** How many torn-tail bytes open() cut off before appending (0 when the file was clean). */
   readonly droppedTailBytes: number;
+  /** Where open() saved the bytes it cut off (`<journal>.torn-<n>`), undefined when it cut nothing. */
+  readonly droppedTailFile: string | undefined;
   /** Records that were already in the file when it was opened. */
   readonly existingRecords: unknown[];
   private readonly descriptor: number;
@@ -45,8 +50,9 @@ export class Journal {
   private unflushed = 0;
   private closed = false;
 
-  private constructor(path: string, descriptor: number, offset: number, existing: JournalReadResult, batched: boolean, batchRecordsMax: number) {
+  private constructor(path: string, descriptor: number, offset: number, existing: JournalReadResult, batched: boolean, batchRecordsMax: number, droppedTailFile?: string) {
     this.path = path;
+    this.droppedTailFile = droppedTailFile;
     this.batchRecordsMax = batchRecordsMax;
     this.descriptor = descriptor;
     this.offset = offset;
@@ -55,7 +61,11 @@ export class Journal {
     this.batched = batched;
   }
 
-  /** Opens (creating if absent) for append; a torn tail is truncated and reported in `droppedTailBytes`. */
+  /**
+   * Opens (creating if absent) for append. A torn tail is first saved to `<journal>.torn-<n>` (reported in
+   * `droppedTailFile`), then truncated (reported in `droppedTailBytes`); corruption throws JOURNAL_CORRUPT and
+   * leaves the file untouched.
+   */
   static open(path: string, options: JournalOptions = {}): Journal {
     const batched = options.durability === 'batched';
     const batchRecordsMax = options.batchRecordsMax ?? 64;
@@ -64,12 +74,20 @@ export class Journal {
       const descriptor = openSync(path, 'wx+');
       writeSync(descriptor, JOURNAL_HEADER, 0, JOURNAL_HEADER.length, 0);
       fsyncSync(descriptor);
+      fsyncDirectory(dirname(path));
       return new Journal(path, descriptor, JOURNAL_HEADER.length, { records: [], tornTailBytes: 0, validEndOffset: JOURNAL_HEADER.length }, batched, batchRecordsMax);
     }
     const existing = Journal.readAll(path);
     const descriptor = openSync(path, 'r+');
     let offset = existing.validEndOffset;
+    let droppedTailFile: string | undefined;
     if (existing.tornTailBytes > 0) {
+      try {
+        droppedTailFile = saveTornTail(path, descriptor, offset);
+      } catch (error) {
+        closeSync(descriptor);
+        throw error;
+      }
       ftruncateSync(descriptor, offset);
       if (offset < JOURNAL_HEADER.length) {
         writeSync(descriptor, JOURNAL_HEADER, 0, JOURNAL_HEADER.length, 0);
@@ -77,7 +95,7 @@ export class Journal {
       }
       fsyncSync(descriptor);
     }
-    return new Journal(path, descriptor, offset, existing, batched, batchRecordsMax);
+    return new Journal(path, descriptor, offset, existing, batched, batchRecordsMax, droppedTailFile);
   }
 
   /** Reads every complete record; a torn tail is reported, not thrown. */
@@ -97,23 +115,42 @@ export class Journal {
     let offset = JOURNAL_HEADER.length;
     while (offset < bytes.length) {
       const remaining = bytes.length - offset;
+      // Fewer bytes than a frame header: no record can start here or after, so this is a torn tail.
       if (remaining < FRAME_HEADER_BYTES) break;
       const length = bytes.readUInt32LE(offset);
       const expectedCrc = bytes.readUInt32LE(offset + 4);
+      if (length > RECORD_BYTES_MAX) {
+        // A whole frame header whose length was never written by append(): a torn append leaves a prefix of
+        // the real header, so this is a damaged header, and the bytes after it may be durable records.
+        throw new SimError('JOURNAL_CORRUPT', `expected a record length of at most ${RECORD_BYTES_MAX} at byte ${offset} of ${path}, found ${length} with ${remaining - FRAME_HEADER_BYTES} bytes after the frame header`);
+      }
       const end = offset + FRAME_HEADER_BYTES + length;
-      if (length > RECORD_BYTES_MAX || end > bytes.length) break;
-      const payload = bytes.subarray(offset + FRAME_HEADER_BYTES, end);
-      if (crc32(payload) !== expectedCrc) {
-        if (end === bytes.length) break;
-        throw new SimError('JOURNAL_CORRUPT', `expected CRC ${expectedCrc} for the record at byte ${offset} of ${path}, found ${crc32(payload)} with ${bytes.length - end} bytes after it`);
+      // append() never writes an empty payload, so a zero length is a frame the writer did not finish (a
+      // zero-filled tail after a crash) or damage; like a frame that runs past the end of the file it is a
+      // torn tail only when no valid record follows it.
+      if (length > 0 && end <= bytes.length) {
+        const payload = bytes.subarray(offset + FRAME_HEADER_BYTES, end);
+        const actualCrc = crc32(payload);
+        if (actualCrc === expectedCrc) {
+          try {
+            records.push(JSON.parse(payload.toString('utf8')) as T);
+          } catch {
+            // The CRC matched, so these are the bytes that were written: a writer bug, not a torn write.
+            throw new SimError('JOURNAL_CORRUPT', `expected JSON in the record at byte ${offset} of ${path}, found ${length} bytes that do not parse`);
+          }
+          offset = end;
+          continue;
+        }
+        if (end < bytes.length) {
+          throw new SimError('JOURNAL_CORRUPT', `expected CRC ${expectedCrc} for the record at byte ${offset} of ${path}, found ${actualCrc} with ${bytes.length - end} bytes after it`);
+        }
+        break;
       }
-      try {
-        records.push(JSON.parse(payload.toString('utf8')) as T);
-      } catch {
-        // The CRC matched, so these are the bytes that were written: a writer bug, not a torn write.
-        throw new SimError('JOURNAL_CORRUPT', `expected JSON in the record at byte ${offset} of ${path}, found ${length} bytes that do not parse`);
+      const later = nextValidFrame(bytes, offset + 1);
+      if (later >= 0) {
+        throw new SimError('JOURNAL_CORRUPT', `expected only a torn tail after the bad frame at byte ${offset} of ${path} (length ${length}, ${remaining - FRAME_HEADER_BYTES} bytes after its header), found a valid record at byte ${later}`);
       }
-      offset = end;
+      break;
     }
     return { records, tornTailBytes: bytes.length - offset, validEndOffset: offset };
   }
@@ -166,6 +203,70 @@ export class Journal {
     this.flush();
     closeSync(this.descriptor);
     this.closed = true;
+  }
+}
+
+/** The offset of the first position at or after `from` where a complete frame with a matching CRC starts, or -1. */
+function nextValidFrame(bytes: Buffer, from: number): number {
+  for (let at = from; at + FRAME_HEADER_BYTES < bytes.length; at += 1) {
+    const length = bytes.readUInt32LE(at);
+    if (length === 0 || length > RECORD_BYTES_MAX) continue;
+    const end = at + FRAME_HEADER_BYTES + length;
+    if (end > bytes.length) continue;
+    if (crc32(bytes.subarray(at + FRAME_HEADER_BYTES, end)) === bytes.readUInt32LE(at + 4)) return at;
+  }
+  return -1;
+}
+
+function fsyncDirectory(directory: string): void {
+  const descriptor = openSync(directory, 'r');
+  try {
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/**
+ * Copies the bytes from `from` to the end of the journal open at `descriptor` into `<path>.torn-<n>`, the first
+ * free n >= 1: written to a temporary file and fsynced, then linked into place (never over an existing file),
+ * and the folder fsynced, so that they are durable before the journal is cut.
+ */
+function saveTornTail(path: string, descriptor: number, from: number): string {
+  const size = fstatSync(descriptor).size;
+  const tail = Buffer.alloc(Math.max(0, size - from));
+  let read = 0;
+  while (read < tail.length) {
+    const got = readSync(descriptor, tail, read, tail.length - read, from + read);
+    if (got === 0) break;
+    read += got;
+  }
+  if (read < tail.length) throw new SimError('JOURNAL_WRITE_SHORT', `expected to read the ${tail.length} torn-tail bytes of ${path}, found ${read}`);
+  const temporary = `${path}.torn-tmp-${process.pid}`;
+  const out = openSync(temporary, 'w');
+  try {
+    let written = 0;
+    for (let attempt = 0; written < tail.length && attempt < 1_000; attempt += 1) written += writeSync(out, tail, written, tail.length - written);
+    if (written < tail.length) throw new SimError('JOURNAL_WRITE_SHORT', `expected to write ${tail.length} bytes to ${temporary}, found ${written} written`);
+    fsyncSync(out);
+  } finally {
+    closeSync(out);
+  }
+  try {
+    for (let n = 1; n <= 100_000; n += 1) {
+      const target = `${path}.torn-${n}`;
+      try {
+        linkSync(temporary, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw new SimError('JOURNAL_TAIL_SAVE_FAILED', `expected to save the torn tail of ${path} to ${target}, found ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      fsyncDirectory(dirname(path));
+      return target;
+    }
+    throw new SimError('JOURNAL_TAIL_SAVE_FAILED', `expected a free name ${path}.torn-<n> for the torn tail, found 100000 taken`);
+  } finally {
+    unlinkSync(temporary);
   }
 }
 

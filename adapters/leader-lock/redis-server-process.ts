@@ -11,25 +11,45 @@ export class RedisServerProcess {
   port = 0;
   private child: ChildProcess | null = null;
 
-  /** Starts (or restarts, on the same port) an empty, non-persistent server and waits for PING (bounded). */
+  /**
+   * Starts (or restarts, on the same port) an empty, non-persistent server and waits for PING (bounded). A
+   * server that does not answer in time is killed before REDIS_START_TIMEOUT is thrown; one that cannot be
+   * spawned (REDIS_SPAWN_FAILED) or exits while starting (REDIS_EXITED) is reported at once.
+   */
   async start(readyWithinMs = 5_000): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    this.child = spawn('redis-server', ['--port', String(this.port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
+    const child = spawn('redis-server', ['--port', String(this.port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
+    this.child = child;
+    // An 'error' event (redis-server missing, spawn refused) with no listener would crash the process.
+    let failure: SimError | undefined;
+    child.once('error', (error) => {
+      failure ??= new SimError('REDIS_SPAWN_FAILED', `expected to start redis-server on port ${this.port}, found ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+    });
+    child.once('exit', (code, signal) => {
+      failure ??= new SimError('REDIS_EXITED', `expected redis-server on port ${this.port} to keep running, found it exited with ${signal ?? `code ${code}`} while starting`);
+    });
     const probe = new Redis({ port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined); // refused connections are expected until the server is up
+    let ready = false;
     try {
       for (let poll = 0; poll <= readyWithinMs / POLL_INTERVAL_MS; poll += 1) {
+        if (failure) throw failure;
         try {
           if (probe.status !== 'ready') await probe.connect();
-          if ((await probe.ping()) === 'PONG') return;
+          if ((await probe.ping()) === 'PONG') {
+            ready = true;
+            return;
+          }
         } catch {
           probe.disconnect();
         }
         await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
       }
-      throw new SimError('REDIS_START_TIMEOUT', `expected redis-server on port ${this.port} to answer PING within ${readyWithinMs} ms, found no answer`);
+      throw failure ?? new SimError('REDIS_START_TIMEOUT', `expected redis-server on port ${this.port} to answer PING within ${readyWithinMs} ms, found no answer`);
     } finally {
       probe.disconnect();
+      // A server that never became ready is not left running.
+      if (!ready) await this.stop();
     }
   }
 
@@ -38,10 +58,14 @@ export class RedisServerProcess {
 
   resume(): void { this.child?.kill('SIGCONT'); }
 
-  /** Kills the server (its data is gone: it never persists). */
+  /** Kills the server (its data is gone: it never persists). Returns at once when it has already exited, by code or signal. */
   async stop(): Promise<void> {
     const child = this.child;
-    if (child === null || child.exitCode !== null) return;
+    if (child === null) return;
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+      this.child = null;
+      return;
+    }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGCONT');
     child.kill('SIGKILL');

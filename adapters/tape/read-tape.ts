@@ -1,7 +1,9 @@
 // Reads a tape back: every complete record batch, in order. The IPC frames are walked first by reading only
 // their headers (continuation token, metadata length, metadata with the body length), so a tail torn by a
-// crash is found by its size, reported, and left out, rather than failing the read or being half-read. The
-// batches are then read one at a time, so a long tape never sits in memory whole.
+// crash is found by its size, reported, and left out, rather than failing the read or being half-read. A bad
+// frame is a torn tail only when nothing durable follows it: when a valid message follows it, or the file
+// ends with the end-of-stream marker the recorder writes at close, the tape is refused with TAPE_CORRUPT
+// rather than cut there. The batches are then read one at a time, so a long tape never sits in memory whole.
 import { promises as fs } from 'node:fs';
 import { Message, MessageHeader, RecordBatchStreamReader } from 'apache-arrow';
 import { SimError } from '../../engine/errors.ts';
@@ -52,36 +54,106 @@ async function readAt(handle: fs.FileHandle, position: number, length: number): 
   return buffer;
 }
 
-async function walkFrames(handle: fs.FileHandle, size: number): Promise<Frames> {
+/** End-of-stream marker of the Arrow IPC stream format: continuation token, then a zero metadata length. */
+const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+const CONTINUATION = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+const SCAN_CHUNK_BYTES = 1 << 20;
+
+type Frame =
+  | { readonly kind: 'end-of-stream'; readonly end: number }
+  | { readonly kind: 'message'; readonly message: Message; readonly end: number }
+  | { readonly kind: 'bad'; readonly reason: string };
+
+/** Reads the frame header at `offset` (of a file of `size` bytes): a whole message, the end-of-stream marker, or why neither. */
+async function readFrame(handle: fs.FileHandle, offset: number, size: number, legacy: boolean): Promise<Frame> {
+  const prefix = await readAt(handle, offset, 8);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  let headerLength = 8;
+  let metadataLength = view.getInt32(4, true);
+  if (view.getUint32(0, true) !== 0xffffffff) {
+    if (!legacy) return { kind: 'bad', reason: 'no continuation token' };
+    // Legacy framing without the continuation token.
+    metadataLength = view.getInt32(0, true);
+    headerLength = 4;
+  }
+  if (metadataLength === 0) return { kind: 'end-of-stream', end: offset + headerLength };
+  const metadataEnd = offset + headerLength + metadataLength;
+  if (metadataLength < 0 || metadataEnd > size) return { kind: 'bad', reason: `metadata length ${metadataLength} with ${size - offset - headerLength} bytes left` };
+  let message: Message;
+  try {
+    message = Message.decode(await readAt(handle, offset + headerLength, metadataLength));
+  } catch {
+    return { kind: 'bad', reason: 'metadata that does not decode' };
+  }
+  const bodyLength = Number(message.bodyLength);
+  const end = metadataEnd + bodyLength;
+  if (!(bodyLength >= 0) || end > size) return { kind: 'bad', reason: `body length ${bodyLength} with ${size - metadataEnd} bytes left` };
+  return { kind: 'message', message, end };
+}
+
+/** Whether a whole, decodable record batch or schema message starts at `offset` (used to tell corruption from a torn tail). */
+async function validMessageAt(handle: fs.FileHandle, offset: number, size: number, schema: Range | undefined): Promise<boolean> {
+  const frame = await readFrame(handle, offset, size, false);
+  if (frame.kind !== 'message') return false;
+  const { message } = frame;
+  if (message.headerType === MessageHeader.Schema) return true;
+  if (message.headerType !== MessageHeader.RecordBatch) return false;
+  if (schema === undefined) return true;
+  try {
+    const schemaBytes = await readAt(handle, schema.start, schema.end - schema.start);
+    const batch = RecordBatchStreamReader.from(concat(schemaBytes, await readAt(handle, offset, frame.end - offset))).next().value;
+    return batch !== undefined && batch !== null && batch.numRows === Number((message.header() as { length: number }).length);
+  } catch {
+    return false;
+  }
+}
+
+/** The first offset after `from` where a valid message starts, or -1: scans for continuation tokens, a chunk at a time. */
+async function nextValidMessage(handle: fs.FileHandle, from: number, size: number, schema: Range | undefined): Promise<number> {
+  for (let chunkStart = from; chunkStart + 8 <= size; chunkStart += SCAN_CHUNK_BYTES) {
+    // Overlap chunks by the token's length, so a token split across two chunks is still seen.
+    const chunk = Buffer.from(await readAt(handle, chunkStart, Math.min(SCAN_CHUNK_BYTES + CONTINUATION.length - 1, size - chunkStart)));
+    for (let at = chunk.indexOf(CONTINUATION); at >= 0 && at < SCAN_CHUNK_BYTES; at = chunk.indexOf(CONTINUATION, at + 1)) {
+      if (await validMessageAt(handle, chunkStart + at, size, schema)) return chunkStart + at;
+    }
+  }
+  return -1;
+}
+
+async function walkFrames(handle: fs.FileHandle, size: number, file: string): Promise<Frames> {
   let offset = 0;
   let schema: Range | undefined;
   const batches: Range[] = [];
   let validEnd = 0;
+  let bad = '';
   while (offset + 8 <= size) {
-    const prefix = await readAt(handle, offset, 8);
-    const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-    let headerLength = 8;
-    let metadataLength = view.getInt32(4, true);
-    if (view.getUint32(0, true) !== 0xffffffff) {
-      // Legacy framing without the continuation token.
-      metadataLength = view.getInt32(0, true);
-      headerLength = 4;
-    }
-    if (metadataLength === 0) return { schema, batches, validEnd: offset + headerLength, closed: true };
-    const metadataEnd = offset + headerLength + metadataLength;
-    if (metadataLength < 0 || metadataEnd > size) break;
-    let message: Message;
-    try {
-      message = Message.decode(await readAt(handle, offset + headerLength, metadataLength));
-    } catch {
+    const frame = await readFrame(handle, offset, size, true);
+    if (frame.kind === 'end-of-stream') {
+      if (frame.end === size) return { schema, batches, validEnd: frame.end, closed: true };
+      bad = `an end-of-stream marker with ${size - frame.end} bytes after it`;
       break;
     }
-    const end = metadataEnd + Number(message.bodyLength);
-    if (end > size) break;
+    if (frame.kind === 'bad') {
+      bad = frame.reason;
+      break;
+    }
+    const { message, end } = frame;
     if (message.headerType === MessageHeader.Schema) schema = { start: offset, end, rows: 0 };
     else if (message.headerType === MessageHeader.RecordBatch) batches.push({ start: offset, end, rows: Number((message.header() as { length: number }).length) });
     offset = end;
     validEnd = end;
+  }
+  if (size - validEnd >= 8) {
+    // A bad frame with a whole frame header's worth of bytes after the last good message: a torn tail only if
+    // nothing durable follows it.
+    const last = await readAt(handle, size - 8, 8);
+    if (Buffer.from(last).equals(END_OF_STREAM)) {
+      throw new SimError('TAPE_CORRUPT', `expected only a torn tail after the last complete message at byte ${validEnd} of ${file} (${bad}), found the end-of-stream marker at byte ${size - 8}: the recorder closed this tape, so ${size - validEnd} bytes of it are damaged`);
+    }
+    const later = await nextValidMessage(handle, validEnd + 1, size, schema);
+    if (later >= 0) {
+      throw new SimError('TAPE_CORRUPT', `expected only a torn tail after the last complete message at byte ${validEnd} of ${file} (${bad}), found a valid message at byte ${later}`);
+    }
   }
   return { schema, batches, validEnd, closed: false };
 }
@@ -112,7 +184,7 @@ export async function openTape(file: string): Promise<Tape> {
   let lastTimeUs: number | undefined;
   try {
     size = (await handle.stat()).size;
-    frames = await walkFrames(handle, size);
+    frames = await walkFrames(handle, size, file);
     if (!frames.schema) throw new SimError('TAPE_NO_SCHEMA', `expected an Arrow IPC stream starting with a schema in ${file}, found ${size} bytes without one`);
     schemaBytes = await readAt(handle, frames.schema.start, frames.schema.end - frames.schema.start);
     const nonEmpty = frames.batches.filter((batch) => batch.rows > 0);
