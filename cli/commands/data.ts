@@ -24,7 +24,7 @@ const importCommand: CommandModule<any, any> = {
     .option('kind', { choices: ['bars', 'ticks'] as const, describe: 'what the rows are (default: from the header)' })
     .option('interval', { type: 'string', default: '1m', describe: 'bar interval of the file' })
     .option('calendar', { choices: ['us-equity', 'always-open'] as const, describe: 'trading calendar (default: always-open for Binance klines, else us-equity)' })
-    .option('skip-bad', { type: 'boolean', default: false, describe: 'import the good rows; write rejects to <catalog>/rejects/<file>.rejects.csv' })
+    .option('skip-bad', { type: 'boolean', default: false, describe: 'import the good rows; write rejects to <catalog>/rejects/<file>.<digest>.rejects.csv (with their source file)' })
     .option('json', { type: 'boolean', default: false }),
   handler: async (argv) => {
     const report = await importFiles({
