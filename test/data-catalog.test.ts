@@ -125,6 +125,11 @@ describe('catalog reads', () => {
       const symbol = await expectCode(() => drain(catalog, { symbols: ['ZZZ'], fromDate: '2024-03-14', toDate: '2024-03-14' }), 'DATA_UNKNOWN_SYMBOL');
       expect(symbol.message).toContain('AAA, BBB');
       await expectCode(() => openCatalog(path.join(root, 'nothing-here')), 'DATA_NO_CATALOG');
+      // A manifest that exists but cannot be read (here a folder in its place) is named, not a raw EISDIR.
+      const blocked = path.join(root, 'manifest-is-a-folder');
+      await fs.mkdir(path.join(blocked, 'manifest.json'), { recursive: true });
+      const unreadable = await expectCode(() => openCatalog(blocked), 'DATA_MANIFEST_UNREADABLE');
+      expect(unreadable.message).toMatch(/expected a readable catalog manifest at .*manifest\.json, found EISDIR$/);
     } finally {
       await catalog.close();
     }

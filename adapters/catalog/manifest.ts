@@ -44,8 +44,9 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new SimError('DATA_MANIFEST_UNREADABLE', `expected a readable catalog manifest at ${file}, found ${code ?? String(error)}`);
   }
   let parsed: Manifest;
   try {
