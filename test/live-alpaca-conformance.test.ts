@@ -2,6 +2,7 @@
 import { AlpacaFake } from '../adapters/alpaca/fake/index.ts';
 import { ALPACA_CAPABILITIES, AlpacaVenue } from '../adapters/alpaca/index.ts';
 import { RealTimeClock } from '../adapters/real-time-clock.ts';
+import { expect } from 'vitest';
 import type { Instrument } from '../engine/types.ts';
 import { describeExecutionPortConformance, type ExecutionPortHarness } from './conformance/execution-port-conformance.ts';
 import { RecordingSink } from './conformance/recording-sink.ts';
@@ -43,8 +44,14 @@ async function makeHarness(): Promise<ExecutionPortHarness> {
       dropStreamAfterNextEvent: () => fake.injectNext('disconnect-stream'),
     },
     close: async () => {
+      await settle();
       await venue.close();
       await fake.close();
+      // The fake refuses a second order under an id, so its order list can never show a double send: its refusal
+      // counter can. Every refusal must be one a case asked for (C05 sends a duplicate and expects its rejection).
+      const duplicateRejections = sink.reports.filter((report) => report.type === 'rejected' && report.code === 'DUPLICATE_CLIENT_ORDER_ID').length;
+      expect(fake.stats.duplicateClientOrderIds, 'second sends of one client order id').toBe(duplicateRejections);
+      expect(problems, 'adapter problems').toEqual([]);
     },
   };
 }

@@ -59,13 +59,17 @@ describe('Alpaca fake REST', () => {
     expect((await call('POST', '/v2/orders', { ...body, client_order_id: 'x', limit_price: undefined })).status).toBe(422);
   });
 
-  it('holds bracket legs until the entry fills, then works them as an OCO pair', async () => {
+  it('holds bracket legs until the entry fills, then works them as an OCO pair: take-profit new, stop-loss still held', async () => {
     fake = await AlpacaFake.start();
     const stream = await openStream();
     const created = await call('POST', '/v2/orders', { symbol: 'SPY', qty: '10', side: 'buy', type: 'market', time_in_force: 'gtc', order_class: 'bracket', take_profit: { limit_price: '301' }, stop_loss: { stop_price: '299', limit_price: '298.5' }, client_order_id: 'br-1' });
     expect(created.json.legs.map((leg: AlpacaOrderWire) => [leg.type, leg.status, leg.side])).toEqual([['limit', 'held', 'sell'], ['stop_limit', 'held', 'sell']]);
     fake.pushTrade('SPY', '300.00', 100);
-    await until(() => stream.updates.filter((update) => update.event === 'new').length >= 3, 'legs released');
+    await until(() => stream.updates.filter((update) => update.event === 'new').length >= 2, 'take-profit released');
+    // As Alpaca: the take-profit leg becomes new, the stop-loss leg stays held (working) until it triggers.
+    const released = (await call('GET', `/v2/orders/${created.json.id}`)).json.legs as AlpacaOrderWire[];
+    expect(released.map((leg) => [leg.type, leg.status])).toEqual([['limit', 'new'], ['stop_limit', 'held']]);
+    expect(stream.updates.filter((update) => update.event === 'new').map((update) => update.order.type)).toEqual(['market', 'limit']);
     const fill = stream.updates.find((update) => update.event === 'fill')!;
     expect(fill).toMatchObject({ price: '300.00', qty: '10', position_qty: '10', order: { client_order_id: 'br-1', status: 'filled', filled_qty: '10', filled_avg_price: '300' } });
     expect(typeof fill.execution_id).toBe('string');
@@ -86,9 +90,57 @@ describe('Alpaca fake REST', () => {
     fake.pushTrade('QQQ', '400', 1);
     const afterEntry = (await call('GET', `/v2/orders/${created.json.id}`)).json;
     expect(afterEntry).toMatchObject({ status: 'filled', filled_avg_price: '400' });
-    expect(afterEntry.legs[0].status).toBe('new');
+    // A stop-loss leg stays held once released (as a bracket's), and works: the next print fills it.
+    expect(afterEntry.legs[0].status).toBe('held');
     fake.pushTrade('QQQ', '401', 5);
     expect((await call('GET', '/v2/positions')).json).toEqual([]);
+  });
+
+  it('keeps an oco stop-loss leg held (a held event, never new) while it works, and fills it from held at its stop', async () => {
+    fake = await AlpacaFake.start();
+    const stream = await openStream();
+    await call('POST', '/v2/orders', { symbol: 'AAPL', qty: '4', side: 'buy', type: 'market', time_in_force: 'gtc' });
+    fake.pushTrade('AAPL', '100', 10);
+    const created = await call('POST', '/v2/orders', { symbol: 'AAPL', qty: '4', side: 'sell', type: 'limit', time_in_force: 'gtc', order_class: 'oco', take_profit: { limit_price: '110' }, stop_loss: { stop_price: '95' }, client_order_id: 'oco-1' });
+    expect(created.json.legs.map((leg: AlpacaOrderWire) => [leg.type, leg.status])).toEqual([['stop', 'held']]);
+    await until(() => stream.updates.some((update) => update.event === 'held'), 'held event of the stop leg');
+    expect(stream.updates.filter((update) => update.order.type === 'stop').map((update) => update.event)).toEqual(['held']);
+    fake.pushTrade('AAPL', '96', 10);
+    expect((await call('GET', `/v2/orders/${created.json.id}`)).json.legs[0].status).toBe('held');
+    fake.pushTrade('AAPL', '94.5', 10);
+    const after = (await call('GET', `/v2/orders/${created.json.id}`)).json;
+    expect([after.status, after.legs[0].status, after.legs[0].filled_avg_price]).toEqual(['canceled', 'filled', '94.5']);
+    expect((await call('GET', '/v2/positions')).json).toEqual([]);
+    stream.close();
+  });
+
+  it('trails a trail_percent stop from its high-water mark and keeps trail_percent across a replace', async () => {
+    fake = await AlpacaFake.start({ cash: '1000000' });
+    await call('POST', '/v2/orders', { symbol: 'AAPL', qty: '10', side: 'buy', type: 'market', time_in_force: 'gtc' });
+    fake.pushTrade('AAPL', '100', 100);
+    const trail = await call('POST', '/v2/orders', { symbol: 'AAPL', qty: '10', side: 'sell', type: 'trailing_stop', trail_percent: '5', time_in_force: 'gtc', client_order_id: 'tp' });
+    expect(trail.json).toMatchObject({ status: 'accepted', trail_percent: '5', trail_price: null });
+    const order = async (): Promise<AlpacaOrderWire> => (await call('GET', '/v2/orders:by_client_order_id?client_order_id=tp.r1')).json;
+    fake.pushTrade('AAPL', '101', 100); // rising: a 5% trailing sell stop (95.95) must not fill
+    fake.pushTrade('AAPL', '110', 100); // new high-water mark 110: stop 104.5
+    const replaced = await call('PATCH', `/v2/orders/${trail.json.id}`, { trail: '4', client_order_id: 'tp.r1' });
+    expect(replaced.json).toMatchObject({ trail_percent: '4', trail_price: null, status: 'new' });
+    fake.pushTrade('AAPL', '106', 100); // hwm of the replacement starts here: 106, stop 101.76
+    expect((await order()).status).toBe('new');
+    fake.pushTrade('AAPL', '101.5', 100);
+    expect(await order()).toMatchObject({ status: 'filled', filled_qty: '10', filled_avg_price: '101.5', hwm: '106' });
+  });
+
+  it('answers lookups by client_order_id with 404 for a while under a lookup-lag fault, though the order exists', async () => {
+    fake = await AlpacaFake.start();
+    fake.injectNext('lookup-lag');
+    const created = await call('POST', '/v2/orders', { symbol: 'AAPL', qty: '1', side: 'buy', type: 'limit', limit_price: '90', time_in_force: 'gtc', client_order_id: 'lag-1' });
+    expect(created.status).toBe(200);
+    const lookups: number[] = [];
+    for (let lookup = 0; lookup < 3; lookup += 1) lookups.push((await call('GET', '/v2/orders:by_client_order_id?client_order_id=lag-1')).status);
+    expect(lookups).toEqual([404, 404, 200]);
+    expect(fake.stats.laggedLookups).toBe(2);
+    expect((await call('GET', `/v2/orders/${created.json.id}`)).status).toBe(200);
   });
 
   it('replaces an order: the old one becomes replaced, the new one replaces it, and a replaced event is streamed', async () => {

@@ -8,7 +8,13 @@
 //   it is settled by looking the order up by client_order_id. Only when the venue answers "no such order"
 //   twice, `lookupSettleMs` apart (the SDK warns a miss right after a placement may be a lag, not proof), is
 //   the order sent again, at most `placementAttemptsMax` times in all. A 429 or a 4xx is a definite "not
-//   accepted": 429 is retried after Retry-After (bounded), a 4xx becomes a `rejected` report.
+//   accepted": 429 is retried after Retry-After (bounded), a 4xx becomes a `rejected` report -- except a 422
+//   "client_order_id must be unique" for an id this adapter already sent: the venue has the order (the two
+//   misses were a lag), so it is looked up and taken over, never reported rejected.
+// - A replace with an unknown outcome is settled the same way: by the replacement's client_order_id, and by the
+//   old order's replaced_by; only two answers "not replaced", lookupSettleMs apart, make it a modify-rejected.
+// - An outcome nobody could tell stays unsettled (VENUE_OUTCOME_UNKNOWN) and is looked at again by catchUp(),
+//   and, given a timer port, every `unsettledRecheckMs` for as long as any is unsettled.
 // - Fills are counted from the order's cumulative filled_qty, not by adding up events: a duplicated, reordered
 //   or missed event (stream outage) can neither double nor lose a fill. Execution ids dedup the common case.
 // - The client never sends more than 200 requests per minute (token bucket, bounded waiting line).
@@ -23,6 +29,8 @@ import type { AlpacaOrderRequestWire, AlpacaOrderStatus, AlpacaReplaceRequestWir
 import { decimalToScaled, scaledToDecimal } from './decimal-units.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { ORDER_PAGE_LIMIT, ORDER_PAGES_MAX, pageOrders } from './order-pages.ts';
+import { ALPACA_TERMINAL_STATUSES } from './alpaca-wire.ts';
+import type { TimerPort } from '../leader-lock/lock-store.ts';
 
 export interface AlpacaVenueOptions {
   keyId: string;
@@ -40,6 +48,12 @@ export interface AlpacaVenueOptions {
   lookupSettleMs?: number;
   /** Operating problems that are not a report about one order (stream errors, outcomes still unknown). */
   onProblem?: (error: SimError) => void;
+  /**
+   * Timers for settling unknown outcomes without a caller: while a placement or a replace is unsettled, the
+   * adapter looks again every `unsettledRecheckMs` (default 5000). Without timers only catchUp() does.
+   */
+  timers?: TimerPort;
+  unsettledRecheckMs?: number;
   /**
    * Carry the fencing epoch on the wire, for a broker that fences on it (the AlpacaFake does): as a suffix of the
    * client_order_id of placements (`<id>.e<epoch>`) and replacements (`<id>.r<n>.e<epoch>`), and in the
@@ -144,6 +158,20 @@ interface TrackedOrder {
   /** The fencing epoch the wanted cancel was asked under (sent with it once the placement settles). */
   cancelEpoch: number | undefined;
   replaceCount: number;
+  /** A POST under this id may have reached the venue (its answer was lost): a later 422 duplicate means "it exists". */
+  sent: boolean;
+  /** The venue has said it holds this id (a 422 duplicate): never settled as absent. */
+  knownToExist: boolean;
+  /** A replace whose outcome is not known yet (settled by lookup in sendReplace, catchUp or the recheck timer). */
+  pendingReplace: PendingReplace | null;
+}
+
+interface PendingReplace {
+  wireClientOrderId: string;
+  /** The venue order the replace was sent for. */
+  fromVenueOrderId: string;
+  totalLots: number;
+  changes: OrderChanges;
 }
 
 /** The fields of an SDK Order (camelCase model) this adapter reads. */
@@ -198,6 +226,8 @@ export class AlpacaVenue implements ExecutionPort {
   private tradeUpdateCount = 0;
   /** Set by a reconnect; the catch-up runs once the venue acknowledges `listen`, so no event falls in between. */
   private catchUpPending = false;
+  /** Cancels the armed recheck of unsettled outcomes, or null when none is armed. */
+  private recheckCancel: (() => void) | null = null;
 
   constructor(options: AlpacaVenueOptions) {
     this.options = options;
@@ -242,6 +272,8 @@ export class AlpacaVenue implements ExecutionPort {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.recheckCancel?.();
+    this.recheckCancel = null;
     this.stream.disconnect();
     await this.idle();
     this.bucket.close();
@@ -290,8 +322,9 @@ export class AlpacaVenue implements ExecutionPort {
     }
     order.cancelWanted = true;
     order.cancelEpoch = epoch;
-    // While the placement is unsettled there is no venue id yet; the cancel goes out once there is one.
-    if (order.venueOrderId !== null && order.phase === 'open') void this.track(this.sendCancel(order));
+    // While the placement is unsettled there is no venue id yet, and while a replace is unsettled the venue id may
+    // be the replaced order's: the cancel goes out once that is settled.
+    if (order.venueOrderId !== null && order.phase === 'open' && order.pendingReplace === null) void this.track(this.sendCancel(order));
   }
 
   /** `epoch` as for cancel; the replacement's client_order_id carries it (epochOnWire). */
@@ -304,6 +337,10 @@ export class AlpacaVenue implements ExecutionPort {
     }
     if (order === undefined || order.venueOrderId === null || order.phase !== 'open') {
       this.emit({ type: 'modify-rejected', clientOrderId, code: order === undefined ? 'UNKNOWN_ORDER' : 'ORDER_NOT_OPEN', reason: `expected an open order with a venue id, found ${order === undefined ? 'none' : order.phase}`, timeUs: now });
+      return;
+    }
+    if (order.pendingReplace !== null) {
+      this.emit({ type: 'modify-rejected', clientOrderId, code: 'MODIFY_PENDING', reason: `expected no replace of ${clientOrderId} in flight, found ${order.pendingReplace.wireClientOrderId} unsettled`, timeUs: now });
       return;
     }
     void this.track(this.sendReplace(order, changes, epoch));
@@ -422,7 +459,12 @@ export class AlpacaVenue implements ExecutionPort {
         return;
       } catch (error) {
         const status = httpStatus(error);
-        if (status !== null && status < 500 && status !== 429) return; // already closed or gone: nothing to cancel
+        // Gone, or already finished (or being cancelled): nothing to cancel. Any other refusal (401/403 keys or
+        // fencing, another 422) leaves the order working, so the caller must not count it cancelled.
+        if (status === 404 || (status === 422 && alreadyFinished(error))) return;
+        if (status !== null && status < 500 && status !== 429) {
+          throw new SimError(rejectionCode(error, status), `expected the venue to cancel untracked order ${venueOrderId}, found ${status}: ${errorMessage(error)}`);
+        }
         if (attempt === CANCEL_ATTEMPTS_MAX) throw venueError(error, `cancel of untracked order ${venueOrderId}`);
         await delay(retryAfterMs(error) ?? 50 * attempt);
       }
@@ -542,7 +584,8 @@ export class AlpacaVenue implements ExecutionPort {
       }
       const epoch = parseWireClientOrderId(root.clientOrderId).epoch ?? 0;
       const legs = view.orderClass === 'oco' ? view.legs.filter((leg) => leg.type !== 'limit') : [];
-      const leg = legs.find((member) => isWorking(member.status));
+      // Alpaca keeps an exit pair's stop-loss leg `held` while it works: a held leg of a working parent is working.
+      const leg = legs.find((member) => isWorking(member.status) || member.status === 'held');
       const legParsed = leg === undefined ? null : parseWireClientOrderId(leg.clientOrderId).clientOrderId;
       const legId = legParsed === null ? undefined : legParsed.startsWith(prefix) ? legParsed : `${clientOrderId}-oco-stop`;
       open.push(this.heldOrderOf(view, ancestors, instrument, { clientOrderId, epoch, ocoWithClientOrderId: legId, ocoRole: legId === undefined ? undefined : 'take-profit' }));
@@ -606,14 +649,7 @@ export class AlpacaVenue implements ExecutionPort {
   /** Re-reads every order we believe open and reports what the stream may have missed. */
   async catchUp(): Promise<void> {
     for (const order of [...this.tracked.values()]) {
-      if (order.phase === 'unknown' && order.wireClientOrderId !== '') {
-        // A placement whose outcome nobody could tell. Found: adopt it. Absent (twice): it never took effect,
-        // so it is reported rejected and the engine may decide to send a new order under a new id.
-        const leg = this.ocoLegOf(order);
-        if ((await this.settleUnknown(order, 0, leg)) === 'absent') {
-          for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, 'VENUE_TIMEOUT', `expected ${member.request.clientOrderId} at the venue after an unanswered placement, found it absent`);
-        }
-      }
+      if (order.phase === 'unknown' || order.pendingReplace !== null) await this.settleOne(order);
       else if (order.phase === 'open' && order.venueOrderId !== null) {
         for (let attempt = 1; attempt <= CATCH_UP_ATTEMPTS_MAX; attempt += 1) {
           try {
@@ -630,11 +666,50 @@ export class AlpacaVenue implements ExecutionPort {
     }
   }
 
+  /** Settles what is still unknown (placements, replaces), without re-reading the orders that are settled. */
+  async settleUnsettled(): Promise<void> {
+    for (const order of [...this.tracked.values()]) if (order.phase === 'unknown' || order.pendingReplace !== null) await this.settleOne(order);
+  }
+
+  private async settleOne(order: TrackedOrder): Promise<void> {
+    if (order.phase === 'unknown' && order.wireClientOrderId !== '') {
+      // A placement whose outcome nobody could tell. Found: adopt it. Absent (twice, and never said to exist):
+      // it never took effect, so it is reported rejected and the engine may send a new order under a new id.
+      const leg = this.ocoLegOf(order);
+      if ((await this.settleUnknown(order, 0, leg)) === 'absent') {
+        for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, 'VENUE_TIMEOUT', `expected ${member.request.clientOrderId} at the venue after an unanswered placement, found it absent`);
+      }
+    } else if (order.pendingReplace !== null && order.phase === 'open') {
+      await this.settleReplace(order);
+    }
+  }
+
+  private hasUnsettled(): boolean {
+    for (const order of this.tracked.values()) if ((order.phase === 'unknown' && order.wireClientOrderId !== '') || (order.pendingReplace !== null && order.phase === 'open')) return true;
+    return false;
+  }
+
+  /** Arms one recheck of the unsettled outcomes (timers given); it re-arms itself while any stays unsettled. */
+  private scheduleRecheck(): void {
+    const timers = this.options.timers;
+    if (timers === undefined || this.closed || this.recheckCancel !== null) return;
+    this.recheckCancel = timers.setTimer(this.options.unsettledRecheckMs ?? 5_000, () => {
+      if (this.closed) return;
+      void this.track(this.settleUnsettled()).then(() => {
+        this.recheckCancel = null;
+        if (this.hasUnsettled()) this.scheduleRecheck();
+      });
+    });
+  }
+
   // ----------------------------------------------------------------------------------------------------
   // Placement
 
   private startTracking(request: OrderRequest, instrument: Instrument, wireClientOrderId: string): TrackedOrder {
-    const order: TrackedOrder = { request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, quantityLots: request.quantity, filledLots: 0, venueFills: new Map(), cancelWanted: false, cancelEpoch: undefined, replaceCount: 0 };
+    const order: TrackedOrder = {
+      request, instrument, venueOrderId: null, wireClientOrderId, phase: 'placing', accepted: false, quantityLots: request.quantity, filledLots: 0, venueFills: new Map(),
+      cancelWanted: false, cancelEpoch: undefined, replaceCount: 0, sent: false, knownToExist: false, pendingReplace: null,
+    };
     this.tracked.set(request.clientOrderId, order);
     if (this.tracked.size > TRACKED_ORDERS_MAX) this.forgetFinished();
     return order;
@@ -706,7 +781,15 @@ export class AlpacaVenue implements ExecutionPort {
             continue;
           }
           if (status !== null && status < 500) {
-            for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, rejectionCode(error, status), errorMessage(error));
+            const code = rejectionCode(error, status);
+            if (code === 'DUPLICATE_CLIENT_ORDER_ID' && order.sent) {
+              // We sent this id before and lost the answer; the venue now says it has it: the earlier "absent"
+              // was a lag. Take it over (looking it up, with the settle delay), never report it rejected.
+              for (const member of leg ? [order, leg] : [order]) { member.phase = 'unknown'; member.knownToExist = true; }
+              await this.settleUnknown(order, attempt, leg);
+              return;
+            }
+            for (const member of leg ? [order, leg] : [order]) this.rejectTracked(member, code, errorMessage(error));
             return;
           }
           if (!isTransportOrServerError(error)) {
@@ -718,6 +801,7 @@ export class AlpacaVenue implements ExecutionPort {
         }
       }
       // Timeout, dropped connection or 5xx: the order may or may not exist. Settle by client order id.
+      order.sent = true;
       order.phase = 'unknown';
       if (leg) leg.phase = 'unknown';
       const outcome = await this.settleUnknown(order, attempt, leg);
@@ -730,10 +814,14 @@ export class AlpacaVenue implements ExecutionPort {
     }
   }
 
-  /** Looks an unsettled order up; 'absent' only when the venue says so twice, lookupSettleMs apart. */
+  /**
+   * Looks an unsettled order up; 'absent' only when the venue says so twice, lookupSettleMs apart, and has never
+   * said it holds the id (knownToExist: then misses are a lag, and the order stays unsettled).
+   */
   private async settleUnknown(order: TrackedOrder, attempt: number, leg?: TrackedOrder): Promise<'found' | 'absent' | 'unknown'> {
     let misses = 0;
     for (let lookupAttempt = 0; lookupAttempt < 4; lookupAttempt += 1) {
+      if (this.closed) return 'unknown';
       try {
         const found = await this.lookup(order.wireClientOrderId);
         if (found !== null) {
@@ -741,13 +829,14 @@ export class AlpacaVenue implements ExecutionPort {
           return 'found';
         }
         misses += 1;
-        if (misses >= 2) return 'absent';
+        if (misses >= 2 && !order.knownToExist) return 'absent';
       } catch (error) {
         this.problem(venueError(error, `lookup of ${order.wireClientOrderId} (placement attempt ${attempt})`));
       }
       await delay(this.options.lookupSettleMs ?? 200);
     }
-    this.problem(new SimError('VENUE_OUTCOME_UNKNOWN', `expected to learn whether ${order.request.clientOrderId} exists, found no answer; it stays unsettled until catchUp()`));
+    this.problem(new SimError('VENUE_OUTCOME_UNKNOWN', `expected to learn whether ${order.request.clientOrderId} exists${order.knownToExist ? ' (the venue holds its id)' : ''}, found no answer; it stays unsettled until catchUp()`));
+    this.scheduleRecheck();
     return 'unknown';
   }
 
@@ -776,6 +865,7 @@ export class AlpacaVenue implements ExecutionPort {
     }
     for (const member of leg ? [order, leg] : [order]) {
       if (member.phase === 'placing' || member.phase === 'unknown') member.phase = 'open';
+      member.knownToExist = false;
     }
     this.applyView(view, undefined);
     if (leg !== undefined && view.legs.length > 0) this.applyView(view.legs[0], undefined);
@@ -866,27 +956,79 @@ export class AlpacaVenue implements ExecutionPort {
     if (changes.limitPriceTicks !== undefined) body.limit_price = scaledToDecimal(changes.limitPriceTicks, instrument.priceScale);
     if (changes.stopPriceTicks !== undefined) body.stop_price = scaledToDecimal(changes.stopPriceTicks, instrument.priceScale);
     if (changes.trailingOffsetTicks !== undefined) body.trail = scaledToDecimal(changes.trailingOffsetTicks, instrument.priceScale);
-    const reportModified = (view: OrderView): void => {
-      order.wireClientOrderId = wireClientOrderId;
-      order.quantityLots = totalLots;
-      this.bindVenueId(order, view.id);
-      this.emit({ type: 'modified', clientOrderId: order.request.clientOrderId, changes, timeUs: this.options.clock.nowUs() });
-      this.applyView(view, undefined);
-    };
+    const pending: PendingReplace = { wireClientOrderId, fromVenueOrderId: order.venueOrderId!, totalLots, changes };
     try {
       await this.bucket.take();
-      reportModified(toView(await this.orders.patchOrderByOrderId({ orderId: order.venueOrderId!, patchOrderRequest: toSdkReplaceRequest(body) })));
+      const replacement = toView(await this.orders.patchOrderByOrderId({ orderId: pending.fromVenueOrderId, patchOrderRequest: toSdkReplaceRequest(body) }));
+      this.reportModified(order, pending, replacement);
     } catch (error) {
       const status = httpStatus(error);
       if (status !== null && status < 500) {
         this.emit({ type: 'modify-rejected', clientOrderId: order.request.clientOrderId, code: rejectionCode(error, status), reason: errorMessage(error), timeUs: this.options.clock.nowUs() });
         return;
       }
-      // Unknown outcome: the replacement exists if its client_order_id does. Never sent twice.
-      const found = await this.lookup(wireClientOrderId).catch(() => null);
-      if (found !== null) reportModified(found);
-      else this.emit({ type: 'modify-rejected', clientOrderId: order.request.clientOrderId, code: 'VENUE_TIMEOUT', reason: `expected an answer to the replace of ${order.request.clientOrderId}, found ${errorMessage(error)}; lookup found no replacement`, timeUs: this.options.clock.nowUs() });
+      // Unknown outcome: the replace took effect if its client_order_id exists or the old order names a
+      // replacement. Never sent twice; settled like a placement, and left unsettled when nobody can tell.
+      order.pendingReplace = pending;
+      await this.settleReplace(order);
     }
+  }
+
+  /** The replace took effect: `view` is the replacement working now. */
+  private reportModified(order: TrackedOrder, pending: PendingReplace, view: OrderView): void {
+    if (order.pendingReplace !== null && order.pendingReplace !== pending) return;
+    order.pendingReplace = null;
+    order.wireClientOrderId = pending.wireClientOrderId;
+    order.quantityLots = pending.totalLots;
+    this.bindVenueId(order, view.id);
+    this.emit({ type: 'modified', clientOrderId: order.request.clientOrderId, changes: pending.changes, timeUs: this.options.clock.nowUs() });
+    this.applyView(view, undefined);
+    if (order.cancelWanted && order.phase === 'open') void this.track(this.sendCancel(order));
+  }
+
+  /**
+   * Settles a replace whose answer was lost: found when the replacement's client_order_id exists or the old order
+   * has a replaced_by; not replaced only when, twice and lookupSettleMs apart, neither is so and the old order is
+   * not pending a replace. A lookup that fails leaves it unsettled (catchUp and the recheck timer look again).
+   */
+  private async settleReplace(order: TrackedOrder): Promise<'found' | 'absent' | 'unknown'> {
+    const pending = order.pendingReplace;
+    if (pending === null) return 'found';
+    let misses = 0;
+    for (let lookupAttempt = 0; lookupAttempt < 4; lookupAttempt += 1) {
+      if (this.closed) return 'unknown';
+      try {
+        const found = await this.lookup(pending.wireClientOrderId);
+        if (order.pendingReplace !== pending) return 'found';
+        if (found !== null) {
+          this.reportModified(order, pending, (await this.followReplacements(found)).current);
+          return 'found';
+        }
+        await this.bucket.take();
+        const old = toView(await this.orders.getOrderByOrderID({ orderId: pending.fromVenueOrderId }));
+        if (order.pendingReplace !== pending) return 'found';
+        if (old.replacedBy !== null) {
+          this.reportModified(order, pending, (await this.followReplacements(old)).current);
+          return 'found';
+        }
+        if (old.status !== 'pending_replace') {
+          misses += 1;
+          if (misses >= 2) {
+            order.pendingReplace = null;
+            this.emit({ type: 'modify-rejected', clientOrderId: order.request.clientOrderId, code: 'VENUE_TIMEOUT', reason: `expected the replace ${pending.wireClientOrderId} at the venue after an unanswered request, found ${order.request.clientOrderId} not replaced (${old.status})`, timeUs: this.options.clock.nowUs() });
+            this.applyView(old, undefined);
+            if (order.cancelWanted && order.phase === 'open') void this.track(this.sendCancel(order));
+            return 'absent';
+          }
+        }
+      } catch (error) {
+        this.problem(venueError(error, `lookup of replace ${pending.wireClientOrderId}`));
+      }
+      await delay(this.options.lookupSettleMs ?? 200);
+    }
+    this.problem(new SimError('VENUE_OUTCOME_UNKNOWN', `expected to learn whether the replace ${pending.wireClientOrderId} of ${order.request.clientOrderId} took effect, found no answer; it stays unsettled until catchUp()`));
+    this.scheduleRecheck();
+    return 'unknown';
   }
 
   // ----------------------------------------------------------------------------------------------------
@@ -927,7 +1069,10 @@ export class AlpacaVenue implements ExecutionPort {
     if (order.venueOrderId !== view.id && !replaced && order.venueOrderId === view.replaces) this.bindVenueId(order, view.id);
     else if (order.venueOrderId === null && !replaced) this.bindVenueId(order, view.id);
     const now = this.options.clock.nowUs();
-    if (!order.accepted && !replaced && view.status !== 'rejected' && view.status !== 'held' && view.status !== 'pending_new') {
+    // A held order waits for its parent, except the stop-loss leg of an oco order (ours are OCO members), which
+    // Alpaca keeps `held` while it works.
+    const heldWaiting = view.status === 'held' && order.request.ocoWithClientOrderId === undefined;
+    if (!order.accepted && !replaced && view.status !== 'rejected' && !heldWaiting && view.status !== 'pending_new') {
       order.accepted = true;
       if (order.phase === 'placing' || order.phase === 'unknown') order.phase = 'open';
       this.emit({ type: 'accepted', clientOrderId, venueOrderId: view.id, timeUs: now });
@@ -978,7 +1123,8 @@ export class AlpacaVenue implements ExecutionPort {
       clientOrderId, venueOrderId: view.id, symbol: view.symbol, side: view.side, type: engineType(view.type),
       quantity: decimalToScaled(view.qty ?? '0', instrument.lotScale, 'nearest', `qty of ${view.id}`),
       filledQuantity: decimalToScaled(view.filledQty, instrument.lotScale, 'nearest', `filled_qty of ${view.id}`),
-      status: engineStatus(view.status),
+      // An oco order has no parent to wait for: its held stop-loss leg is working (accepted, in our terms).
+      status: view.status === 'held' && view.orderClass === 'oco' ? 'accepted' : engineStatus(view.status),
     };
     if (view.limitPrice !== null) snapshot.limitPriceTicks = decimalToScaled(view.limitPrice, instrument.priceScale, 'nearest', `limit_price of ${view.id}`);
     if (view.stopPrice !== null) snapshot.stopPriceTicks = decimalToScaled(view.stopPrice, instrument.priceScale, 'nearest', `stop_price of ${view.id}`);
@@ -1022,7 +1168,10 @@ function engineType(type: string): OrderType {
   return type === 'stop_limit' ? 'stop-limit' : type === 'trailing_stop' ? 'trailing-stop' : (type as OrderType);
 }
 
-/** Working at the venue (held bracket legs are not: they wait for their parent). */
+/**
+ * Working at the venue. `held` is not, on its own: a held bracket leg waits for its parent; but Alpaca also keeps a
+ * working stop-loss leg held (see fetchSessionOrders, which counts a held leg of a working parent).
+ */
 function isWorking(status: AlpacaOrderStatus): boolean {
   return status === 'new' || status === 'accepted' || status === 'partially_filled' || status === 'pending_new' || status === 'pending_replace' || status === 'pending_cancel' || status === 'accepted_for_bidding' || status === 'calculated';
 }
@@ -1098,6 +1247,12 @@ function rejectionCode(error: unknown, status: number): string {
   if (status === 401 || status === 403 && /not authorized/.test(errorMessage(error))) return 'VENUE_UNAUTHORIZED';
   if (status === 404) return 'UNKNOWN_ORDER';
   return 'VENUE_REJECTED';
+}
+
+/** A cancel refused because the order is finished already (or its cancel is under way): Alpaca's 422 names the state. */
+function alreadyFinished(error: unknown): boolean {
+  const state = /already in "?([a-z_]+)"? state/.exec(errorMessage(error))?.[1];
+  return state !== undefined && (ALPACA_TERMINAL_STATUSES.has(state as AlpacaOrderStatus) || state === 'pending_cancel');
 }
 
 function errorMessage(error: unknown): string {

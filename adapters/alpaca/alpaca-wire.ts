@@ -81,7 +81,7 @@ export interface AlpacaOrderWire {
 export type AlpacaTradeEvent =
   | 'new' | 'fill' | 'partial_fill' | 'canceled' | 'expired' | 'done_for_day' | 'replaced' | 'rejected'
   | 'pending_new' | 'stopped' | 'pending_cancel' | 'pending_replace' | 'calculated' | 'suspended'
-  | 'order_replace_rejected' | 'order_cancel_rejected';
+  | 'order_replace_rejected' | 'order_cancel_rejected' | 'held';
 
 /** The `data` of a trade_updates stream message. */
 export interface AlpacaTradeUpdateWire {

@@ -4,12 +4,17 @@
 // the session's open orders are listed as requests a new leader can adopt (fetchSessionOrders). Cancels and
 // modifies carry the sending tenure's fencing epoch (on the wire with epochOnWire).
 //
+// The adapter's operating problems (an outcome still unknown, stream errors, catch-up failures) go to `onProblem`,
+// and while any placement or replace is unsettled the adapter looks again on the real-time clock's timers.
+//
 // Test mode (`marketEchoUrl`): each market record is also pushed to an AlpacaFake's loopback-only test endpoint,
 // so that the fake's matcher sees the prices the runner's feed sees, in step: our requests in flight finish
 // first, then the print goes out, then (bounded wait) its trade_updates arrive, then what they caused finishes.
 import { SimError, type Clock, type ExecutionReport, type Instrument, type OrderChanges, type OrderRequest } from '../../engine/index.ts';
 import { AlpacaVenue } from '../alpaca/index.ts';
 import { TEST_TRADES_PATH } from '../alpaca/fake/alpaca-fake.ts';
+import { RealTimeClock } from '../real-time-clock.ts';
+import type { TimerPort } from '../leader-lock/lock-store.ts';
 import type { MarketRecord } from './session-records.ts';
 import type { AdoptedOrderState, RuntimeVenue, SessionOrders, VenuePosition } from './runtime-venue.ts';
 
@@ -26,6 +31,14 @@ export interface AlpacaRuntimeVenueOptions {
   readonly epochOnWire?: boolean;
   /** The client's own request budget (Alpaca's is 200 a minute; a test fake may allow more). */
   readonly requestsPerMinuteMax?: number;
+  /** Operating problems of the adapter that are no report about one order, each a SimError with its code. */
+  readonly onProblem?: (error: SimError) => void;
+  /** Timers for rechecking unsettled outcomes (default: real time), and how often (default 5000 ms). */
+  readonly timers?: TimerPort;
+  readonly unsettledRecheckMs?: number;
+  /** Adapter tuning, for tests: request timeout and the pause between settling lookups. */
+  readonly requestTimeoutMs?: number;
+  readonly lookupSettleMs?: number;
 }
 
 /** Bound on waiting for the stream events of one echoed print. */
@@ -45,7 +58,7 @@ export class AlpacaRuntimeVenue implements RuntimeVenue {
         throw new SimError('VENUE_ECHO_NOT_LOOPBACK', `expected the market echo (a test fake) on loopback, found host ${host}`);
       }
     }
-    this.venue = new AlpacaVenue({ ...options, sink: { onReport: (report) => this.onReport(report) } });
+    this.venue = new AlpacaVenue({ ...options, timers: options.timers ?? RealTimeClock.real(), sink: { onReport: (report) => this.onReport(report) } });
   }
 
   get capabilities() {

@@ -66,7 +66,9 @@ export class PaperBroker implements ExecutionPort, RuntimeVenue {
 
   submit(request: OrderRequest): void {
     if (request.epoch > this.newestEpoch) this.newestEpoch = request.epoch;
-    this.orders.set(request.clientOrderId, { request, status: 'submitted', filledQuantity: 0 });
+    // A second order under a known id is refused by the venue (DUPLICATE_CLIENT_ORDER_ID): the order already
+    // recorded under the id keeps its request and state.
+    if (!this.orders.has(request.clientOrderId)) this.orders.set(request.clientOrderId, { request, status: 'submitted', filledQuantity: 0 });
     this.venue.submit(request);
     this.advanceTo(this.clockUs);
   }
@@ -99,7 +101,9 @@ export class PaperBroker implements ExecutionPort, RuntimeVenue {
 
   private onVenueReport(report: ExecutionReport): void {
     const state = this.orders.get(report.clientOrderId);
-    if (state) {
+    // The refusal of a duplicate is about the second order, never the one recorded under the id.
+    const aboutDuplicate = report.type === 'rejected' && report.code === 'DUPLICATE_CLIENT_ORDER_ID';
+    if (state && !aboutDuplicate) {
       if (report.type === 'accepted') state.status = 'accepted';
       else if (report.type === 'triggered') { if (state.status === 'accepted') state.status = 'triggered'; }
       else if (report.type === 'fill') {

@@ -146,6 +146,10 @@ export function describeExecutionPortConformance(name: string, declaration: Conf
       harness.port.submit({ ...request, limitPriceTicks: 9_100 });
       const rejected = await harness.waitForReport((report) => report.type === 'rejected' && report.clientOrderId === request.clientOrderId, 'duplicate rejected');
       expect(rejected).toMatchObject({ code: 'DUPLICATE_CLIENT_ORDER_ID' });
+      // The first keeps its own terms: a trade the duplicate's higher limit would take leaves it unfilled.
+      await harness.pushTrade(9_050, 100);
+      await harness.settle();
+      expect(filledQuantity(harness.reports(), request.clientOrderId)).toBe(0);
       harness.port.cancel(request.clientOrderId);
       await harness.waitForReport((report) => report.type === 'cancelled' && report.clientOrderId === request.clientOrderId, 'original cancelled');
     });

@@ -2,7 +2,13 @@
 // lookup by client order id, positions, account, clock), the `trade_updates` websocket stream, Alpaca's auth
 // headers and error envelope, client_order_id uniqueness, order classes simple/bracket/oco/oto with legs,
 // 429s past the per-minute request budget, and faults drawn from a seeded PRNG (lost response after accept,
-// 5xx, duplicated / reordered / dropped-by-disconnect stream events) or injected one at a time.
+// 5xx, lookup lag, duplicated / reordered / dropped-by-disconnect stream events) or injected one at a time.
+//
+// Held exit legs, as Alpaca keeps them: a bracket's two exits are `held` until the entry is completely filled;
+// then the take-profit becomes `new` and the stop-loss stays `held` (working: it triggers and fills from `held`)
+// until it triggers or its sibling fills (Alpaca staff, forum.alpaca.markets/t/3697). An `oco` order's stop-loss
+// leg is likewise `held` from the start and gets a `held` event, never `new` (observed by the Lean Alpaca
+// brokerage: QuantConnect/Lean.Brokerages.Alpaca#74, "the passive leg of a group is reported as held").
 //
 // Fills happen only when a trade print is pushed in (`pushTrade`, or POST /__sim/trades from another process)
 // and are decided by a pluggable matcher. Not Alpaca's: fencing, so tests can show a deposed leader refused. A
@@ -37,9 +43,14 @@ export interface AlpacaFakeFaults {
   reorderEvents?: number;
   /** After sending an event, the stream connection is closed (events until the client is back are lost). */
   disconnect?: number;
+  /**
+   * POST or PATCH of an order: the order exists, but its next LOOKUP_LAG_MISSES lookups by client_order_id answer
+   * 404 (the index lags, as the SDK warns a lookup right after a placement may).
+   */
+  lookupLag?: number;
 }
 
-export type AlpacaFakeInjectedFault = 'lost-response' | 'server-error' | 'duplicate-event' | 'reorder-events' | 'disconnect-stream' | 'reject-after-accept';
+export type AlpacaFakeInjectedFault = 'lost-response' | 'server-error' | 'duplicate-event' | 'reorder-events' | 'disconnect-stream' | 'reject-after-accept' | 'lookup-lag' | 'lost-replace-response' | 'lookup-error';
 
 export interface AlpacaFakeOptions {
   keyId?: string;
@@ -66,6 +77,8 @@ interface FakeOrder {
   /** The other leg of an OCO pair (bracket exits, or an oco order's two legs). */
   siblingId: string | null;
   triggered: boolean;
+  /** A `held` exit leg that works all the same (a released bracket stop-loss, an oco stop-loss): it can trigger and fill. */
+  heldWorking: boolean;
   highWaterMark: number | null;
   filledNotional: number;
 }
@@ -80,6 +93,8 @@ const STREAM_PATH = '/stream';
 export const TEST_TRADES_PATH = '/__sim/trades';
 /** Bound on the backlog of held-back (reordered) events. */
 const HELD_EVENTS_MAX = 1;
+/** Lookups by client_order_id that miss an order under a lookup-lag fault. */
+export const LOOKUP_LAG_MISSES = 2;
 
 export class AlpacaFake {
   readonly restUrl: string;
@@ -91,17 +106,19 @@ export class AlpacaFake {
   readonly keyId: string;
   readonly secret: string;
   /** Counters for tests: requests served, 429s, events sent, faults fired. */
-  readonly stats = { requests: 0, rateLimited: 0, eventsSent: 0, lostResponses: 0, serverErrors: 0, duplicates: 0, reorders: 0, disconnects: 0, duplicateClientOrderIds: 0, fencedRejections: 0 };
+  readonly stats = { requests: 0, rateLimited: 0, eventsSent: 0, lostResponses: 0, serverErrors: 0, duplicates: 0, reorders: 0, disconnects: 0, duplicateClientOrderIds: 0, fencedRejections: 0, laggedLookups: 0 };
   private readonly server: Server;
   private readonly streams: WebSocketServer;
   private readonly random: SeededRandom;
-  private readonly faults: AlpacaFakeFaults;
+  private faults: AlpacaFakeFaults;
   private readonly matcher: AlpacaMatcher;
   private readonly requestsPerWindowMax: number;
   private readonly rateWindowMs: number;
   private readonly nowUsSource: () => number;
   private readonly orders = new Map<string, FakeOrder>();
   private readonly byClientOrderId = new Map<string, string>();
+  /** Client order ids whose lookups still miss (lookup lag), with the misses left. */
+  private readonly lagging = new Map<string, number>();
   private readonly positions = new Map<string, FakePosition>();
   private readonly lastPrice = new Map<string, number>();
   private readonly clients = new Set<StreamClient>();
@@ -177,6 +194,11 @@ export class AlpacaFake {
     this.injected.push(fault);
   }
 
+  /** Replaces the drawn faults from now on (tests that let a session start cleanly, then degrade the venue). */
+  setFaults(faults: AlpacaFakeFaults): void {
+    this.faults = { ...faults };
+  }
+
   setMarketOpen(open: boolean): void {
     this.marketOpen = open;
   }
@@ -206,13 +228,14 @@ export class AlpacaFake {
     const position = this.positions.get(symbol);
     if (position) position.lastPrice = numeric;
     const working = [...this.orders.values()]
-      .filter((order) => order.wire.symbol === symbol && isActive(order.wire.status))
+      .filter((order) => order.wire.symbol === symbol && isWorking(order))
       .sort((a, b) => a.sequence - b.sequence);
     const views: MatcherOrder[] = working.map((order) => ({
       id: order.wire.id, side: order.wire.side, type: order.wire.type, remainingQuantity: remaining(order),
       limitPrice: order.wire.limit_price === null ? null : Number(order.wire.limit_price),
       stopPrice: order.wire.stop_price === null ? null : Number(order.wire.stop_price),
       trailPrice: order.wire.trail_price === null ? null : Number(order.wire.trail_price),
+      trailPercent: order.wire.trail_percent === null ? null : Number(order.wire.trail_percent),
       highWaterMark: order.highWaterMark, triggered: order.triggered,
     }));
     const result = this.matcher.onTrade({ symbol, price: numeric, priceText, size, timeUs }, views);
@@ -227,7 +250,7 @@ export class AlpacaFake {
     for (const fill of result.fills) {
       const order = this.orders.get(fill.orderId);
       // A sibling may have been cancelled by an earlier fill of this same print.
-      if (order && isActive(order.wire.status)) this.applyFill(order, fill.quantity, fill.priceText, timeUs);
+      if (order && isWorking(order)) this.applyFill(order, fill.quantity, fill.priceText, timeUs);
     }
   }
 
@@ -278,12 +301,23 @@ export class AlpacaFake {
     const path = url.pathname;
     const method = request.method ?? 'GET';
     const orderPath = /^\/v2\/orders\/([^/]+)$/.exec(path);
+    // A 500 for the next read of one order (by id or client_order_id) only: other requests go through.
+    if (method === 'GET' && (path === '/v2/orders:by_client_order_id' || orderPath) && this.takeInjected('lookup-error')) {
+      this.stats.serverErrors += 1;
+      return sendJson(response, 500, { code: 50010000, message: 'internal server error' });
+    }
     if (path === '/v2/orders' && method === 'POST') return this.postOrder(response, body);
     if (path === '/v2/orders' && method === 'GET') return this.listOrders(response, url.searchParams);
     if (path === '/v2/orders' && method === 'DELETE') return this.cancelAll(response);
     if (path === '/v2/orders:by_client_order_id' && method === 'GET') {
-      const id = this.byClientOrderId.get(url.searchParams.get('client_order_id') ?? '');
-      if (id === undefined) return sendJson(response, 404, { code: 40410000, message: 'order not found' });
+      const clientOrderId = url.searchParams.get('client_order_id') ?? '';
+      const id = this.byClientOrderId.get(clientOrderId);
+      const lagMisses = this.lagging.get(clientOrderId) ?? 0;
+      if (lagMisses > 0) {
+        this.stats.laggedLookups += 1;
+        if (lagMisses === 1) this.lagging.delete(clientOrderId); else this.lagging.set(clientOrderId, lagMisses - 1);
+      }
+      if (id === undefined || lagMisses > 0) return sendJson(response, 404, { code: 40410000, message: 'order not found' });
       return sendJson(response, 200, this.render(this.orders.get(id)!, true));
     }
     if (orderPath && method === 'GET') {
@@ -353,6 +387,7 @@ export class AlpacaFake {
       if (Number(request.qty) * price > this.buyingPower()) return sendJson(response, 403, { code: 40310000, message: 'insufficient buying power' });
     }
     const created = this.createOrders(request, clientOrderId, orderClass);
+    this.maybeLagLookups(clientOrderId);
     if (this.takeInjected('reject-after-accept')) {
       // Accepted by Alpaca, then refused downstream (e.g. by the exchange): a `rejected` event follows.
       const now = isoFromUs(this.nowUsSource());
@@ -372,6 +407,11 @@ export class AlpacaFake {
     sendJson(response, 200, { ...this.render(created, true), status: 'accepted' satisfies AlpacaOrderStatus });
   }
 
+  /** Lookup lag (injected or drawn): the next lookups of this id miss although the order exists. */
+  private maybeLagLookups(clientOrderId: string): void {
+    if (this.takeInjected('lookup-lag') || this.random.chance(this.faults.lookupLag ?? 0)) this.lagging.set(clientOrderId, LOOKUP_LAG_MISSES);
+  }
+
   /** The fence: true when `epochText` is at least the newest epoch seen; otherwise answers 403 and false. */
   private fenceAccepts(epochText: string, response: ServerResponse): boolean {
     if (/^\d+$/.test(epochText) && this.fence.accept(Number(epochText))) return true;
@@ -383,14 +423,16 @@ export class AlpacaFake {
   private createOrders(request: AlpacaOrderRequestWire, clientOrderId: string, orderClass: AlpacaOrderClass): FakeOrder {
     const base = { symbol: request.symbol, side: request.side, qty: request.qty!, time_in_force: request.time_in_force, order_class: orderClass };
     if (orderClass === 'oco') {
-      // Alpaca's OCO: the parent is the take-profit limit, its one leg the stop-loss; both work at once.
+      // Alpaca's OCO: the parent is the take-profit limit (`new`), its one leg the stop-loss, `held` while it
+      // waits for its stop price; both work at once.
       const parent = this.newOrder({ ...base, type: 'limit', limit_price: request.take_profit!.limit_price }, clientOrderId, 'new', null);
       const stopType: AlpacaOrderType = request.stop_loss!.limit_price ? 'stop_limit' : 'stop';
-      const leg = this.newOrder({ ...base, type: stopType, stop_price: request.stop_loss!.stop_price, limit_price: request.stop_loss!.limit_price }, this.random.uuid(), 'new', parent.wire.id);
+      const leg = this.newOrder({ ...base, type: stopType, stop_price: request.stop_loss!.stop_price, limit_price: request.stop_loss!.limit_price }, this.random.uuid(), 'held', parent.wire.id);
+      leg.heldWorking = true;
       parent.siblingId = leg.wire.id;
       leg.siblingId = parent.wire.id;
       this.emitLater('new', parent);
-      this.emitLater('new', leg);
+      this.emitLater('held', leg);
       return parent;
     }
     const parent = this.newOrder({ ...base, type: request.type, limit_price: request.limit_price, stop_price: request.stop_price, trail_price: request.trail_price, trail_percent: request.trail_percent }, clientOrderId, 'new', null);
@@ -427,7 +469,7 @@ export class AlpacaFake {
       trail_percent: fields.trail_percent ?? null, trail_price: fields.trail_price ?? null, hwm: null,
       position_intent: fields.side === 'buy' ? 'buy_to_open' : 'sell_to_close',
     };
-    const order: FakeOrder = { wire, sequence: ++this.sequence, parentId, siblingId: null, triggered: false, highWaterMark: null, filledNotional: 0 };
+    const order: FakeOrder = { wire, sequence: ++this.sequence, parentId, siblingId: null, triggered: false, heldWorking: false, highWaterMark: null, filledNotional: 0 };
     this.orders.set(id, order);
     this.byClientOrderId.set(clientOrderId, id);
     return order;
@@ -512,10 +554,15 @@ export class AlpacaFake {
       // Without a qty, Alpaca reuses the original qty even after partial fills (alpacahq/Alpaca-API#165).
       symbol: old.wire.symbol, side: old.wire.side, qty: change.qty ?? old.wire.qty!, time_in_force: change.time_in_force ?? old.wire.time_in_force,
       order_class: old.wire.order_class, type: old.wire.type, limit_price: change.limit_price ?? old.wire.limit_price ?? undefined,
-      stop_price: change.stop_price ?? old.wire.stop_price ?? undefined, trail_price: change.trail ?? old.wire.trail_price ?? undefined,
+      stop_price: change.stop_price ?? old.wire.stop_price ?? undefined,
+      // `trail` is the new trail_price or trail_percent, whichever the order trails by.
+      trail_price: old.wire.trail_percent === null ? change.trail ?? old.wire.trail_price ?? undefined : undefined,
+      trail_percent: old.wire.trail_percent !== null ? change.trail ?? old.wire.trail_percent : undefined,
     }, clientOrderId, old.wire.status === 'held' ? 'held' : 'new', old.parentId);
+    this.maybeLagLookups(clientOrderId);
     // The replacement is a fresh order (filled_qty 0); it takes the old one's place in its OCO group.
     replacement.triggered = old.triggered;
+    replacement.heldWorking = old.heldWorking;
     replacement.wire.replaces = old.wire.id;
     if (old.siblingId !== null) {
       replacement.siblingId = old.siblingId;
@@ -529,6 +576,12 @@ export class AlpacaFake {
     old.wire.updated_at = now;
     old.siblingId = null;
     this.emitLater('replaced', old);
+    if (this.takeInjected('lost-replace-response')) {
+      // The replace took effect and its events flow; only this HTTP response is lost (the client sees a reset).
+      this.stats.lostResponses += 1;
+      response.socket?.destroy();
+      return;
+    }
     sendJson(response, 200, this.render(replacement, true));
   }
 
@@ -563,10 +616,15 @@ export class AlpacaFake {
       const sibling = this.orders.get(order.siblingId);
       if (sibling && !ALPACA_TERMINAL_STATUSES.has(sibling.wire.status)) this.finish(sibling, 'canceled');
     }
-    // Bracket / OTO: legs are released once the entry is completely filled.
+    // Bracket / OTO: legs are released once the entry is completely filled. A take-profit (limit) becomes `new`;
+    // a stop-loss stays `held` but works from then on, as Alpaca keeps it.
     if (done) {
       for (const leg of this.orders.values()) {
-        if (leg.parentId === order.wire.id && leg.wire.status === 'held') {
+        if (leg.parentId === order.wire.id && leg.wire.status === 'held' && !leg.heldWorking) {
+          if (leg.wire.type === 'stop' || leg.wire.type === 'stop_limit') {
+            leg.heldWorking = true;
+            continue;
+          }
           leg.wire.status = 'new';
           leg.wire.updated_at = now;
           this.emitLater('new', leg);
@@ -731,6 +789,11 @@ function validateOrderRequest(request: AlpacaOrderRequestWire): string | null {
 
 function isActive(status: AlpacaOrderStatus): boolean {
   return status === 'new' || status === 'partially_filled' || status === 'accepted' || status === 'pending_new';
+}
+
+/** Works at the market: active, or a `held` exit leg that works all the same (see heldWorking). */
+function isWorking(order: FakeOrder): boolean {
+  return isActive(order.wire.status) || (order.wire.status === 'held' && order.heldWorking);
 }
 
 function remaining(order: FakeOrder): number {

@@ -1,7 +1,8 @@
 // The fake's default fill rules, deliberately simple and venue-like: a trade print is the only thing that
 // fills. Market orders fill at the next print; limit orders when a print crosses them (at the print, which is
 // at or better than the limit); stops trigger when a print touches them and then fill like market (stop) or
-// limit (stop-limit) orders; trailing stops track the best print. A print's size is shared liquidity: orders
+// limit (stop-limit) orders; trailing stops track the best print (the high-water mark, hwm) and trigger a
+// trail_price below it (above, for a buy) or trail_percent of it (Alpaca: stop = hwm * (1 - trail_percent/100)). A print's size is shared liquidity: orders
 // take from it in arrival order and may fill partially. The engine owner can plug the project's own simulated
 // matching in through the AlpacaMatcher interface.
 
@@ -22,6 +23,8 @@ export interface MatcherOrder {
   limitPrice: number | null;
   stopPrice: number | null;
   trailPrice: number | null;
+  /** A trailing stop's trail as a percentage of the high-water mark (Alpaca's trail_percent), or null. */
+  trailPercent: number | null;
   /** Best price seen since a trailing stop started (high for sells, low for buys); null before the first print. */
   highWaterMark: number | null;
   triggered: boolean;
@@ -53,11 +56,13 @@ export class DefaultAlpacaMatcher implements AlpacaMatcher {
     for (const order of working) {
       let triggered = order.triggered;
       let stopPrice = order.stopPrice;
-      if (order.type === 'trailing_stop' && order.trailPrice !== null) {
+      if (order.type === 'trailing_stop') {
+        if (order.trailPrice === null && order.trailPercent === null) continue; // nothing to trail by: never triggers
         const previous = order.highWaterMark;
         const mark = previous === null ? trade.price : order.side === 'sell' ? Math.max(previous, trade.price) : Math.min(previous, trade.price);
         if (mark !== previous) result.highWaterMarks.push({ orderId: order.id, highWaterMark: mark });
-        stopPrice = order.side === 'sell' ? mark - order.trailPrice : mark + order.trailPrice;
+        const offset = order.trailPrice !== null ? order.trailPrice : (mark * order.trailPercent!) / 100;
+        stopPrice = order.side === 'sell' ? mark - offset : mark + offset;
       }
       const isStop = order.type === 'stop' || order.type === 'stop_limit' || order.type === 'trailing_stop';
       if (isStop && !triggered && stopPrice !== null) {
