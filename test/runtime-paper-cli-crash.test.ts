@@ -1,5 +1,5 @@
 // Proves that `sim paper` (orb brackets over a day of the sample catalog) SIGKILLed in the middle of a bracket, at the boundaries where its in-process broker holds what the journal does not say yet, and started again on the same journal ends with exactly the uninterrupted session's orders, fills and run digest, sends nothing twice, and leaves a journal that `sim replay --session` reproduces.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,4 +59,17 @@ describe('sim paper killed mid-bracket', () => {
       expect(replaySession(journal), where).toMatchObject({ identical: true, runDigest: baseline.summary!.runDigest });
     }
   }, 180_000);
+
+  it('restarts on a journal that ends in a torn record, says so, and keeps the torn bytes', async () => {
+    const journal = path.join(directory, 'torn.journal');
+    const crashed = await paper(journal, 40);
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    // A record the process was writing when it died: a frame header cut short.
+    appendFileSync(journal, Buffer.from([0x40, 0x00, 0x00, 0x00, 0xde, 0xad]));
+    const restarted = await paper(journal);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(restarted.stderr).toMatch(/journal .*torn\.journal ended in a torn record \(6 bytes, .*\); cut, its bytes saved to .*torn\.journal\.torn-1/);
+    expect([...readFileSync(`${journal}.torn-1`)]).toEqual([0x40, 0x00, 0x00, 0x00, 0xde, 0xad]);
+    expect(replaySession(journal)).toMatchObject({ identical: true });
+  }, 120_000);
 });

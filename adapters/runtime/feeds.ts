@@ -20,6 +20,8 @@ export interface Feed {
   readonly live?: LiveFeed;
   /** Releases the feed's connections (a live feed's stream); recorded feeds have nothing to release. */
   close?(): Promise<void>;
+  /** What the user must know before the feed runs, in one line (a tape's torn tail left out); absent: nothing. */
+  readonly notice?: string;
 }
 
 export interface LiveFeed {
@@ -70,7 +72,8 @@ export async function openFeed(spec: string, options: { catalogDir: string; symb
     case 'tape': {
       if (!argument) throw new SimError('FEED_BAD', `expected --feed tape:FILE, found '${spec}'`);
       const tape = await openTape(argument);
-      return { name: spec, instruments: tape.instruments, records: tickRecords(tape) };
+      const notice = tape.info.tornBytes > 0 ? `tape ${argument} has a torn tail of ${tape.info.tornBytes} bytes (the recorder stopped mid-write); feeding its complete batches` : undefined;
+      return { name: spec, instruments: tape.instruments, records: tickRecords(tape), ...(notice === undefined ? {} : { notice }) };
     }
     case 'catalog': {
       const [fromDate, toDate] = argument.split('..');

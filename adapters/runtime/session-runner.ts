@@ -194,6 +194,14 @@ export class SessionRunner {
     return this.core.engine;
   }
 
+  /**
+   * The torn tail the journal cut when it opened (the process died mid-write; those records were never acted on),
+   * and the file its bytes were saved to first. Zero bytes: the journal ended cleanly.
+   */
+  get journalTornTail(): { readonly bytes: number; readonly savedTo: string | undefined } {
+    return { bytes: this.journal.droppedTailBytes, savedTo: this.journal.droppedTailFile };
+  }
+
   /** Open a session: a new journal, or recovery from an existing one followed by reconciliation with the venue. */
   static async open(options: SessionRunnerOptions): Promise<{ runner: SessionRunner; summary: ReconcileSummary }> {
     const records = existsSync(options.journalPath) ? Journal.readAll<SessionRecord>(options.journalPath).records : [];

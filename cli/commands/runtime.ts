@@ -104,6 +104,7 @@ async function runSession(mode: 'paper' | 'live', args: RuntimeArguments): Promi
 }
 
 async function runOnFeed(mode: 'paper' | 'live', args: RuntimeArguments, feed: Feed, keyId: string | undefined, secret: string | undefined): Promise<void> {
+  if (feed.notice !== undefined) process.stderr.write(`sim: ${feed.notice}\n`);
   const params = parseParamPairs(args.param ?? []);
   const risk = args.risk ? DEFAULT_RISK : {};
   const runId = args['run-id'] ?? stableHash({ mode, strategy: args.strategy, params, feed: args.feed, symbols: feed.instruments.map((i) => i.symbol), seed: args.seed }).slice(0, 8);
@@ -127,6 +128,8 @@ async function runOnFeed(mode: 'paper' | 'live', args: RuntimeArguments, feed: F
       marketEchoUrl: process.env.SIM_ALPACA_MARKET_ECHO === '1' ? process.env.APCA_API_BASE_URL : undefined,
       // With a leader lock the epoch rides on the wire (a fencing broker checks it; Alpaca itself ignores it).
       epochOnWire: args.redis !== undefined,
+      // Every adapter problem (an outcome still unknown, a stream error, a failed catch-up) is one log line.
+      onProblem: (error) => process.stderr.write(`${alpacaProblemLine(error)}\n`),
     });
   }
 
@@ -155,6 +158,8 @@ async function runOnFeed(mode: 'paper' | 'live', args: RuntimeArguments, feed: F
     onRecord: (record) => { if ('t' in record && !('venueFirst' in record) && record.t > clockUs) clockUs = record.t; },
   });
   if (summary.recovered) process.stderr.write(`sim: recovered ${summary.replayedRecords} journal records; resent ${summary.resent}, adopted ${summary.adopted}, cancelled ${summary.cancelledOrphans} orphan exits, protected ${summary.protectedPositions} positions\n`);
+  const torn = runner.journalTornTail;
+  if (torn.bytes > 0) process.stderr.write(`sim: journal ${journalPath} ended in a torn record (${torn.bytes} bytes, written when the process died and never acted on); cut, its bytes saved to ${torn.savedTo ?? 'nowhere'}\n`);
 
   runnerRef.runner = runner;
   let health: HealthServer | null = null;
@@ -203,6 +208,11 @@ async function runOnFeed(mode: 'paper' | 'live', args: RuntimeArguments, feed: F
   if (fatal !== null) throw fatal;
   const width = Math.max(...Object.keys(report).map((key) => key.length)) + 1;
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(width)} ${v}`).join('\n')}\n`);
+}
+
+/** One log line for an operating problem of the Alpaca adapter: its stable code, then its one-line message. */
+export function alpacaProblemLine(error: SimError): string {
+  return `sim: alpaca problem ${error.code}: ${error.message.replace(/\s*\n\s*/g, ' ')}`;
 }
 
 export const paperCommand: CommandModule<object, RuntimeArguments> = {
