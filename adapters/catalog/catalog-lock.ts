@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
+import { fsyncPath } from './manifest.ts';
 
 /** An empty lock file older than this is a writer that died between creating and writing it. */
 export const EMPTY_LOCK_STALE_MS = 10_000;
@@ -33,15 +34,6 @@ function errorCode(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? String(error);
 }
 
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await fs.open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Creates `file` holding `text`, atomically; false when it already exists. */
 async function createExclusive(file: string, text: string): Promise<boolean> {
   const temporary = `${file}.tmp-${process.pid}-${++sequence}`;
@@ -54,7 +46,7 @@ async function createExclusive(file: string, text: string): Promise<boolean> {
   }
   try {
     await fs.link(temporary, file);
-    await fsyncDirectory(path.dirname(file));
+    await fsyncPath(path.dirname(file));
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -97,12 +97,7 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
     await fs.rename(temporary, file);
     renamed = true;
     step = `fsync the folder ${dir}`;
-    const folder = await fs.open(dir, 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
+    await fsyncPath(dir);
   } catch (error) {
     if (created && !renamed) await fs.rm(temporary, { force: true }).catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -117,4 +112,14 @@ export function makeInstrument(symbol: string, priceScale: number, lotScale: num
 export function partitionPath(kind: DataKind, interval: string | undefined, date: string, digest: string): string {
   const folder = kind === 'bars' ? `bars/${interval ?? '1m'}/date=${date}` : `ticks/date=${date}`;
   return `${folder}/part-${digest.slice(0, 16)}.parquet`;
+}
+
+/** fsync a file or a folder (a folder: so that a rename or a new name in it is durable). */
+export async function fsyncPath(target: string): Promise<void> {
+  const handle = await fs.open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

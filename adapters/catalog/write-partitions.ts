@@ -13,7 +13,7 @@ import { SimError, isSimError } from '../../engine/errors.ts';
 import type { Instrument } from '../../engine/types.ts';
 import { appendColumns, openDuckDB, sqlString, sqlStringList, type AppendColumn, type DuckDBSession } from './duckdb-columns.ts';
 import { withCatalogLock } from './catalog-lock.ts';
-import { emptyManifest, partitionPath, readManifest, writeManifest, type DataKind, type Manifest, type ManifestFile } from './manifest.ts';
+import { emptyManifest, fsyncPath, partitionPath, readManifest, writeManifest, type DataKind, type Manifest, type ManifestFile } from './manifest.ts';
 
 /** Rows to merge, as columns: `symbolIndex` indexes `symbolNames`. `side` only for ticks; optional numeric columns hold NaN for NULL. */
 export interface NewRows {
@@ -124,14 +124,6 @@ export interface MergeOptions {
   readonly attachments?: readonly { readonly path: string; readonly text: string }[];
 }
 
-async function fsyncPath(target: string): Promise<void> {
-  const handle = await fs.open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Merges every group of rows into the catalog at `catalogDir` (created when missing) and commits one new
