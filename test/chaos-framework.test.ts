@@ -45,6 +45,9 @@ const toy: Scenario<{ bad: number }> = {
   variants: [{ name: 'unfixed', role: 'unfixed', describe: '' }, { name: 'fixed', role: 'robust-fix', describe: '' }],
   modes: ['sim'],
   optionSpecs: [],
+  faultKinds: ['bad', 'harmless'],
+  faultModes: ['sim'],
+  durationModes: ['sim'],
   durationUs: () => 3_600_000_000,
   faultSchedule: (rng, durationUs) => Array.from({ length: 12 }, (_, index) => ({
     kind: index === 7 ? 'bad' : 'harmless', atUs: rng.int(durationUs - 60_000_000), durationUs: 20_000_000 + rng.int(40_000_000),
@@ -54,7 +57,7 @@ const toy: Scenario<{ bad: number }> = {
     const bad = context.variant === 'unfixed' ? context.faults.filter((fault) => fault.kind === 'bad').length : 0;
     return { history: history.entries, truth: { bad }, metrics: { faults: context.faults.length } };
   },
-  invariants: [{ name: 'no-bad', describe: '', check: (_history, truth) => Array.from({ length: truth.bad }, () => ({ invariant: 'no-bad', message: 'bad fault' })) }],
+  invariants: [{ name: 'no-bad', describe: '', check: (_history, truth, context) => ({ checked: context.faults.length, violations: Array.from({ length: truth.bad }, () => ({ invariant: 'no-bad', message: 'bad fault' })) }) }],
 };
 
 describe('verdicts, exit codes and shrinking', () => {
@@ -66,6 +69,20 @@ describe('verdicts, exit codes and shrinking', () => {
     const noFaults = await runSeedSim(toy, { ...request, faults: [] });
     expect(noFaults.variants[0].verdict).toBe('not-reproduced');
     expect(exitCodeFor(summarize([noFaults]))).toBe(1);
+  });
+
+  it('a fix whose invariant checked nothing is unchecked, not holds, and exits 1; summed over seeds one checked case is enough', async () => {
+    const request: SeedRunRequest = { scenario: 'toy', mode: 'sim', seed: 5, variants: ['fixed'], options: {}, short: false };
+    const empty = await runSeedSim(toy, { ...request, faults: [] });
+    expect(empty.variants[0].violations).toEqual({ 'no-bad': 0 });
+    expect(empty.variants[0].checked).toEqual({ 'no-bad': 0 });
+    expect(empty.variants[0].verdict).toBe('unchecked');
+    expect(exitCodeFor(summarize([empty]))).toBe(1);
+    const one = await runSeedSim(toy, { ...request, seed: 6, faults: [{ kind: 'harmless', atUs: 0, durationUs: 1 }] });
+    const [merged] = summarize([empty, one]);
+    expect(merged.checked).toEqual({ 'no-bad': 1 });
+    expect(merged.verdict).toBe('holds');
+    expect(exitCodeFor([merged])).toBe(0);
   });
 
   it('shrinks a 12-fault schedule to the one fault that matters, within 60 s', async () => {

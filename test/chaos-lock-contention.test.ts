@@ -9,7 +9,7 @@ import { lockContentionScenario } from '../scenarios/lock-contention/index.ts';
 
 function check(history: History, truth: LockTruth, durationUs: number): Record<string, number> {
   const context = { seed: 1, variant: 'naive', mode: 'sim' as const, faults: [], durationUs, options: {}, rng: new SeededRandom(1) };
-  return Object.fromEntries(lockInvariants.map((invariant) => [invariant.name, invariant.check(history.entries, truth, context).length]));
+  return Object.fromEntries(lockInvariants.map((invariant) => [invariant.name, invariant.check(history.entries, truth, context).violations.length]));
 }
 
 describe('lock-contention invariants', () => {
@@ -63,7 +63,10 @@ describe('lock-contention in real mode (short, real DuckDB files, separate proce
     expect(Object.keys(naive.details!.errorMessages as Record<string, number>).some((message) => message.includes('Could not set lock on file'))).toBe(true);
     expect(singleWriter.verdict).toBe('holds');
     expect(singleWriter.metrics.ticksLost).toBe(0);
-  }, 120_000);
+    // The run is long enough for every invariant to check something (3 closed candle minutes).
+    expect(singleWriter.checked['candle-matches-ticks']).toBeGreaterThanOrEqual(3);
+    expect(singleWriter.checked['no-missing-candle']).toBeGreaterThanOrEqual(3);
+  }, 240_000);
 
   it('event-loop layout: a read-only open beside a cached read-write instance hits the real "different configuration" error; single-writer holds', async () => {
     const result = await runSeed(lockContentionScenario, {
@@ -75,5 +78,8 @@ describe('lock-contention in real mode (short, real DuckDB files, separate proce
     expect(messages.some((message) => message.includes("Can't open a connection to same database file with a different configuration"))).toBe(true);
     expect(singleWriter.verdict).toBe('holds');
     expect(singleWriter.metrics.ticksLost).toBe(0);
-  }, 120_000);
+    // The run is long enough for every invariant to check something (3 closed candle minutes).
+    expect(singleWriter.checked['candle-matches-ticks']).toBeGreaterThanOrEqual(3);
+    expect(singleWriter.checked['no-missing-candle']).toBeGreaterThanOrEqual(3);
+  }, 240_000);
 });

@@ -46,7 +46,7 @@ describe('sim chaos command', () => {
     expect(code).toBe(0);
     const report = JSON.parse(written.join(''));
     expect(report).toMatchObject({ scenario: 'legacy-state', mode: 'sim', seed: 1 });
-    expect(report.variants.map((variant: { name: string; verdict: string }) => [variant.name, variant.verdict])).toEqual([['naive', 'reproduced'], ['migrate', 'holds']]);
+    expect(report.variants.map((variant: { name: string; verdict: string }) => [variant.name, variant.verdict])).toEqual([['naive', 'reproduced'], ['lenient', 'fails'], ['migrate', 'holds']]);
     expect(report.variants[0].replay).toContain('npx sim chaos legacy-state');
     expect(report.variants[0].shrunk.faults.length).toBeLessThanOrEqual(3);
   });

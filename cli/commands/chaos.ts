@@ -8,7 +8,7 @@ import {
   exitCodeFor, resolveOptions, runSeed, shrinkFailure, summarize, variantsToRun, type SeedResult, type SeedRunRequest, type ShrinkResult,
 } from '../../scenarios/framework/run-scenario.ts';
 import { formatReport, variantReport, type ChaosReport } from '../../scenarios/framework/report.ts';
-import type { Fault, ScenarioMode } from '../../scenarios/framework/scenario.ts';
+import type { Fault, Scenario, ScenarioMode, ScenarioOptionSpec } from '../../scenarios/framework/scenario.ts';
 
 interface ChaosArguments {
   name: string;
@@ -26,6 +26,10 @@ interface ChaosArguments {
 }
 
 const SEEDS_MAX = 100_000;
+const SEED_MAX = 4_294_967_295;
+const WORKERS_MAX = 64;
+/** Longest scenario time a replay may ask for: one 24-hour day. */
+const DURATION_US_MAX = 86_400_000_000;
 
 export const chaosCommand: CommandModule<object, ChaosArguments> = {
   command: 'chaos <name>',
@@ -34,7 +38,7 @@ export const chaosCommand: CommandModule<object, ChaosArguments> = {
     .positional('name', { type: 'string', demandOption: true, describe: 'scenario name, or "list"' })
     .option('variant', { type: 'string', describe: 'run only this variant' })
     .option('mode', { type: 'string', choices: ['sim', 'real'], default: 'sim', describe: 'sim: virtual time; real: real DuckDB files, redis-server, processes' })
-    .option('seed', { type: 'number', default: 1, describe: 'first seed' })
+    .option('seed', { type: 'number', default: 1, describe: 'first seed (an integer from 0)' })
     .option('seeds', { type: 'number', default: 1, describe: 'number of seeds, from --seed on' })
     .option('workers', { type: 'number', default: 2, describe: 'worker threads for --seeds in sim mode' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
@@ -60,6 +64,59 @@ function scenarioOptions(): Record<string, { type: 'number' | 'string'; describe
   return options;
 }
 
+/** Checks a scenario option's value against its spec (choices, range, integer). */
+function checkOption(scenario: Scenario<any>, spec: ScenarioOptionSpec, value: unknown): number | string {
+  const flag = `--${spec.name}`;
+  if (typeof spec.defaultValue === 'string') {
+    const text = String(value);
+    if (spec.choices && !spec.choices.includes(text)) throw new SimError('BAD_OPTION', `expected ${flag} of ${scenario.name} to be one of ${spec.choices.join(', ')}, found ${text}`);
+    return text;
+  }
+  const number = typeof value === 'number' ? value : Number.NaN;
+  if (!Number.isFinite(number)) throw new SimError('BAD_OPTION', `expected ${flag} to be a number, found ${String(value)}`);
+  if (spec.integer && !Number.isInteger(number)) throw new SimError('BAD_OPTION', `expected ${flag} to be an integer, found ${number}`);
+  if (spec.range && (number < spec.range[0] || number > spec.range[1])) throw new SimError('BAD_OPTION', `expected ${flag} of ${scenario.name} between ${spec.range[0]} and ${spec.range[1]}, found ${number}`);
+  return number;
+}
+
+/** Every option that belongs to some scenario, by name. */
+function scenarioOptionNames(): Set<string> {
+  return new Set(scenarios.flatMap((scenario) => scenario.optionSpecs.map((spec) => spec.name)));
+}
+
+function integerFlag(name: string, value: unknown, low: number, high: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) {
+    throw new SimError('BAD_OPTION', `expected --${name} to be an integer from ${low} to ${high}, found ${String(value)}`);
+  }
+  return value;
+}
+
+/** Parses and checks --faults: a JSON array of { kind, atUs, durationUs[, target] } with kinds of the scenario. */
+export function parseFaults(scenario: Scenario<any>, text: string): Fault[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new SimError('BAD_FAULTS', `expected --faults to be a JSON array of faults, found ${text.slice(0, 60)}`);
+  }
+  if (!Array.isArray(parsed)) throw new SimError('BAD_FAULTS', `expected --faults to be a JSON array of faults, found ${text.slice(0, 60)}`);
+  const kinds = scenario.faultKinds.join(', ') || 'none';
+  return parsed.map((item: unknown, index): Fault => {
+    const found = JSON.stringify(item)?.slice(0, 80) ?? String(item);
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new SimError('BAD_FAULTS', `expected fault ${index} to be an object {kind, atUs, durationUs}, found ${found}`);
+    const fault = item as Record<string, unknown>;
+    const extra = Object.keys(fault).filter((key) => !['kind', 'atUs', 'durationUs', 'target'].includes(key));
+    if (extra.length > 0) throw new SimError('BAD_FAULTS', `expected fault ${index} to have only kind, atUs, durationUs and target, found ${extra.join(', ')}`);
+    if (typeof fault.kind !== 'string' || !scenario.faultKinds.includes(fault.kind)) throw new SimError('BAD_FAULTS', `expected fault ${index} of ${scenario.name} to have a kind of ${kinds}, found ${found}`);
+    for (const key of ['atUs', 'durationUs'] as const) {
+      const value = fault[key];
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new SimError('BAD_FAULTS', `expected fault ${index} to have ${key} an integer >= 0 (microseconds), found ${found}`);
+    }
+    if (fault.target !== undefined && typeof fault.target !== 'string') throw new SimError('BAD_FAULTS', `expected fault ${index} to have a string target, found ${found}`);
+    return { kind: fault.kind, atUs: fault.atUs as number, durationUs: fault.durationUs as number, ...(fault.target !== undefined ? { target: fault.target as string } : {}) };
+  });
+}
+
 function quote(value: string): string {
   return /^[\w.,:=/-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
@@ -72,6 +129,16 @@ function replayCommand(name: string, mode: ScenarioMode, seed: number, variant: 
 
 export async function runChaos(argv: ChaosArguments): Promise<number> {
   if (argv.name === 'list') {
+    if (argv.json) {
+      const list = scenarios.map((scenario) => ({
+        name: scenario.name, describe: scenario.describe, modes: scenario.modes,
+        variants: scenario.variants.map((variant) => ({ name: variant.name, role: variant.role, describe: variant.describe })),
+        options: scenario.optionSpecs.map((spec) => ({ ...spec })),
+        faultKinds: scenario.faultKinds, faultModes: scenario.faultModes, durationModes: scenario.durationModes,
+      }));
+      process.stdout.write(`${JSON.stringify({ scenarios: list })}\n`);
+      return 0;
+    }
     for (const scenario of scenarios) {
       process.stdout.write(`${scenario.name.padEnd(16)} ${scenario.describe}\n`);
       for (const variant of scenario.variants) process.stdout.write(`  ${variant.name.padEnd(14)} ${variant.role.padEnd(10)} ${variant.describe}\n`);
@@ -83,25 +150,43 @@ export async function runChaos(argv: ChaosArguments): Promise<number> {
   const mode = argv.mode as ScenarioMode;
   if (!scenario.modes.includes(mode)) throw new SimError('UNSUPPORTED_MODE', `expected ${scenario.name} in mode ${scenario.modes.join(' or ')}, found ${mode}`);
   if (!Number.isInteger(argv.seeds) || argv.seeds < 1 || argv.seeds > SEEDS_MAX) throw new SimError('BAD_SEEDS', `expected --seeds between 1 and ${SEEDS_MAX}, found ${argv.seeds}`);
+  integerFlag('seed', argv.seed, 0, SEED_MAX - argv.seeds + 1);
+  integerFlag('workers', argv.workers, 1, WORKERS_MAX);
+  const raw = argv as unknown as Record<string, unknown>;
+  const own = new Set(scenario.optionSpecs.map((spec) => spec.name));
+  for (const name of scenarioOptionNames()) {
+    if (!own.has(name) && raw[name] !== undefined) {
+      const allowed = scenario.optionSpecs.map((spec) => `--${spec.name}`).join(', ') || 'none';
+      throw new SimError('BAD_OPTION', `expected options of ${scenario.name} (${allowed}), found --${name}`);
+    }
+  }
   const given: Record<string, number | string> = {};
   for (const spec of scenario.optionSpecs) {
-    const value = (argv as unknown as Record<string, unknown>)[spec.name];
-    if (typeof value === 'number' || typeof value === 'string') given[spec.name] = value;
+    const value = raw[spec.name];
+    if (value !== undefined) given[spec.name] = checkOption(scenario, spec, value);
   }
   const options = resolveOptions(scenario, given);
   let faults: Fault[] | undefined;
   if (argv.faults !== undefined) {
-    try {
-      faults = JSON.parse(argv.faults) as Fault[];
-    } catch {
-      throw new SimError('BAD_FAULTS', `expected --faults to be a JSON array of faults, found ${argv.faults.slice(0, 60)}`);
+    if (!scenario.faultModes.includes(mode)) {
+      const where = scenario.faultModes.length === 0 ? 'in any mode' : `in ${mode} mode (only in ${scenario.faultModes.join(', ')})`;
+      throw new SimError('BAD_OPTION', `expected no --faults: ${scenario.name} injects no faults ${where}, found --faults`);
     }
+    faults = parseFaults(scenario, String(argv.faults));
+  }
+  const durationUs = argv['duration-us'];
+  if (durationUs !== undefined) {
+    if (!scenario.durationModes.includes(mode)) {
+      const where = scenario.durationModes.length === 0 ? 'in any mode' : `in ${mode} mode`;
+      throw new SimError('BAD_OPTION', `expected no --duration-us: the length of a ${scenario.name} run is fixed ${where}, found --duration-us`);
+    }
+    integerFlag('duration-us', durationUs, 1, DURATION_US_MAX);
   }
   const variants = variantsToRun(scenario, argv.variant);
   const request: Omit<SeedRunRequest, 'seed'> = {
     scenario: scenario.name, mode, variants, options, short: argv.short,
     ...(faults ? { faults } : {}),
-    ...(argv['duration-us'] !== undefined ? { durationUs: argv['duration-us'] } : {}),
+    ...(durationUs !== undefined ? { durationUs } : {}),
   };
   const seeds = Array.from({ length: argv.seeds }, (_, index) => argv.seed + index);
   const startedMs = Date.now();
@@ -116,17 +201,25 @@ export async function runChaos(argv: ChaosArguments): Promise<number> {
   const summaries = summarize(results);
   const extra: string[] = [];
   if (argv.short) extra.push('--short');
+  // The replay of a run given its own schedule or length must pass them too (the shrunk replay has its own).
+  const givenReplay: string[] = [];
+  if (faults) givenReplay.push(`--faults ${quote(JSON.stringify(faults))}`);
+  if (durationUs !== undefined) givenReplay.push(`--duration-us ${durationUs}`);
   const reports = [];
   for (const summary of summaries) reports.push(await (async () => {
     const failing = summary.seedsViolating[0];
     if (failing === undefined) return variantReport(summary, undefined, undefined, undefined);
-    const replay = replayCommand(scenario.name, mode, failing, summary.name, options, extra);
+    const replay = replayCommand(scenario.name, mode, failing, summary.name, options, [...extra, ...givenReplay]);
     let shrunk: ShrinkResult | undefined;
     let shrunkReplay: string | undefined;
     if (mode === 'sim' && argv.shrink) {
       const original = results.find((result) => result.seed === failing)!;
       shrunk = await shrinkFailure(scenario, { ...request, seed: failing }, summary.name, original);
-      shrunkReplay = replayCommand(scenario.name, mode, failing, summary.name, options, [...extra, `--faults ${quote(JSON.stringify(shrunk.faults))}`, `--duration-us ${shrunk.durationUs}`]);
+      const shrunkFlags = [
+        ...(scenario.faultModes.includes(mode) ? [`--faults ${quote(JSON.stringify(shrunk.faults))}`] : []),
+        ...(scenario.durationModes.includes(mode) ? [`--duration-us ${shrunk.durationUs}`] : []),
+      ];
+      shrunkReplay = replayCommand(scenario.name, mode, failing, summary.name, options, [...extra, ...shrunkFlags]);
     }
     return variantReport(summary, replay, shrunk, shrunkReplay);
   })());

@@ -6,6 +6,8 @@ export interface VariantReport {
   readonly name: string;
   readonly verdict: string;
   readonly violations: Record<string, number>;
+  /** Cases each invariant checked (summed over seeds). */
+  readonly checked: Record<string, number>;
   readonly metrics: Record<string, number>;
   readonly seedsViolating?: number[];
   readonly examples: string[];
@@ -29,6 +31,7 @@ export function variantReport(summary: VariantSummary, replay: string | undefine
     name: summary.name,
     verdict: summary.verdict,
     violations: summary.violations,
+    checked: summary.checked,
     metrics: summary.metrics,
     ...(summary.seedsViolating.length > 0 ? { seedsViolating: summary.seedsViolating.slice(0, 20) } : {}),
     examples: summary.examples,
@@ -54,6 +57,10 @@ export function formatReport(report: ChaosReport): string {
   for (const variant of report.variants) for (const name of Object.keys(variant.metrics)) if (!metricNames.includes(name)) metricNames.push(name);
   lines.push('');
   lines.push(table([['metric', ...report.variants.map((variant) => variant.name)], ...metricNames.map((name) => [name, ...report.variants.map((variant) => String(variant.metrics[name] ?? '-'))])]));
+  for (const variant of report.variants) {
+    const unchecked = Object.entries(variant.checked).filter(([, count]) => count === 0).map(([name]) => name);
+    if (unchecked.length > 0) lines.push(`${variant.name}: nothing to check for ${unchecked.join(', ')} (a fix with no case checked is unchecked, not holds)`);
+  }
   for (const variant of report.variants) {
     const messages = variant.details?.errorMessages as Record<string, number> | undefined;
     if (!messages) continue;

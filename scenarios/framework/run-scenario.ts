@@ -4,13 +4,16 @@ import { SimError } from '../../engine/errors.ts';
 import type { Fault, RunContext, Scenario, ScenarioMode, ScenarioOptions, VariantRole, Violation } from './scenario.ts';
 import { SeededRandom } from './seeded-random.ts';
 
-export type Verdict = 'reproduced' | 'not-reproduced' | 'holds' | 'fails';
+/** `unchecked`: a fix with no violation where some invariant had nothing to check, which proves nothing. */
+export type Verdict = 'reproduced' | 'not-reproduced' | 'holds' | 'fails' | 'unchecked';
 
 export interface VariantSeedResult {
   readonly name: string;
   readonly role: VariantRole;
   readonly verdict: Verdict;
   readonly violations: Record<string, number>;
+  /** Cases each invariant checked. */
+  readonly checked: Record<string, number>;
   readonly metrics: Record<string, number>;
   /** Up to three example violation messages, for the report. */
   readonly examples: string[];
@@ -37,9 +40,16 @@ export interface SeedRunRequest {
 
 const EXAMPLES_MAX = 3;
 
-export function verdictFor(role: VariantRole, violated: boolean): Verdict {
+/** The verdict of a variant; a fix holds only where every invariant checked at least one case. */
+export function verdictFor(role: VariantRole, violated: boolean, checked: Readonly<Record<string, number>> = {}): Verdict {
   if (role === 'unfixed') return violated ? 'reproduced' : 'not-reproduced';
-  return violated ? 'fails' : 'holds';
+  if (violated) return 'fails';
+  return uncheckedInvariants(checked).length > 0 ? 'unchecked' : 'holds';
+}
+
+/** Invariants that checked nothing. */
+export function uncheckedInvariants(checked: Readonly<Record<string, number>>): string[] {
+  return Object.entries(checked).filter(([, count]) => count === 0).map(([name]) => name);
 }
 
 export function variantsToRun(scenario: Scenario<any>, only: string | undefined): string[] {
@@ -66,18 +76,21 @@ function contextFor(scenario: Scenario<any>, request: SeedRunRequest, variant: s
 function evaluate(scenario: Scenario<any>, context: RunContext, record: { history: readonly any[]; truth: unknown; metrics: Readonly<Record<string, number>>; details?: Readonly<Record<string, unknown>> }): VariantSeedResult {
   const spec = scenario.variants.find((variant) => variant.name === context.variant)!;
   const violations: Record<string, number> = {};
+  const checked: Record<string, number> = {};
   const examples: string[] = [];
   let total = 0;
   for (const invariant of scenario.invariants) {
-    const found: Violation[] = invariant.check(record.history, record.truth, context);
+    const result = invariant.check(record.history, record.truth, context);
+    const found: Violation[] = result.violations;
     violations[invariant.name] = found.length;
+    checked[invariant.name] = result.checked;
     total += found.length;
     for (const violation of found) {
       if (examples.length >= EXAMPLES_MAX) break;
       examples.push(`${invariant.name}: ${violation.message}`);
     }
   }
-  return { name: spec.name, role: spec.role, verdict: verdictFor(spec.role, total > 0), violations, metrics: { ...record.metrics }, examples, ...(record.details ? { details: record.details } : {}) };
+  return { name: spec.name, role: spec.role, verdict: verdictFor(spec.role, total > 0, checked), violations, checked, metrics: { ...record.metrics }, examples, ...(record.details ? { details: record.details } : {}) };
 }
 
 /** Runs the requested variants of one seed in sim mode (deterministic: virtual time only). */
@@ -112,6 +125,8 @@ export interface VariantSummary {
   readonly verdict: Verdict;
   /** Violations summed over seeds. */
   readonly violations: Record<string, number>;
+  /** Cases checked, summed over seeds. */
+  readonly checked: Record<string, number>;
   /** Metrics: for one seed, that seed's; for many, the mean over seeds (and `seedsViolating`). */
   readonly metrics: Record<string, number>;
   readonly seedsViolating: number[];
@@ -129,6 +144,7 @@ export function summarize(results: readonly SeedResult[]): VariantSummary[] {
   for (let index = 0; index < ordered[0].variants.length; index += 1) {
     const first = ordered[0].variants[index];
     const violations: Record<string, number> = {};
+    const checked: Record<string, number> = {};
     const metricSums: Record<string, number> = {};
     const seedsViolating: number[] = [];
     const examples: string[] = [];
@@ -139,6 +155,7 @@ export function summarize(results: readonly SeedResult[]): VariantSummary[] {
         violations[name] = (violations[name] ?? 0) + count;
         if (count > 0) violated = true;
       }
+      for (const [name, count] of Object.entries(variant.checked)) checked[name] = (checked[name] ?? 0) + count;
       if (violated) {
         seedsViolating.push(result.seed);
         for (const example of variant.examples) if (examples.length < EXAMPLES_MAX) examples.push(`seed ${result.seed}: ${example}`);
@@ -149,7 +166,7 @@ export function summarize(results: readonly SeedResult[]): VariantSummary[] {
     for (const [name, sum] of Object.entries(metricSums)) metrics[name] = round(sum / ordered.length);
     if (ordered.length > 1) metrics.seedsViolating = seedsViolating.length;
     const details = ordered.map((result) => result.variants[index].details).find((value) => value !== undefined);
-    summaries.push({ name: first.name, role: first.role, verdict: verdictFor(first.role, seedsViolating.length > 0), violations, metrics, seedsViolating, examples, ...(details ? { details } : {}) });
+    summaries.push({ name: first.name, role: first.role, verdict: verdictFor(first.role, seedsViolating.length > 0, checked), violations, checked, metrics, seedsViolating, examples, ...(details ? { details } : {}) });
   }
   return summaries;
 }
@@ -209,16 +226,17 @@ export async function shrinkFailure(scenario: Scenario<any>, request: SeedRunReq
       if (await fails(candidate, durationUs)) { faults = candidate; changed = true; break; }
     }
   }
-  // 2. Cut the run to the end of the last fault plus a settle window.
+  // 2. Cut the run to the end of the last fault plus a settle window (only where the run's length is ours to set).
+  const lengthFollows = scenario.durationModes.includes('sim');
   const lastEndUs = faults.reduce((end, fault) => Math.max(end, fault.atUs + fault.durationUs), 0);
   const cutUs = Math.min(durationUs, lastEndUs + SETTLE_US);
-  if (cutUs < durationUs && (await fails(faults, cutUs))) durationUs = cutUs;
+  if (lengthFollows && cutUs < durationUs && (await fails(faults, cutUs))) durationUs = cutUs;
   // 3. Shift the whole schedule earlier so the first fault starts near the beginning.
   const firstAtUs = faults.reduce((start, fault) => Math.min(start, fault.atUs), Number.POSITIVE_INFINITY);
   if (Number.isFinite(firstAtUs) && firstAtUs > 5_000_000) {
     const shift = firstAtUs - 5_000_000;
     const shifted = faults.map((fault) => ({ ...fault, atUs: fault.atUs - shift }));
-    const shiftedDuration = Math.max(SETTLE_US, durationUs - shift);
+    const shiftedDuration = lengthFollows ? Math.max(SETTLE_US, durationUs - shift) : durationUs;
     if (await fails(shifted, shiftedDuration)) { faults = shifted; durationUs = shiftedDuration; }
   }
   // 4. Halve each fault's duration while it still fails (bounded per fault).

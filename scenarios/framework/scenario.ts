@@ -48,16 +48,31 @@ export interface Violation {
   readonly timeUs?: number;
 }
 
+/**
+ * What one invariant found in one run: its violations, and how many cases it checked (operations, minutes,
+ * recoveries...). A fix holds only where every invariant checked something: an invariant that had nothing
+ * to check (a run too short for it) proves nothing and gives the verdict `unchecked`.
+ */
+export interface InvariantResult {
+  readonly violations: Violation[];
+  readonly checked: number;
+}
+
 export interface Invariant<Truth> {
   readonly name: string;
   readonly describe: string;
-  check(history: readonly HistoryEntry[], truth: Truth, context: RunContext): Violation[];
+  check(history: readonly HistoryEntry[], truth: Truth, context: RunContext): InvariantResult;
 }
 
 export interface ScenarioOptionSpec {
   readonly name: string;
   readonly describe: string;
   readonly defaultValue: number | string;
+  /** String options: the values allowed. */
+  readonly choices?: readonly string[];
+  /** Number options: the inclusive range allowed, and whether only integers are. */
+  readonly range?: readonly [number, number];
+  readonly integer?: boolean;
 }
 
 export interface Scenario<Truth = unknown> {
@@ -66,6 +81,12 @@ export interface Scenario<Truth = unknown> {
   readonly variants: readonly VariantSpec[];
   readonly modes: readonly ScenarioMode[];
   readonly optionSpecs: readonly ScenarioOptionSpec[];
+  /** The fault kinds a schedule (seeded or given with --faults) may hold. */
+  readonly faultKinds: readonly string[];
+  /** Modes whose runs follow the fault schedule (so --faults replays one); the others inject none. */
+  readonly faultModes: readonly ScenarioMode[];
+  /** Modes whose runs last context.durationUs (so --duration-us applies); the others have a fixed length. */
+  readonly durationModes: readonly ScenarioMode[];
   /** Scenario time of a full run and of the short run used by `npm test`, in microseconds, per mode. */
   durationUs(mode: ScenarioMode, short: boolean, options: ScenarioOptions): number;
   /** The seeded fault schedule of a run. The same seed gives the same schedule for every variant. */

@@ -1,7 +1,9 @@
 // The legacy-state workload: a runner starts from a state file an older version wrote (version 1: upper-case
 // enums, renamed fields, maybe a stored signal without its bar timestamp) and trades a session, saving its
-// state after every bar. `naive` reads the file as if it had the current shape; `migrate` reads it through
-// the production migration (adapters/journal migrateState), which migrates or refuses before trading.
+// state after every bar. `naive` reads the file as if it had the current shape; `lenient` (the incident's
+// fix) reads old field names as aliases and enums in any case, but migrates nothing it cannot alias, so a
+// signal stored without its bar timestamp is carried on and saved again without one; `migrate` reads it
+// through the production migration (adapters/journal migrateState), which migrates or refuses before trading.
 import { isSimError } from '../../engine/errors.ts';
 import { US_PER_MINUTE } from '../../engine/types.ts';
 import { migrateState, type PersistedState } from '../../adapters/journal/state-file.ts';
@@ -10,7 +12,7 @@ import type { Fault, RunContext, RunRecord } from '../framework/scenario.ts';
 import type { SeededRandom } from '../framework/seeded-random.ts';
 import type { EventScheduler } from '../framework/virtual-scheduler.ts';
 
-export type LegacyVariant = 'naive' | 'migrate';
+export type LegacyVariant = 'naive' | 'lenient' | 'migrate';
 export const MUTATIONS = ['uppercase-enums', 'renamed-fields', 'missing-signal-timestamp'] as const;
 export const BARS = 30;
 /** The naive runner's first use of position quantities (its exposure check) comes at this bar. */
@@ -50,6 +52,25 @@ export function legacyStateText(mutations: readonly string[]): string {
   return JSON.stringify(root);
 }
 
+/** The incident's fix: old names read as aliases of the new ones, enums lower-cased; no version check. */
+export function lenientState(raw: unknown): PersistedState {
+  const root = raw as Record<string, unknown>;
+  const pick = (record: Record<string, unknown>, ...names: string[]): any => names.map((name) => record[name]).find((value) => value !== undefined);
+  const enumValue = (value: unknown): any => (typeof value === 'string' ? value.toLowerCase().replace(/_/g, '-') : value);
+  const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value as Record<string, unknown>[] : []);
+  return {
+    version: 2,
+    savedAtUs: pick(root, 'savedAtUs', 'saved_at_us'),
+    orders: list(root.orders).map((order) => ({
+      clientOrderId: pick(order, 'clientOrderId', 'client_order_id'), symbol: order.symbol, side: enumValue(order.side), type: enumValue(pick(order, 'type', 'order_type')),
+      timeInForce: enumValue(pick(order, 'timeInForce', 'time_in_force')), quantity: pick(order, 'quantity', 'qty'), filledQuantity: pick(order, 'filledQuantity', 'filled_qty'),
+      status: enumValue(order.status), stopPriceTicks: pick(order, 'stopPriceTicks', 'stop_price'), epoch: pick(order, 'epoch') ?? 0,
+    })),
+    positions: list(root.positions).map((position) => ({ symbol: position.symbol, quantity: pick(position, 'quantity', 'qty') })),
+    signals: list(root.signals).map((signal) => ({ strategyId: pick(signal, 'strategyId', 'strategy_id'), symbol: signal.symbol, side: enumValue(signal.side), barStartUs: pick(signal, 'barStartUs', 'bar_time_us') })),
+  } as PersistedState;
+}
+
 export async function runLegacyState(context: RunContext, scheduler: EventScheduler, store: StatePort): Promise<RunRecord<LegacyTruth>> {
   const variant = context.variant as LegacyVariant;
   const history = new History(() => scheduler.nowUs());
@@ -59,6 +80,9 @@ export async function runLegacyState(context: RunContext, scheduler: EventSchedu
   const load = history.invoke('runner', 'load-state', { mutations });
   if (variant === 'naive') {
     state = JSON.parse(store.read()) as PersistedState;
+    history.complete(load, 'ok');
+  } else if (variant === 'lenient') {
+    state = lenientState(JSON.parse(store.read()));
     history.complete(load, 'ok');
   } else {
     try {

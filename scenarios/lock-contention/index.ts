@@ -3,7 +3,7 @@
 import { US_PER_MINUTE } from '../../engine/types.ts';
 import type { Scenario } from '../framework/scenario.ts';
 import { lockInvariants } from './invariants.ts';
-import { lockFaultSchedule, runLockContentionSim } from './simulated-lock-run.ts';
+import { LOCK_FAULT_KINDS, lockFaultSchedule, runLockContentionSim } from './simulated-lock-run.ts';
 import type { LockTruth } from './workload.ts';
 
 const TRADING_DAY_US = 390 * US_PER_MINUTE;
@@ -18,14 +18,20 @@ export const lockContentionScenario: Scenario<LockTruth> = {
   ],
   modes: ['sim', 'real'],
   optionSpecs: [
-    { name: 'layout', describe: 'processes (one OS process per component), threads (worker threads in one process) or event-loop (async tasks in one thread)', defaultValue: 'processes' },
-    { name: 'load', describe: 'load factor: backfill length and number of dashboards scale with it', defaultValue: 1 },
+    { name: 'layout', describe: 'processes (one OS process per component), threads (worker threads in one process) or event-loop (async tasks in one thread)', defaultValue: 'processes', choices: ['processes', 'threads', 'event-loop'] },
+    { name: 'load', describe: 'load factor: backfill length and number of dashboards scale with it', defaultValue: 1, range: [0.1, 10] },
     // 0.5 keeps real DuckDB's open+write+close (30-50 ms on a small file) well inside the compressed tick
     // period (250 ms); much more compression overloads the file and measures the machine, not the fix.
-    { name: 'time-scale', describe: 'real mode: wall seconds per scenario second (intervals are compressed by it)', defaultValue: 0.5 },
+    { name: 'time-scale', describe: 'real mode: wall seconds per scenario second (intervals are compressed by it)', defaultValue: 0.5, range: [0.01, 10] },
   ],
+  faultKinds: LOCK_FAULT_KINDS,
+  // Real mode injects no faults: the contention of the workload itself is the fault.
+  faultModes: ['sim'],
+  durationModes: ['sim', 'real'],
   durationUs(mode, short) {
-    if (mode === 'real') return short ? US_PER_MINUTE : 2 * US_PER_MINUTE;
+    // Real: candles of the last two minutes may still be open at the end (closedMinuteMax), so the short run
+    // lasts 4 minutes of scenario time to leave 3 closed minutes for the candle invariants to check.
+    if (mode === 'real') return short ? 4 * US_PER_MINUTE : 6 * US_PER_MINUTE;
     return short ? 30 * US_PER_MINUTE : TRADING_DAY_US;
   },
   faultSchedule(rng, durationUs, mode, options) {

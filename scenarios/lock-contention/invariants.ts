@@ -27,7 +27,7 @@ const noTickLost: Invariant<LockTruth> = {
       const id = (entry.input as { id: number }).id;
       if (!stored.has(id)) violations.push({ invariant: 'no-tick-lost', message: `tick ${id} delivered at ${entry.invokedUs} us is not stored (${entry.error ?? entry.outcome})`, timeUs: entry.invokedUs });
     }
-    return violations;
+    return { violations, checked: operations(history, 'ingest-tick').length };
   },
 };
 
@@ -47,14 +47,16 @@ const candleMatchesTicks: Invariant<LockTruth> = {
   check(_history, truth) {
     const byMinute = ticksByMinute(truth.storedTicks);
     const violations: Violation[] = [];
+    let checked = 0;
     for (const candle of truth.candles) {
       if (candle.minute > truth.closedMinuteMax) continue;
+      checked += 1;
       const expected = candleFromTicks(candle.minute, byMinute.get(candle.minute) ?? []);
       if (!expected || !sameCandle(candle, expected)) {
         violations.push({ invariant: 'candle-matches-ticks', message: `candle of minute ${candle.minute} has ${candle.tickCount} ticks, close ${candle.close}; the stored ticks give ${expected?.tickCount ?? 0} ticks, close ${expected?.close ?? 'none'}` });
       }
     }
-    return violations;
+    return { violations, checked };
   },
 };
 
@@ -65,11 +67,13 @@ const noMissingCandle: Invariant<LockTruth> = {
     const byMinute = ticksByMinute(truth.storedTicks);
     const present = new Set(truth.candles.map((candle) => candle.minute));
     const violations: Violation[] = [];
+    let checked = 0;
     for (const minute of [...byMinute.keys()].sort((a, b) => a - b)) {
       if (minute > truth.closedMinuteMax) continue;
+      checked += 1;
       if (!present.has(minute)) violations.push({ invariant: 'no-missing-candle', message: `minute ${minute} has ${byMinute.get(minute)!.length} stored ticks and no candle` });
     }
-    return violations;
+    return { violations, checked };
   },
 };
 
@@ -111,7 +115,10 @@ const readerStaleness: Invariant<LockTruth> = {
   name: 'reader-staleness',
   describe: `no reader goes longer than ${READER_STALENESS_US_MAX / 1_000_000} s without a successful read`,
   check(history, _truth, context) {
-    return stalenessEpisodes(history, context.durationUs).violations;
+    // One case per reader and successful read judged (and each reader's tail to the end of the run).
+    const readers = operations(history, 'read-candles');
+    const checked = new Set(readers.map((entry) => entry.process)).size + readers.filter((entry) => entry.outcome === 'ok').length;
+    return { violations: stalenessEpisodes(history, context.durationUs).violations, checked };
   },
 };
 

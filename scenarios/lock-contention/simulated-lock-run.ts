@@ -285,10 +285,13 @@ export function runLockContentionSim(context: RunContext): RunRecord<LockTruth> 
 }
 
 /** Seeded faults: extra backfill jobs, I/O stalls and dashboard refresh storms. */
+/** The fault kinds of the sim driver: a long backfill, slow I/O, a burst of dashboard reads. */
+export const LOCK_FAULT_KINDS: readonly string[] = ['backfill-job', 'io-stall', 'reader-burst'];
+
 export function lockFaultSchedule(rng: SeededRandom, durationUs: number, load: number): { kind: string; atUs: number; durationUs: number }[] {
   const count = 2 + rng.int(Math.max(2, Math.round(durationUs / 3_600_000_000)) + 3);
   const faults: { kind: string; atUs: number; durationUs: number }[] = [];
-  const kinds = ['backfill-job', 'io-stall', 'reader-burst'];
+  const kinds = LOCK_FAULT_KINDS;
   for (let index = 0; index < count; index += 1) {
     const kind = kinds[rng.int(kinds.length)];
     const lengthUs = kind === 'backfill-job' ? Math.round((200_000 + rng.int(3_000_000)) * load) : 1_000_000 + rng.int(9_000_000);

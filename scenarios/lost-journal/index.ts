@@ -4,7 +4,7 @@
 import { US_PER_MINUTE } from '../../engine/types.ts';
 import type { Scenario } from '../framework/scenario.ts';
 import { lostJournalInvariants } from './invariants.ts';
-import { ModelBroker, lostJournalFaultSchedule, memoryJournal, runLostJournal, type LostJournalTruth } from './model.ts';
+import { LOST_JOURNAL_FAULT_KINDS, ModelBroker, lostJournalFaultSchedule, memoryJournal, runLostJournal, type LostJournalTruth } from './model.ts';
 
 export const lostJournalScenario: Scenario<LostJournalTruth> = {
   name: 'lost-journal',
@@ -15,7 +15,10 @@ export const lostJournalScenario: Scenario<LostJournalTruth> = {
     { name: 'scan-refuse', role: 'robust-fix', describe: 'production fresh start: reads back to the run\'s newest order past other bots\' pages; a working order or a position refuses the start until the operator clears it' },
   ],
   modes: ['sim', 'real'],
-  optionSpecs: [{ name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.05 }],
+  optionSpecs: [{ name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.05, range: [0.001, 10] }],
+  faultKinds: LOST_JOURNAL_FAULT_KINDS,
+  faultModes: ['sim', 'real'],
+  durationModes: ['sim', 'real'],
   durationUs: (mode, short) => (mode === 'real' ? (short ? 4 : 10) : (short ? 10 : 30)) * US_PER_MINUTE,
   faultSchedule: (rng, durationUs) => lostJournalFaultSchedule(rng, durationUs),
   runSim(context) {

@@ -6,9 +6,12 @@ const uniqueIds: Invariant<LostJournalTruth> = {
   name: 'unique-client-order-ids',
   describe: 'the broker never refuses an order of the run for a client order id it has seen',
   check(_history, truth) {
-    return truth.submits.filter((fact) => fact.duplicateId).map((fact): Violation => ({
-      invariant: 'unique-client-order-ids', message: `${fact.clientOrderId} refused: ${fact.message}`, timeUs: fact.timeUs,
-    }));
+    return {
+      checked: truth.submits.length,
+      violations: truth.submits.filter((fact) => fact.duplicateId).map((fact): Violation => ({
+        invariant: 'unique-client-order-ids', message: `${fact.clientOrderId} refused: ${fact.message}`, timeUs: fact.timeUs,
+      })),
+    };
   },
 };
 
@@ -22,7 +25,7 @@ const knowsPosition: Invariant<LostJournalTruth> = {
     if (truth.believedPositionAtEnd !== truth.brokerPositionAtEnd) {
       violations.push({ invariant: 'knows-broker-position', message: `at the end the bot believed ${truth.believedPositionAtEnd}, broker held ${truth.brokerPositionAtEnd}`, timeUs: truth.endUs });
     }
-    return violations;
+    return { violations, checked: truth.submits.length + 1 };
   },
 };
 
@@ -36,7 +39,7 @@ const knowsWorking: Invariant<LostJournalTruth> = {
     if (truth.unknownWorkingAtEnd.length > 0) {
       violations.push({ invariant: 'knows-working-orders', message: `at the end ${truth.unknownWorkingAtEnd.join(', ')} worked at the broker unknown to the bot`, timeUs: truth.endUs });
     }
-    return violations;
+    return { violations, checked: truth.submits.length + 1 };
   },
 };
 
@@ -44,11 +47,13 @@ const runsAgain: Invariant<LostJournalTruth> = {
   name: 'runs-again',
   describe: `after each death of its process the bot runs again within ${RESUME_US_MAX / 1_000_000} s (a fix that never starts again is no fix)`,
   check(_history, truth) {
-    return truth.outages.filter((outage) => outage.timeUs + RESUME_US_MAX <= truth.endUs && (outage.restartedUs === null || outage.restartedUs > outage.timeUs + RESUME_US_MAX))
+    const judged = truth.outages.filter((outage) => outage.timeUs + RESUME_US_MAX <= truth.endUs);
+    const violations = judged.filter((outage) => outage.restartedUs === null || outage.restartedUs > outage.timeUs + RESUME_US_MAX)
       .map((outage): Violation => ({
         invariant: 'runs-again', timeUs: outage.timeUs,
         message: `the bot died (${outage.kind}) at ${outage.timeUs / 1_000_000} s and ${outage.restartedUs === null ? 'never ran again' : `ran again only at ${outage.restartedUs / 1_000_000} s`}`,
       }));
+    return { violations, checked: judged.length };
   },
 };
 

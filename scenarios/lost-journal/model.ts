@@ -401,6 +401,9 @@ export async function runLostJournal(context: RunContext, ports: LostJournalPort
   return { history: history.entries, truth, metrics };
 }
 
+/** The fault kinds: the journal lost, a crash with the journal kept, a flood of other bots' orders. */
+export const LOST_JOURNAL_FAULT_KINDS: readonly string[] = ['journal-lost', 'crash', 'flood'];
+
 /**
  * The seeded faults: one or two lost journals, maybe a crash with the journal kept, and one to three floods of
  * other bots' orders (5 to 30 s: 200 to 1,200 orders), the same for every variant of a seed.

@@ -4,7 +4,7 @@ import { US_PER_MINUTE } from '../../engine/types.ts';
 import type { Scenario } from '../framework/scenario.ts';
 import { VirtualScheduler } from '../framework/virtual-scheduler.ts';
 import { ocoInvariants } from './invariants.ts';
-import { ocoFaultSchedule, runOcoCrash, type JournalPort, type JournalRecord, type OcoTruth } from './model.ts';
+import { BOUNDARIES, ocoFaultSchedule, runOcoCrash, type JournalPort, type JournalRecord, type OcoTruth } from './model.ts';
 
 function memoryJournal(): JournalPort {
   const records: JournalRecord[] = [];
@@ -20,9 +20,12 @@ export const ocoCrashScenario: Scenario<OcoTruth> = {
   ],
   modes: ['sim', 'real'],
   optionSpecs: [
-    { name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.05 },
-    { name: 'crash', describe: 'real mode: process (SIGKILL a runner process) or memory (drop the runner in one process)', defaultValue: 'process' },
+    { name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.05, range: [0.001, 10] },
+    { name: 'crash', describe: 'real mode: process (SIGKILL a runner process) or memory (drop the runner in one process)', defaultValue: 'process', choices: ['process', 'memory'] },
   ],
+  faultKinds: BOUNDARIES,
+  faultModes: ['sim', 'real'],
+  durationModes: ['sim', 'real'],
   durationUs: (mode, short) => (mode === 'real' ? (short ? 4 : 8) * US_PER_MINUTE : (short ? 20 : 390) * US_PER_MINUTE),
   faultSchedule: (rng, durationUs) => ocoFaultSchedule(rng, durationUs),
   runSim(context) {

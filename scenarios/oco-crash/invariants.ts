@@ -15,7 +15,7 @@ const noDuplicateOrder: Invariant<OcoTruth> = {
       ids.add(order.clientOrderId);
       if (order.leg === 'entry') entries.add(order.bracket);
     }
-    return violations;
+    return { violations, checked: truth.received.length };
   },
 };
 
@@ -23,9 +23,10 @@ const noOrphanExit: Invariant<OcoTruth> = {
   name: 'no-orphan-exit',
   describe: 'at the end no exit works without a position to close',
   check(_history, truth) {
+    // The end state is one case: any working exit is judged against the venue position.
     const working = truth.workingAtEnd.filter((order) => order.leg !== 'entry');
-    if (working.length === 0 || truth.venuePosition >= working.length / 2) return [];
-    return working.map((order) => ({ invariant: 'no-orphan-exit', message: `${order.clientOrderId} still working with venue position ${truth.venuePosition}` }));
+    if (working.length === 0 || truth.venuePosition >= working.length / 2) return { violations: [], checked: 1 };
+    return { checked: 1, violations: working.map((order) => ({ invariant: 'no-orphan-exit', message: `${order.clientOrderId} still working with venue position ${truth.venuePosition}` })) };
   },
 };
 
@@ -35,7 +36,7 @@ const neverBothExitsFilled: Invariant<OcoTruth> = {
   check(_history, truth) {
     const legs = new Map<number, Set<string>>();
     for (const fill of truth.fills) legs.set(fill.bracket, (legs.get(fill.bracket) ?? new Set()).add(fill.leg));
-    return [...legs].filter(([, set]) => set.has('stop') && set.has('target')).map(([bracket]) => ({ invariant: 'never-both-exits-filled', message: `bracket ${bracket}: stop and target both filled` }));
+    return { checked: legs.size, violations: [...legs].filter(([, set]) => set.has('stop') && set.has('target')).map(([bracket]) => ({ invariant: 'never-both-exits-filled', message: `bracket ${bracket}: stop and target both filled` })) };
   },
 };
 
@@ -56,7 +57,7 @@ const protectedWithinBound: Invariant<OcoTruth> = {
       if (!exposed && unprotectedSinceUs !== null) { judge(point.timeUs); unprotectedSinceUs = null; }
     }
     judge(truth.endUs);
-    return violations;
+    return { violations, checked: truth.exposure.filter((point) => point.position > 0).length };
   },
 };
 
@@ -64,7 +65,7 @@ const positionMatchesVenue: Invariant<OcoTruth> = {
   name: 'position-matches-venue',
   describe: "the runner's position equals the venue's at the end",
   check(_history, truth) {
-    return truth.runnerPosition === truth.venuePosition ? [] : [{ invariant: 'position-matches-venue', message: `runner believes ${truth.runnerPosition}, venue holds ${truth.venuePosition}` }];
+    return { checked: 1, violations: truth.runnerPosition === truth.venuePosition ? [] : [{ invariant: 'position-matches-venue', message: `runner believes ${truth.runnerPosition}, venue holds ${truth.venuePosition}` }] };
   },
 };
 

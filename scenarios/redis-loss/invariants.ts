@@ -2,7 +2,7 @@
 // truth (who held the lock when, what the broker accepted, when the faults ended).
 import { notes } from '../framework/history.ts';
 import type { HistoryEntry } from '../framework/history.ts';
-import type { Invariant, Violation } from '../framework/scenario.ts';
+import type { Fault, Invariant, Violation } from '../framework/scenario.ts';
 import type { AcceptedOrder } from './workload.ts';
 
 export interface RedisTruth {
@@ -57,7 +57,7 @@ const noStaleLeaderOrder: Invariant<RedisTruth> = {
       }
       newestTenure = Math.max(newestTenure, event.tenure);
     }
-    return violations;
+    return { violations, checked: truth.accepted.length };
   },
 };
 
@@ -67,6 +67,8 @@ const singleActingLeader: Invariant<RedisTruth> = {
   check(history, truth) {
     const all = tenures(history, truth.endUs);
     const violations: Violation[] = [];
+    // Every tenure is checked against every other (a single tenure is checked against none: trivially alone).
+    const checked = all.length;
     for (let first = 0; first < all.length; first += 1) {
       for (let second = first + 1; second < all.length; second += 1) {
         const a = all[first];
@@ -81,7 +83,7 @@ const singleActingLeader: Invariant<RedisTruth> = {
         }
       }
     }
-    return violations;
+    return { violations, checked };
   },
 };
 
@@ -102,7 +104,8 @@ const killSwitchWithinTtl: Invariant<RedisTruth> = {
     const starts = new Map<number, number>();
     for (const note of notes(history, 'lead-start')) starts.set((note.data as { tenure: number }).tenure, note.timeUs);
     const reported = new Set<number>();
-    for (const note of notes(history, 'decide')) {
+    const decisions = notes(history, 'decide');
+    for (const note of decisions) {
       const { runner, tenure } = note.data as { runner: string; tenure: number };
       if (reported.has(tenure)) continue;
       const lostUs = lostSinceUs(truth.holderChanges, runner, note.timeUs);
@@ -113,7 +116,7 @@ const killSwitchWithinTtl: Invariant<RedisTruth> = {
         violations.push({ invariant: 'kill-switch-within-ttl', message: `${runner} (tenure ${tenure}) decided a trade ${Math.round((note.timeUs - sinceUs) / 1000)} ms after losing the lock at ${sinceUs} us`, timeUs: sinceUs });
       }
     }
-    return violations;
+    return { violations, checked: decisions.length };
   },
 };
 
@@ -122,12 +125,60 @@ const tradingResumes: Invariant<RedisTruth> = {
   describe: 'after Redis or a paused leader comes back, some runner trades again within the bound',
   check(_history, truth) {
     const violations: Violation[] = [];
+    let checked = 0;
     for (const recoveryUs of truth.recoveriesUs) {
       if (recoveryUs + truth.resumeBoundUs > truth.endUs) continue;
+      checked += 1;
       const resumed = truth.accepted.some((order) => order.timeUs >= recoveryUs && order.timeUs <= recoveryUs + truth.resumeBoundUs);
       if (!resumed) violations.push({ invariant: 'trading-resumes', message: `no accepted order within ${truth.resumeBoundUs / 1000} ms after recovery at ${recoveryUs} us`, timeUs: recoveryUs });
     }
-    return violations;
+    return { violations, checked };
+  },
+};
+
+/** Holder of the lock at `timeUs` by the ground truth (the last change at or before it). */
+function holderAt(changes: RedisTruth['holderChanges'], timeUs: number): string | null | undefined {
+  let holder: string | null | undefined;
+  for (const change of changes) {
+    if (change.timeUs > timeUs) break;
+    holder = change.holder;
+  }
+  return holder;
+}
+
+/**
+ * Stretches in which a step-down can be legitimate: from each outage fault (Redis killed or paused, a leader
+ * frozen) to its end plus the resume bound. A Buffer-valued reply is no outage: a correct client decodes it.
+ */
+function outageWindows(history: readonly HistoryEntry[], context: { readonly faults: readonly Fault[] }, truth: RedisTruth): { fromUs: number; toUs: number }[] {
+  const windows = context.faults.filter((fault) => fault.kind !== 'buffer-values').map((fault) => ({ fromUs: fault.atUs, toUs: fault.atUs + fault.durationUs + truth.resumeBoundUs }));
+  for (const paused of notes(history, 'paused')) {
+    windows.push({ fromUs: paused.timeUs, toUs: paused.timeUs + (paused.data as { durationMs: number }).durationMs * 1000 + truth.resumeBoundUs });
+  }
+  return windows;
+}
+
+const noSpuriousStepDown: Invariant<RedisTruth> = {
+  name: 'no-spurious-step-down',
+  describe: 'outside outages a leader steps down only when the lock is really gone, taken or unreachable, never while the key still holds its token',
+  check(history, truth, context) {
+    const windows = outageWindows(history, context, truth);
+    const healthy = (timeUs: number) => !windows.some((window) => timeUs >= window.fromUs && timeUs <= window.toUs);
+    const violations: Violation[] = [];
+    // Cases: the tenures that led at some healthy instant (each could have stepped down spuriously).
+    let checked = 0;
+    for (const tenure of tenures(history, truth.endUs)) {
+      for (let timeUs = tenure.startUs; timeUs <= tenure.endUs; timeUs += truth.ttlUs) {
+        if (healthy(timeUs)) { checked += 1; break; }
+      }
+    }
+    for (const note of notes(history, 'lead-end')) {
+      const { runner, tenure, reason } = note.data as { runner: string; tenure: number; reason: string };
+      if (reason === 'stopped' || !healthy(note.timeUs)) continue;
+      if (holderAt(truth.holderChanges, note.timeUs) !== runner) continue;
+      violations.push({ invariant: 'no-spurious-step-down', message: `${runner} (tenure ${tenure}) stepped down at ${note.timeUs} us while the lock still held its token (${reason})`, timeUs: note.timeUs });
+    }
+    return { violations, checked };
   },
 };
 
@@ -141,7 +192,7 @@ const noDuplicateClientOrderId: Invariant<RedisTruth> = {
       if (seen.has(order.clientOrderId)) violations.push({ invariant: 'no-duplicate-client-order-id', message: `${order.clientOrderId} accepted twice (again from ${order.runner} at ${order.timeUs} us)`, timeUs: order.timeUs });
       seen.add(order.clientOrderId);
     }
-    return violations;
+    return { violations, checked: truth.accepted.length };
   },
 };
 
@@ -163,11 +214,11 @@ const noOrphanOcoLeg: Invariant<RedisTruth> = {
         violations.push({ invariant: 'no-orphan-oco-leg', message: `bracket ${key} has only ${[...set].join(', ')} accepted` });
       }
     }
-    return violations;
+    return { violations, checked: legs.size };
   },
 };
 
-export const redisInvariants: readonly Invariant<RedisTruth>[] = [noStaleLeaderOrder, singleActingLeader, killSwitchWithinTtl, tradingResumes, noDuplicateClientOrderId, noOrphanOcoLeg];
+export const redisInvariants: readonly Invariant<RedisTruth>[] = [noStaleLeaderOrder, singleActingLeader, killSwitchWithinTtl, tradingResumes, noSpuriousStepDown, noDuplicateClientOrderId, noOrphanOcoLeg];
 
 export function redisMetrics(history: readonly HistoryEntry[], truth: RedisTruth): Record<string, number> {
   let rejected = 0;

@@ -10,7 +10,7 @@ import type { Fault, RunContext, RunRecord } from '../framework/scenario.ts';
 import type { SeededRandom } from '../framework/seeded-random.ts';
 import { redisMetrics, type RedisTruth } from './invariants.ts';
 import { Runner } from './runner.ts';
-import { LOCK_KEY, PaperBroker, SIM_TIMING, resumeBoundMs, runnerOfToken, type RedisVariant } from './workload.ts';
+import { LOCK_KEY, PaperBroker, REDIS_FAULT_KINDS, SIM_TIMING, resumeBoundMs, runnerOfToken, type RedisVariant } from './workload.ts';
 
 /** Virtual start: an epoch-like millisecond count, so LeaderLock's time floor on epochs behaves as in production. */
 const START_MS = 1_700_000_000_000;
@@ -151,13 +151,17 @@ export async function runRedisLossSim(context: RunContext): Promise<RunRecord<Re
 }
 
 export function redisFaultSchedule(rng: SeededRandom, durationUs: number, ttlMs: number): Fault[] {
-  const kinds = ['redis-kill', 'redis-pause', 'leader-pause', 'buffer-values'];
+  const kinds = REDIS_FAULT_KINDS;
   const count = 2 + rng.int(Math.max(2, Math.round(durationUs / 300_000_000)));
   const faults: Fault[] = [];
   // Faults start after a warm-up and are spaced so each one's effect can settle before the next.
   const slotUs = Math.floor((durationUs - 20_000_000) / count);
   for (let index = 0; index < count; index += 1) {
-    const kind = kinds[rng.int(kinds.length)];
+    let kind = kinds[rng.int(kinds.length)];
+    // At least one Redis outage per schedule, so trading-resumes always has a recovery to check.
+    if (index === count - 1 && kind !== 'redis-kill' && kind !== 'redis-pause' && !faults.some((fault) => fault.kind === 'redis-kill' || fault.kind === 'redis-pause')) {
+      kind = rng.chance(0.5) ? 'redis-kill' : 'redis-pause';
+    }
     const lengthMs = kind === 'buffer-values' ? 5_000 + rng.int(30_000) : Math.round(ttlMs * (0.3 + rng.next() * 2.7));
     const atUs = 10_000_000 + index * slotUs + rng.int(Math.max(1, slotUs - lengthMs * 1000 - 10_000_000));
     faults.push({ kind, atUs, durationUs: lengthMs * 1000 });

@@ -6,6 +6,8 @@ import { LeaderLock, type LeadershipPort } from '../../adapters/leader-lock/lead
 
 export type RedisVariant = 'naive' | 'decode-fix' | 'fenced';
 export const LOCK_KEY = 'sim:leader';
+/** Fault kinds the redis-loss drivers know (sim and real). */
+export const REDIS_FAULT_KINDS: readonly string[] = ['redis-kill', 'redis-pause', 'leader-pause', 'buffer-values'];
 
 export interface RedisTiming {
   readonly ttlMs: number;
@@ -80,8 +82,9 @@ export interface LeadershipEvents {
 
 /**
  * The unfixed lock and the incident's fix, written the way the incident code was: acquire with SET NX PX,
- * no local deadline, store calls without a timeout. `naive` refreshes with a plain PEXPIRE (extends whoever
- * holds the key) and releases by GET then DEL comparing with ===, which a Buffer value never equals.
+ * no local deadline, store calls without a timeout. `naive` compares the raw GET reply with its token (===)
+ * before a plain PEXPIRE (extends whoever holds the key by then) and releases by GET then DEL comparing with
+ * ===: a Buffer value never equals, so under Buffer replies it steps down on every refresh and never releases.
  * `decode-fix` decodes string or Buffer and checks the token before extending or deleting. Neither fences.
  */
 export class UnfencedLeadership implements LeadershipPort {
@@ -141,14 +144,23 @@ export class UnfencedLeadership implements LeadershipPort {
     this.timers.setTimer(this.timing.refreshEveryMs, () => void this.refresh());
   }
 
+  /** PEXPIRE key ttl: extends whoever holds the key (no token check); false when the key is gone. */
+  private async pexpire(): Promise<boolean> {
+    const current = valueAsText(await this.store.get(LOCK_KEY));
+    return current !== null && this.store.extendIfOwner(LOCK_KEY, current, this.timing.ttlMs);
+  }
+
   private async refresh(): Promise<void> {
     if (this.stopped || !this.leading) return;
     try {
       let stillOurs: boolean;
       if (this.variant === 'naive') {
-        // PEXPIRE key ttl: true whenever the key exists, whoever holds it.
-        const value = await this.store.get(LOCK_KEY);
-        stillOurs = value !== null && await this.store.extendIfOwner(LOCK_KEY, valueAsText(value)!, this.timing.ttlMs);
+        // The incident code: GET the key and compare the raw reply with the token (===), then a plain PEXPIRE
+        // of whatever the key holds by then. A client that returns Buffers makes the comparison false on
+        // every refresh, so the leader believes it lost a lock it still holds, steps down and waits out its
+        // own lease (leadership flaps and trading stalls).
+        const value: string | Buffer | null = await this.store.get(LOCK_KEY);
+        stillOurs = value === this.token && await this.pexpire();
       } else {
         const held = valueAsText(await this.store.get(LOCK_KEY));
         stillOurs = held === this.token && await this.store.extendIfOwner(LOCK_KEY, this.token, this.timing.ttlMs);

@@ -3,7 +3,7 @@ import { US_PER_MINUTE } from '../../engine/types.ts';
 import type { Scenario } from '../framework/scenario.ts';
 import { VirtualScheduler } from '../framework/virtual-scheduler.ts';
 import { staleInvariants } from './invariants.ts';
-import { runStaleData, staleFaultSchedule, type StaleTruth } from './model.ts';
+import { FAULT_KINDS, runStaleData, staleFaultSchedule, type StaleTruth } from './model.ts';
 
 export const staleDataScenario: Scenario<StaleTruth> = {
   name: 'stale-data',
@@ -14,7 +14,10 @@ export const staleDataScenario: Scenario<StaleTruth> = {
     { name: 'exchange-gate', role: 'robust-fix', describe: "stale by the newest tick's own time (never later than its arrival); ignores duplicates and reordering" },
   ],
   modes: ['sim', 'real'],
-  optionSpecs: [{ name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.02 }],
+  optionSpecs: [{ name: 'time-scale', describe: 'real mode: wall seconds per scenario second', defaultValue: 0.02, range: [0.001, 10] }],
+  faultKinds: FAULT_KINDS,
+  faultModes: ['sim', 'real'],
+  durationModes: ['sim', 'real'],
   durationUs: (mode, short) => (mode === 'real' ? (short ? 6 : 12) * US_PER_MINUTE : (short ? 20 : 390) * US_PER_MINUTE),
   faultSchedule: (rng, durationUs) => staleFaultSchedule(rng, durationUs),
   runSim: (context) => runStaleData(context, new VirtualScheduler(0)),

@@ -47,7 +47,7 @@ const noEntryOnStaleData: Invariant<StaleTruth> = {
       const age = entry.invokedUs - newestTrueUs(truth, entry.invokedUs);
       if (age > STALE_AFTER_US) violations.push({ invariant: 'no-entry-on-stale-data', message: `entry at ${entry.invokedUs} us on data ${Math.round(age / 1000)} ms old`, timeUs: entry.invokedUs });
     }
-    return violations;
+    return { violations, checked: operations(history, 'entry').length };
   },
 };
 
@@ -63,7 +63,7 @@ const stopsManaged: Invariant<StaleTruth> = {
       open += event.kind === 'entry' ? 1 : -1;
       if (open < 0 || open > 1) violations.push({ invariant: 'stops-managed', message: `${open} positions open after ${event.kind} at ${event.timeUs} us` });
     }
-    return violations;
+    return { violations, checked: events.length };
   },
 };
 
@@ -83,15 +83,17 @@ const readinessFollowsData: Invariant<StaleTruth> = {
       return ready;
     };
     const violations: Violation[] = [];
+    let checked = 0;
     // Sample each second: where the true age exceeds threshold + 1 s, readiness must be false; where the age
     // has been under the threshold for 3 s, it must be true.
     for (let timeUs = 5_000_000; timeUs < truth.endUs; timeUs += 1_000_000) {
+      checked += 1;
       const age = timeUs - newestTrueUs(truth, timeUs);
       const freshSince = timeUs - slackUs - 2_000_000 - newestTrueUs(truth, timeUs - slackUs - 2_000_000);
       if (age > STALE_AFTER_US + slackUs && readyAt(timeUs)) violations.push({ invariant: 'readiness-follows-data', message: `ready at ${timeUs} us with data ${Math.round(age / 1000)} ms old` });
       else if (age < STALE_AFTER_US && freshSince < STALE_AFTER_US && !readyAt(timeUs)) violations.push({ invariant: 'readiness-follows-data', message: `not ready at ${timeUs} us with data ${Math.round(age / 1000)} ms old` });
     }
-    return violations.length > 0 ? [violations[0], ...violations.slice(1).filter((_, index) => index % 10 === 0)] : [];
+    return { checked, violations: violations.length > 0 ? [violations[0], ...violations.slice(1).filter((_, index) => index % 10 === 0)] : [] };
   },
 };
 
@@ -110,14 +112,16 @@ const tradingResumes: Invariant<StaleTruth> = {
     }
     if (flatSinceUs !== null) flat.push({ fromUs: flatSinceUs, toUs: truth.endUs });
     const violations: Violation[] = [];
+    let checked = 0;
     for (const fault of truth.faults) {
       const endUs = fault.atUs + fault.durationUs;
       const boundUs = endUs + 4 * SIGNAL_EVERY_US;
       if (boundUs > truth.endUs) continue;
+      checked += 1;
       const idle = flat.find((interval) => Math.min(interval.toUs, boundUs) - Math.max(interval.fromUs, endUs) >= 2 * SIGNAL_EVERY_US);
       if (idle) violations.push({ invariant: 'trading-resumes', message: `flat and not entering from ${Math.max(idle.fromUs, endUs)} us after ${fault.kind} ended at ${endUs} us` });
     }
-    return violations;
+    return { violations, checked };
   },
 };
 

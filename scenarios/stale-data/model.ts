@@ -16,6 +16,8 @@ export const SIGNAL_EVERY_US = 5 * US_PER_SECOND;
 export const STALE_AFTER_US = 2 * US_PER_SECOND;
 export const NETWORK_US = 20_000;
 export const STOP_DISTANCE_TICKS = 5;
+/** After a stall the held connection replays its backlog back to back, one tick per this (10x the feed's rate). */
+export const BACKLOG_DRAIN_EVERY_US = 25_000;
 export const FAULT_KINDS = ['stall', 'gap', 'delay', 'duplicate', 'out-of-order', 'clock-skew'] as const;
 
 export interface StaleTruth {
@@ -70,6 +72,31 @@ export async function runStaleData(context: RunContext, scheduler: EventSchedule
   // --- Feed.
   let sequence = 0;
   let priceTicks = 10_000;
+  // A stall holds the connection: ticks pile up (a gap drops them) and, when the stall ends, the backlog
+  // arrives back to back with its original true and exchange times, ticks sent meanwhile queueing behind it,
+  // until the connection has caught up. The burst is old data arriving now: fresh by arrival, stale by its
+  // own time.
+  const backlog: Tick[] = [];
+  let draining = false;
+  // The k-th tick of a drain is due at its start + k periods; each firing delivers every tick due by now, so
+  // timers that fire late (real mode) deliver the same burst at the same pace instead of slowing it down.
+  let drainStartUs = 0;
+  let drained = 0;
+  const drain = () => {
+    const stalled = active('stall', scheduler.nowUs());
+    if (stalled) { startDrain(stalled.atUs + stalled.durationUs + NETWORK_US); return; }
+    while (backlog.length > 0 && drainStartUs + drained * BACKLOG_DRAIN_EVERY_US <= scheduler.nowUs()) {
+      receive(backlog.shift()!);
+      drained += 1;
+    }
+    if (backlog.length === 0) { draining = false; return; }
+    scheduler.at(drainStartUs + drained * BACKLOG_DRAIN_EVERY_US, drain);
+  };
+  const startDrain = (startUs: number) => {
+    drainStartUs = startUs;
+    drained = 0;
+    scheduler.at(startUs, drain);
+  };
   const produce = (trueUs: number) => {
     if (trueUs >= endUs) return;
     scheduler.at(trueUs, () => {
@@ -77,12 +104,17 @@ export async function runStaleData(context: RunContext, scheduler: EventSchedule
       priceTicks += walk.int(3) - 1;
       const skew = active('clock-skew', trueUs);
       const tick: Tick = { sequence, trueUs, exchangeUs: trueUs + (skew ? 5 * US_PER_SECOND : 0), priceTicks };
-      if (!active('stall', trueUs) && !active('gap', trueUs)) {
+      const stall = active('stall', trueUs);
+      if (stall || backlog.length > 0 || draining) {
+        backlog.push(tick);
+        if (stall && backlog.length === 1 && !draining) {
+          draining = true;
+          startDrain(stall.atUs + stall.durationUs + NETWORK_US);
+        }
+      } else if (!active('gap', trueUs)) {
         const delay = active('delay', trueUs);
         const reorder = active('out-of-order', trueUs);
-        let latencyUs = NETWORK_US + (delay ? 4 * US_PER_SECOND : 0) + (reorder ? shuffle.int(800_000) : 0);
-        // A stall holds the connection: ticks pile up and arrive together when it ends.
-        latencyUs = Math.max(latencyUs, 0);
+        const latencyUs = NETWORK_US + (delay ? 4 * US_PER_SECOND : 0) + (reorder ? shuffle.int(800_000) : 0);
         scheduler.after(latencyUs, () => receive(tick));
         if (active('duplicate', trueUs)) scheduler.after(latencyUs + 50_000, () => receive(tick));
       }

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SimError } from '../../../engine/errors.ts';
 import { AlpacaFake } from '../../alpaca/fake/index.ts';
 import { ALPACA_TERMINAL_STATUSES, type AlpacaOrderStatus } from '../../alpaca/alpaca-wire.ts';
 import { decimalToScaled, scaledToDecimal } from '../../alpaca/decimal-units.ts';
@@ -65,26 +66,26 @@ class FakeBroker implements BrokerPort {
     const order = await this.order(clientOrderId);
     if (order === null) return;
     const { status } = await this.request('DELETE', `/v2/orders/${order.id}`);
-    if (status >= 300 && status !== 422) throw new Error(`expected the fake to cancel ${clientOrderId}, found HTTP ${status}`);
+    if (status >= 300 && status !== 422) throw new SimError('FAKE_HTTP_STATUS', `expected the fake to cancel ${clientOrderId}, found HTTP ${status}`);
   }
 
   async order(clientOrderId: string): Promise<BrokerOrder | null> {
     const { status, json } = await this.request('GET', `/v2/orders:by_client_order_id?client_order_id=${encodeURIComponent(clientOrderId)}`);
     if (status === 404) return null;
-    if (status !== 200) throw new Error(`expected order ${clientOrderId} from the fake, found HTTP ${status}`);
+    if (status !== 200) throw new SimError('FAKE_HTTP_STATUS', `expected order ${clientOrderId} from the fake, found HTTP ${status}`);
     return brokerOrderOf(json as OrderWire);
   }
 
   async listOrders(status: 'open' | 'all', until: string | undefined): Promise<BrokerOrder[]> {
     const query = new URLSearchParams({ status, limit: String(ORDER_PAGE_LIMIT), direction: 'desc', ...(until === undefined ? {} : { until }) });
     const response = await this.request('GET', `/v2/orders?${query}`);
-    if (response.status !== 200) throw new Error(`expected a page of orders from the fake, found HTTP ${response.status}`);
+    if (response.status !== 200) throw new SimError('FAKE_HTTP_STATUS', `expected a page of orders from the fake, found HTTP ${response.status}`);
     return (response.json as OrderWire[]).map(brokerOrderOf);
   }
 
   async positions(): Promise<{ symbol: string; quantity: number }[]> {
     const { status, json } = await this.request('GET', '/v2/positions');
-    if (status !== 200) throw new Error(`expected positions from the fake, found HTTP ${status}`);
+    if (status !== 200) throw new SimError('FAKE_HTTP_STATUS', `expected positions from the fake, found HTTP ${status}`);
     return (json as { symbol: string; qty: string }[]).map((position) => ({ symbol: position.symbol, quantity: Number(position.qty) }));
   }
 }

@@ -1,12 +1,14 @@
 // Real mode of redis-loss: our own redis-server on a free port, two runners in worker threads using the
-// production RedisLockStore over ioredis (runner-b reads values as Buffers), the paper broker here. Faults:
-// the leader frozen mid-decision past the TTL, redis-server SIGKILLed and restarted empty, SIGSTOPped past
-// the TTL and continued. The truth of who holds the lock comes from polling Redis every 20 ms.
+// production RedisLockStore over ioredis, the paper broker here. Faults: the leader frozen mid-decision past
+// the TTL, redis-server SIGKILLed and restarted empty, SIGSTOPped past the TTL and continued, and both runners'
+// stores answering GET with Buffers (ioredis getBuffer) for a while. The truth of who holds the lock comes
+// from polling Redis every 20 ms.
 import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import type { HistoryEntry } from '../../../scenarios/framework/history.ts';
 import { notes } from '../../../scenarios/framework/history.ts';
 import type { RunContext, RunRecord } from '../../../scenarios/framework/scenario.ts';
+import { SimError } from '../../../engine/errors.ts';
 import { redisMetrics, type RedisTruth } from '../../../scenarios/redis-loss/invariants.ts';
 import { LOCK_KEY, PaperBroker, REAL_TIMING, resumeBoundMs, runnerOfToken, type BrokerRequest, type RedisVariant } from '../../../scenarios/redis-loss/workload.ts';
 import { RedisServerProcess } from './redis-server-process.ts';
@@ -16,6 +18,14 @@ const POLL_EVERY_MS = 20;
 const RESULT_TIMEOUT_MS = 20_000;
 
 const sleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
+
+/** Rejects after `milliseconds` unless `promise` settles first; the timer is cleared either way, so it never keeps the process alive. */
+export function withTimeout<T>(promise: Promise<T>, milliseconds: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SimError('CHAOS_TIMEOUT', `expected ${what} within ${milliseconds} ms, found none`)), milliseconds);
+    promise.then((value) => { clearTimeout(timer); resolve(value); }, (error: unknown) => { clearTimeout(timer); reject(error); });
+  });
+}
 
 export async function runRedisLossReal(context: RunContext): Promise<RunRecord<RedisTruth>> {
   const variant = context.variant as RedisVariant;
@@ -48,11 +58,12 @@ export async function runRedisLossReal(context: RunContext): Promise<RunRecord<R
         await sleep(POLL_EVERY_MS);
       }
     })();
-    for (const [index, name] of ['runner-a', 'runner-b'].entries()) {
-      const worker = new Worker(ENTRY, { workerData: { name, variant, port: server.port, valuesAsBuffers: index === 1, startAbsoluteMs, tenureCounter } });
+    for (const name of ['runner-a', 'runner-b']) {
+      const worker = new Worker(ENTRY, { workerData: { name, variant, port: server.port, startAbsoluteMs, tenureCounter } });
       workers.push(worker);
       results.push(new Promise((resolve) => {
         worker.on('message', (message: { type: string; requestId?: number; request?: BrokerRequest; entries?: HistoryEntry[] }) => {
+          if (message.type === 'paused') for (const other of workers) if (other !== worker) other.postMessage({ type: 'disarm-pause' });
           if (message.type === 'submit') worker.postMessage({ type: 'reply', requestId: message.requestId, reply: broker.receive(message.request!, nowUs()) });
           if (message.type === 'result') resolve(message.entries!);
         });
@@ -77,14 +88,18 @@ export async function runRedisLossReal(context: RunContext): Promise<RunRecord<R
         server.resume();
         recoveriesUs.push(nowUs());
         note('redis-resumed', null);
+      } else if (fault.kind === 'buffer-values') {
+        for (const worker of workers) worker.postMessage({ type: 'buffer-values', on: true });
+        await sleep(durationMs);
+        for (const worker of workers) worker.postMessage({ type: 'buffer-values', on: false });
+        note('buffer-values-end', null);
+      } else {
+        throw new SimError('BAD_FAULTS', `expected a redis-loss fault kind (leader-pause, redis-kill, redis-pause, buffer-values), found ${fault.kind}`);
       }
     }
     await sleep(Math.max(0, context.durationUs / 1000 - nowUs() / 1000));
     for (const worker of workers) worker.postMessage({ type: 'stop' });
-    const entries = await Promise.race([
-      Promise.all(results),
-      sleep(RESULT_TIMEOUT_MS).then(() => { throw new Error(`expected both runners to report within ${RESULT_TIMEOUT_MS} ms, found no report`); }),
-    ]);
+    const entries = await withTimeout(Promise.all(results), RESULT_TIMEOUT_MS, 'both runners to report');
     polling = false;
     await poller;
     const history: HistoryEntry[] = [...coordinatorHistory, ...entries.flat()];

@@ -32,11 +32,24 @@ export class RedisServerProcess {
   }
 
   private async spawn(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = child;
+    // A spawn that fails (no redis-server on PATH) emits 'error' instead of throwing: without a listener the
+    // process would crash with a stack trace.
+    const failure = { error: null as SimError | null };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      failure.error = error.code === 'ENOENT'
+        ? new SimError('REDIS_NOT_FOUND', 'expected redis-server on PATH, found none')
+        : new SimError('REDIS_SPAWN_FAILED', `expected redis-server to start, found ${error.message}`);
+    });
     const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
       for (let poll = 0; poll < READY_POLLS_MAX; poll += 1) {
+        if (failure.error !== null) {
+          this.child = null;
+          throw failure.error;
+        }
         try {
           if (probe.status !== 'ready') await probe.connect();
           if ((await probe.ping()) === 'PONG') return;
