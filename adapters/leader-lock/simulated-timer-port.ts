@@ -1,5 +1,6 @@
 // A TimerPort on virtual time: nothing happens until the test or scenario advances the clock. Timers due at
 // the same instant fire in the order they were set.
+import { invariantFailed } from '../../engine/errors.ts';
 import type { TimerPort } from './lock-store.ts';
 
 interface PendingTimer {
@@ -55,7 +56,7 @@ export class SimulatedTimerPort implements TimerPort {
       next.callback();
       await settle();
     }
-    throw new Error(`invariant broken: more than ${FIRINGS_PER_ADVANCE_MAX} timers fired in one advance`);
+    invariantFailed(`expected at most ${FIRINGS_PER_ADVANCE_MAX} timers to fire in one advance, found more (a timer that re-arms itself at the same time?)`);
   }
 
   private nextDue(targetMs: number): PendingTimer | undefined {
