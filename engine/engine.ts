@@ -1042,8 +1042,10 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const t = this.table;
     t.oco[a] = b;
     t.oco[b] = a;
-    // One risk check for the pair (both legs carry the same exposure; both count as open orders).
-    const denial = this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, t.quantity[a], t.reduceOnly[a] === 1, t.limitPriceTicks[a], t.stopPriceTicks[a], NaN, 2, this.riskView);
+    // One risk check for the pair (both legs carry the same exposure; both count as open orders; both legs' prices
+    // must pass the price band).
+    const denial = this.risk.checkOrder(s, side === SIDE_BUY ? 1 : -1, t.quantity[a], t.reduceOnly[a] === 1, t.limitPriceTicks[a], t.stopPriceTicks[a], NaN, 2, this.riskView,
+      t.limitPriceTicks[b], t.stopPriceTicks[b]);
     if (denial !== null) {
       for (const leg of [a, b]) {
         t.status[leg] = STATUS_DENIED;

@@ -171,6 +171,20 @@ describe('audit regressions', () => {
     expect(fits.openOrderCount()).toBe(2);
   });
 
+  // An OCO pair's risk check looked at the first leg's price only: a second leg far outside the band passed.
+  it('checks both legs of an OCO pair against the price band', () => {
+    const far = run([flat, flat], (ctx, _bar, i) => {
+      if (i === 0) ctx.oco({ type: 'limit', price: 97 }, { type: 'stop', price: 130 }, 'TEST', 'buy', 1);
+    }, { risk: { priceBandFraction: 0.05 } }).engine;
+    expect(denials(far)).toEqual(['RISK_PRICE_BAND', 'RISK_PRICE_BAND']);
+    expect(far.log.events.find((e) => e.type === 'order.denied')!.fields.message).toMatch(/found 13000 ticks/);
+    const near = run([flat, flat], (ctx, _bar, i) => {
+      if (i === 0) ctx.oco({ type: 'limit', price: 97 }, { type: 'stop', price: 104 }, 'TEST', 'buy', 1);
+    }, { risk: { priceBandFraction: 0.05 } }).engine;
+    expect(denials(near)).toEqual([]);
+    expect(near.openOrderCount()).toBe(2);
+  });
+
   // Finding 11: the kill switch cancelled working orders as 'requested'.
   it('carries the kill switch as the reason of the cancels it sends', () => {
     const { engine } = run([flat, flat, flat, flat], (ctx, _bar, i) => {

@@ -84,14 +84,15 @@ export class RiskEngine {
    * Check one proposed order (or the quantity a modify adds; `reducing` when it can only reduce the position,
    * `protectiveStopTicks` an entry's bracket stop), its fields as arguments so the hot path builds no input object.
    * `sign` is 1 for a buy, -1 for a sell; an absent price is NaN. `newOrders` is how many orders it adds to the
-   * open ones: 1 for an order, 2 for an OCO pair, 0 for a modify.
+   * open ones: 1 for an order, 2 for an OCO pair, 0 for a modify. An OCO pair's second leg brings its own prices
+   * (`otherLimitTicks`, `otherStopTicks`): both legs' prices must sit inside the price band.
    *
    * An order reduces the position only when it and the orders already working on its side (not reduce-only: the
    * venue caps those at the position) together close no more than the position: two sells of a whole long do not
    * both reduce it.
    */
   checkOrder(symbolIndex: number, sign: number, quantity: number, reducing: boolean, limitPriceTicks: number, stopPriceTicks: number,
-    protectiveStopTicks: number, newOrders: number, view: RiskView): RiskDenial | null {
+    protectiveStopTicks: number, newOrders: number, view: RiskView, otherLimitTicks = NaN, otherStopTicks = NaN): RiskDenial | null {
     const { limits } = this;
     if (this.state === 'halted') return { code: 'RISK_HALTED', message: `expected trading state active, found halted (${this.stateReason})` };
     const position = view.position(symbolIndex);
@@ -133,7 +134,8 @@ export class RiskEngine {
       }
     }
     if (this.checksPriceBand && !Number.isNaN(last)) {
-      const denial = this.priceBand(limitPriceTicks, last) ?? this.priceBand(stopPriceTicks, last);
+      const denial = this.priceBand(limitPriceTicks, last) ?? this.priceBand(stopPriceTicks, last)
+        ?? this.priceBand(otherLimitTicks, last) ?? this.priceBand(otherStopTicks, last);
       if (denial !== null) return denial;
     }
     if (this.checksRiskPerTrade && !Number.isNaN(protectiveStopTicks)) {
