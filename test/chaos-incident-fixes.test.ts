@@ -1,9 +1,12 @@
-// Proves the incident's own fix of legacy-state (lenient field aliasing): it holds against the state file the
+// Proves the incidents' own fixes. legacy-state (lenient field aliasing): it holds against the state file the
 // incident had (upper-case enums, renamed fields) and fails on a harder one (a stored signal without its bar
-// timestamp, carried on and saved again without one), where the production migration holds.
+// timestamp, carried on and saved again without one), where the production migration holds. oco-crash
+// (reprotect: re-send the exits of the venue's open position on restart): it holds against crashes before the
+// exits were sent (and after an exit fill) and fails on a crash after they were sent, where it doubles them.
 import { describe, expect, it } from 'vitest';
 import { runSeed } from '../scenarios/framework/run-scenario.ts';
 import { legacyStateScenario } from '../scenarios/legacy-state/index.ts';
+import { ocoCrashScenario } from '../scenarios/oco-crash/index.ts';
 
 const mutation = (kind: string) => ({ kind, atUs: 0, durationUs: 0 });
 const verdicts = async (mode: 'sim' | 'real', faults: ReturnType<typeof mutation>[]) => {
@@ -25,4 +28,54 @@ describe('legacy-state: lenient aliasing, the incident fix', () => {
       expect(harder.migrate.verdict).toBe('holds');
     }, 60_000);
   }
+});
+
+describe('oco-crash: reprotect, the incident fix', () => {
+  const crash = (kind: string, atSeconds: number) => ({ kind, atUs: atSeconds * 1_000_000, durationUs: 5_000_000 });
+  // The incident: crashes before the exits were sent (entry submitted, entry filled) and between an exit's fill
+  // and its sibling's cancel. The harder schedule crashes right after the exits were sent and journaled.
+  const incident = [crash('after-submit', 30), crash('after-entry-fill', 70), crash('after-exit-fill', 110)];
+  const harder = [crash('after-submit', 30), crash('after-exits-submitted', 70)];
+  const run = async (mode: 'sim' | 'real', variants: string[], faults: ReturnType<typeof crash>[]) => {
+    const options = { 'time-scale': 0.05, crash: 'process' };
+    const result = await runSeed(ocoCrashScenario, { scenario: 'oco-crash', mode, seed: 1, variants, options, short: true, faults, ...(mode === 'real' ? { durationUs: 180_000_000 } : {}) });
+    return Object.fromEntries(result.variants.map((variant) => [variant.name, variant]));
+  };
+
+  it('sim: holds against crashes before the exits were sent, doubles the exits of a crash after they were', async () => {
+    const before = await run('sim', ['naive', 'reprotect', 'reconcile'], incident);
+    expect(before.naive.verdict).toBe('reproduced');
+    expect(before.reprotect.verdict).toBe('holds');
+    expect(before.reconcile.verdict).toBe('holds');
+    const after = await run('sim', ['naive', 'reprotect', 'reconcile'], harder);
+    expect(after.naive.verdict).toBe('reproduced');
+    expect(after.reprotect.verdict).toBe('fails');
+    // The re-sent stop and target work beside the original pair: a stop fills, the runner cancels only the
+    // target it knows, and the original target fills later in the same bracket.
+    expect(after.reprotect.violations['never-both-exits-filled']).toBeGreaterThan(0);
+    expect(after.reprotect.violations['protected-within-bound']).toBe(0);
+    expect(after.reprotect.violations['no-duplicate-order']).toBe(0);
+    expect(after.reconcile.verdict).toBe('holds');
+  });
+
+  it('sim: the seeded schedules, which hold every boundary, fail it (seed 1) unless an exit filled while the runner was down (seed 28)', async () => {
+    const options = { 'time-scale': 0.05, crash: 'process' };
+    const seeded = async (seed: number) => (await runSeed(ocoCrashScenario, { scenario: 'oco-crash', mode: 'sim', seed, variants: ['reprotect'], options, short: true })).variants[0];
+    const failing = await seeded(1);
+    expect(failing.verdict).toBe('fails');
+    expect(failing.violations['never-both-exits-filled']).toBeGreaterThan(0);
+    expect((await seeded(28)).verdict).toBe('holds');
+  });
+
+  it('real (runner processes SIGKILLed): holds against the incident, over-protects after the exits were sent', async () => {
+    // Both schedules at once: each run has its own venue, journal file and runner processes.
+    const [before, after] = await Promise.all([run('real', ['reprotect'], incident), run('real', ['reprotect'], harder)]);
+    expect(before.reprotect.verdict, before.reprotect.examples.join('; ')).toBe('holds');
+    expect(after.reprotect.verdict).toBe('fails');
+    // Which of the two shows the doubled exits depends on the wall-clock price walk: a flipped position with
+    // the original exit still working, or both exits of the bracket filled.
+    expect(after.reprotect.violations['no-orphan-exit'] + after.reprotect.violations['never-both-exits-filled']).toBeGreaterThan(0);
+    expect(after.reprotect.violations['protected-within-bound']).toBe(0);
+    expect(after.reprotect.violations['no-duplicate-order']).toBe(0);
+  }, 60_000);
 });

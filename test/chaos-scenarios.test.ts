@@ -1,4 +1,4 @@
-// Proves stale-data, oco-crash, legacy-state, position-scale and lost-journal: in a short run in both modes the unfixed variant reproduces its failure and the robust fix holds, and the chaos command's JSON and exit code follow the contract.
+// Proves stale-data, oco-crash, legacy-state, position-scale and lost-journal: in a short run in both modes the unfixed variant reproduces its failure and the robust fix holds (the incident fixes, legacy-state's lenient and oco-crash's reprotect, are in chaos-incident-fixes.test.ts), and the chaos command's JSON and exit code follow the contract.
 import { describe, expect, it } from 'vitest';
 import { runSeed } from '../scenarios/framework/run-scenario.ts';
 import { findScenario } from '../scenarios/index.ts';

@@ -16,6 +16,7 @@ export const ocoCrashScenario: Scenario<OcoTruth> = {
   describe: 'runner killed at each durable boundary of the bracket lifecycle, then restarted',
   variants: [
     { name: 'naive', role: 'unfixed', describe: 'restores from its journal alone: resubmits under a new id, forgets unfinished brackets' },
+    { name: 'reprotect', role: 'fix', describe: "re-sends the stop and target of the venue's open position under fresh ids on restart, without looking up the exits already working" },
     { name: 'reconcile', role: 'robust-fix', describe: 'looks every order up at the venue by client order id, protects and cancels as needed' },
   ],
   modes: ['sim', 'real'],

@@ -1,18 +1,21 @@
 // The oco-crash workload: a runner trading brackets (market entry, then a stop and a target as an OCO pair
 // the runner emulates, since the venue has no native OCO) against a venue that outlives the runner. The
 // runner journals each step durably; a fault kills it right at a durable boundary, and it restarts from the
-// journal after a delay. `naive` restores from the journal alone; `reconcile` looks every order up at the
-// venue by client order id, adopts what exists, protects an unprotected position at once and cancels the
-// leg left over from a filled exit.
+// journal after a delay. `naive` restores from the journal alone; `reprotect` (the incident's fix) trusts the
+// venue's position and re-sends the exits of an open position under fresh ids, without looking up the exits
+// already working; `reconcile` looks every order up at the venue by client order id, adopts what exists,
+// protects an unprotected position at once and cancels the leg left over from a filled exit.
 import { US_PER_SECOND } from '../../engine/types.ts';
 import { History } from '../framework/history.ts';
 import type { Fault, RunContext, RunRecord } from '../framework/scenario.ts';
 import type { SeededRandom } from '../framework/seeded-random.ts';
 import type { EventScheduler } from '../framework/virtual-scheduler.ts';
 
-export type OcoVariant = 'naive' | 'reconcile';
-export type Boundary = 'after-submit' | 'after-entry-fill' | 'after-exit-fill';
-export const BOUNDARIES: readonly Boundary[] = ['after-submit', 'after-entry-fill', 'after-exit-fill'];
+export type OcoVariant = 'naive' | 'reprotect' | 'reconcile';
+/** Durable boundaries (the journal record just written): the entry submitted, its fill, an exit's fill, and
+ * the exits submitted (the crash after the exits were sent and journaled, before either fills). */
+export type Boundary = 'after-submit' | 'after-entry-fill' | 'after-exit-fill' | 'after-exits-submitted';
+export const BOUNDARIES: readonly Boundary[] = ['after-submit', 'after-entry-fill', 'after-exit-fill', 'after-exits-submitted'];
 
 export const PRICE_TICK_US = 100_000;
 export const BRACKET_EVERY_US = 20 * US_PER_SECOND;
@@ -30,7 +33,7 @@ export interface JournalPort {
 export type JournalRecord =
   | { type: 'submitted'; bracket: number; clientOrderId: string }
   | { type: 'entry-filled'; bracket: number; priceTicks: number }
-  | { type: 'exits-submitted'; bracket: number }
+  | { type: 'exits-submitted'; bracket: number; stopId?: string; targetId?: string }
   | { type: 'exit-filled'; bracket: number; leg: 'stop' | 'target' }
   | { type: 'closed'; bracket: number };
 
@@ -139,7 +142,12 @@ interface Bracket {
   entryId: string;
   state: 'submitted' | 'entry-filled' | 'exits-working' | 'closing' | 'closed';
   entryPriceTicks: number;
+  /** Client ids of the exits this runner works (re-sent exits get fresh ones). */
+  stopId: string;
+  targetId: string;
 }
+
+const exitIds = (number: number) => ({ stopId: `b${number}-stop`, targetId: `b${number}-target` });
 
 /** One life of the runner (until it crashes). */
 export class Runner {
@@ -184,7 +192,11 @@ export class Runner {
       if (types.has('closed')) continue;
       const submitted = list.find((record) => record.type === 'submitted') as Extract<JournalRecord, { type: 'submitted' }>;
       const filled = list.find((record) => record.type === 'entry-filled') as Extract<JournalRecord, { type: 'entry-filled' }> | undefined;
-      const bracket: Bracket = { number, entryId: submitted.clientOrderId, state: 'submitted', entryPriceTicks: filled?.priceTicks ?? 0 };
+      const exits = list.filter((record) => record.type === 'exits-submitted').pop() as Extract<JournalRecord, { type: 'exits-submitted' }> | undefined;
+      const bracket: Bracket = {
+        number, entryId: submitted.clientOrderId, state: 'submitted', entryPriceTicks: filled?.priceTicks ?? 0,
+        stopId: exits?.stopId ?? exitIds(number).stopId, targetId: exits?.targetId ?? exitIds(number).targetId,
+      };
       this.bracket = bracket;
       if (this.variant === 'naive') {
         // The unfixed restart: a pending submit is sent again under a fresh id; an entry filled without exits
@@ -199,10 +211,41 @@ export class Runner {
         }
         continue;
       }
-      this.reconcile(bracket, types);
+      if (this.variant === 'reprotect') this.reprotect(bracket, types, list);
+      else this.reconcile(bracket, types);
     }
-    this.position = this.variant === 'reconcile' ? this.venue.position : position;
+    this.position = this.variant === 'naive' ? position : this.venue.position;
     this.history.note('runner', 'restored', { life: this.life, position: this.position });
+  }
+
+  /**
+   * The incident's fix: the venue's position decides. A long position gets its stop and target re-sent under
+   * fresh ids (the old ones may be taken), whether or not exits already work for it; a filled exit gets its
+   * journaled sibling cancelled; a flat bracket whose exits were sent gets them cancelled. Nothing is looked
+   * up by client order id, so exits sent before the crash keep working beside the re-sent ones.
+   */
+  private reprotect(bracket: Bracket, types: Set<string>, list: readonly JournalRecord[]): void {
+    const filledExit = list.find((record) => record.type === 'exit-filled') as Extract<JournalRecord, { type: 'exit-filled' }> | undefined;
+    if (filledExit) {
+      this.venue.cancel(filledExit.leg === 'stop' ? bracket.targetId : bracket.stopId);
+    } else if (this.venue.position > 0) {
+      if (!types.has('entry-filled')) {
+        bracket.entryPriceTicks = this.venue.priceTicks;
+        this.journal.append({ type: 'entry-filled', bracket: bracket.number, priceTicks: bracket.entryPriceTicks });
+      }
+      bracket.state = 'entry-filled';
+      bracket.stopId = `b${bracket.number}-stop-r${this.life}`;
+      bracket.targetId = `b${bracket.number}-target-r${this.life}`;
+      this.submitExits(bracket, bracket.entryPriceTicks);
+      return;
+    } else if (types.has('exits-submitted')) {
+      this.venue.cancel(bracket.stopId);
+      this.venue.cancel(bracket.targetId);
+    } else {
+      return; // entry still pending: its fill report comes to this life
+    }
+    this.journal.append({ type: 'closed', bracket: bracket.number });
+    this.bracket = null;
   }
 
   private reconcile(bracket: Bracket, types: Set<string>): void {
@@ -235,7 +278,7 @@ export class Runner {
   tradeTick(number: number): void {
     if (!this.alive || this.bracket !== null || this.position !== 0) return;
     const entryId = `b${number}-entry`;
-    this.bracket = { number, entryId, state: 'submitted', entryPriceTicks: 0 };
+    this.bracket = { number, entryId, state: 'submitted', entryPriceTicks: 0, ...exitIds(number) };
     this.journal.append({ type: 'submitted', bracket: number, clientOrderId: entryId });
     this.history.complete(this.history.invoke('runner', 'submit', { clientOrderId: entryId }), 'ok');
     this.venue.submit({ clientOrderId: entryId, bracket: number, leg: 'entry', side: 'buy', triggerTicks: 0 });
@@ -244,9 +287,9 @@ export class Runner {
 
   private submitExits(bracket: Bracket, entryPriceTicks: number): void {
     bracket.state = 'exits-working';
-    this.venue.submit({ clientOrderId: `b${bracket.number}-stop`, bracket: bracket.number, leg: 'stop', side: 'sell', triggerTicks: entryPriceTicks - EXIT_DISTANCE_TICKS });
-    this.venue.submit({ clientOrderId: `b${bracket.number}-target`, bracket: bracket.number, leg: 'target', side: 'sell', triggerTicks: entryPriceTicks + EXIT_DISTANCE_TICKS });
-    this.journal.append({ type: 'exits-submitted', bracket: bracket.number });
+    this.venue.submit({ clientOrderId: bracket.stopId, bracket: bracket.number, leg: 'stop', side: 'sell', triggerTicks: entryPriceTicks - EXIT_DISTANCE_TICKS });
+    this.venue.submit({ clientOrderId: bracket.targetId, bracket: bracket.number, leg: 'target', side: 'sell', triggerTicks: entryPriceTicks + EXIT_DISTANCE_TICKS });
+    this.journal.append({ type: 'exits-submitted', bracket: bracket.number, stopId: bracket.stopId, targetId: bracket.targetId });
   }
 
   private onReport(report: VenueReport): void {
@@ -261,13 +304,14 @@ export class Runner {
       this.journal.append({ type: 'entry-filled', bracket: bracket.number, priceTicks: report.priceTicks });
       if (this.boundary('after-entry-fill')) return;
       this.submitExits(bracket, report.priceTicks);
+      this.boundary('after-exits-submitted');
       return;
     }
     if ((order.leg === 'stop' || order.leg === 'target') && bracket.state === 'exits-working') {
       bracket.state = 'closing';
       this.journal.append({ type: 'exit-filled', bracket: bracket.number, leg: order.leg });
       if (this.boundary('after-exit-fill')) return;
-      this.venue.cancel(`b${bracket.number}-${order.leg === 'stop' ? 'target' : 'stop'}`);
+      this.venue.cancel(order.leg === 'stop' ? bracket.targetId : bracket.stopId);
       this.journal.append({ type: 'closed', bracket: bracket.number });
       this.bracket = null;
     }
