@@ -20,23 +20,28 @@ async function answersPing(port: number): Promise<boolean> {
   }
 }
 
+/** `server.start(300)` with PATH set to `pathValue` for the spawn; the error it threw (undefined if none). */
+async function startUnderPath(server: RedisServerProcess, pathValue: string): Promise<unknown> {
+  const savedPath = process.env.PATH;
+  process.env.PATH = pathValue;
+  try {
+    await server.start(300);
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    process.env.PATH = savedPath;
+  }
+}
+
 describe('RedisServerProcess', () => {
   it('kills the server it spawned when the start times out, so no process is left behind', async () => {
     // A "redis-server" that starts but never answers: it records its pid, then sleeps.
     const bin = await fs.mkdtemp(path.join(os.tmpdir(), 'sim-fake-redis-'));
     const pidFile = path.join(bin, 'pid');
     await fs.writeFile(path.join(bin, 'redis-server'), `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 30\n`, { mode: 0o755 });
-    const savedPath = process.env.PATH;
-    process.env.PATH = `${bin}:${savedPath ?? ''}`;
     const server = new RedisServerProcess();
-    let caught: unknown;
-    try {
-      await server.start(300);
-    } catch (error) {
-      caught = error;
-    } finally {
-      process.env.PATH = savedPath;
-    }
+    const caught = await startUnderPath(server, `${bin}:${process.env.PATH ?? ''}`);
     try {
       expect(isSimError(caught) && caught.code, String(caught)).toBe('REDIS_START_TIMEOUT');
       const pid = Number((await fs.readFile(pidFile, 'utf8')).trim());
@@ -53,18 +58,9 @@ describe('RedisServerProcess', () => {
 
   it('reports a redis-server that cannot be spawned as REDIS_SPAWN_FAILED instead of crashing on the error event', async () => {
     const empty = await fs.mkdtemp(path.join(os.tmpdir(), 'sim-no-redis-'));
-    const savedPath = process.env.PATH;
-    process.env.PATH = empty;
     const server = new RedisServerProcess();
-    let caught: unknown;
-    try {
-      await server.start(300);
-    } catch (error) {
-      caught = error;
-    } finally {
-      process.env.PATH = savedPath;
-      await fs.rm(empty, { recursive: true, force: true });
-    }
+    const caught = await startUnderPath(server, empty);
+    await fs.rm(empty, { recursive: true, force: true });
     expect(isSimError(caught) && caught.code, String(caught)).toBe('REDIS_SPAWN_FAILED');
     expect((caught as Error).message).toMatch(/^expected to start redis-server on port \d+, found ENOENT$/);
     await server.stop();
