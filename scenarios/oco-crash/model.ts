@@ -21,9 +21,13 @@ export const PRICE_TICK_US = 100_000;
 export const BRACKET_EVERY_US = 20 * US_PER_SECOND;
 export const EXIT_DISTANCE_TICKS = 15;
 export const LATENCY_US = 20_000;
-/** A position may go without a working stop for at most this long: the longest restart delay (10 s), plus
- * a real process's start-up at the real-mode time scale. */
+/** A position may go without a working stop for at most this long: the longest restart delay (10 s), plus a
+ * margin for latency and a real process's usual start-up at the real-mode time scale. A real run adds the
+ * longest start-up it measured beyond that (`OcoTruth.startupUsMax`): on a loaded machine a process starts
+ * slower, which says nothing about the variant. */
 export const UNPROTECTED_US_MAX = 20 * US_PER_SECOND;
+/** After a restart past the end of the run, how long its restore's requests get to reach the venue. */
+export const RESTART_SETTLE_US = 1 * US_PER_SECOND;
 
 export interface JournalPort {
   append(record: JournalRecord): void;
@@ -55,6 +59,9 @@ export interface OcoTruth {
   readonly venuePosition: number;
   readonly runnerPosition: number;
   readonly endUs: number;
+  /** Real mode with runner processes: the longest a restarted runner took from its spawn to the end of its
+   * restore, in scenario time (absent: no process start-up to allow for). */
+  readonly startupUsMax?: number;
 }
 
 export interface VenueReport { type: 'ack' | 'fill' | 'cancelled'; order: VenueOrder; priceTicks: number }
@@ -341,6 +348,8 @@ export async function runOcoCrash(context: RunContext, driver: OcoDriver): Promi
   let life = 1;
   let runner: Runner;
   const armed: { boundary: Boundary | null; onCrash: () => void } = { boundary: null, onCrash: () => undefined };
+  // When the runner that crashed last comes back (NaN: none is down).
+  let restartDueUs = Number.NaN;
   const arm = () => {
     const next = armedFault(pending, scheduler.nowUs());
     armed.boundary = next ? (next.kind as Boundary) : null;
@@ -348,7 +357,9 @@ export async function runOcoCrash(context: RunContext, driver: OcoDriver): Promi
       const fault = next!;
       pending.splice(pending.indexOf(fault), 1);
       armed.boundary = null;
+      restartDueUs = scheduler.nowUs() + fault.durationUs;
       scheduler.after(fault.durationUs, () => {
+        restartDueUs = Number.NaN;
         life += 1;
         journal = driver.reopenJournal();
         runner = new Runner(variant, scheduler, venue, journal, history, armed, life);
@@ -370,6 +381,9 @@ export async function runOcoCrash(context: RunContext, driver: OcoDriver): Promi
   };
   trade(BRACKET_EVERY_US);
   await scheduler.runUntil(endUs + 5 * US_PER_SECOND);
+  // A runner that crashed near the end restarts and restores before the end state is judged: otherwise the
+  // verdict would be about a runner that never got the chance to act (an exit it would cancel on restart).
+  if (restartDueUs > endUs + 5 * US_PER_SECOND) await scheduler.runUntil(restartDueUs + RESTART_SETTLE_US);
   history.closeOpenOperations();
   const workingAtEnd = [...venue.orders.values()].filter((order) => order.status === 'working').map((order) => ({ clientOrderId: order.clientOrderId, bracket: order.bracket, leg: order.leg }));
   const truth: OcoTruth = {

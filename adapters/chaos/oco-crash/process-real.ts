@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryEntry } from '../../../scenarios/framework/history.ts';
 import type { Fault, RunContext, RunRecord } from '../../../scenarios/framework/scenario.ts';
-import { PRICE_TICK_US, Venue, type OcoTruth, type OcoVariant } from '../../../scenarios/oco-crash/model.ts';
+import { PRICE_TICK_US, RESTART_SETTLE_US, Venue, type OcoTruth, type OcoVariant } from '../../../scenarios/oco-crash/model.ts';
 import { WallClockScheduler } from '../wall-clock-scheduler.ts';
 import type { RunnerProcessConfig } from './runner-process.ts';
 
@@ -28,11 +28,19 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
   let child: ChildProcess | null = null;
   let life = 0;
   let crashes = 0;
+  // A crashed life whose successor has not been spawned yet, and the newest life that finished its restore
+  // (it sends 'started' after the requests its restore made, so those have reached the venue by then).
+  let restartPending = false;
+  let startedLife = 0;
+  let startedAtUs = Number.NaN;
+  let spawnedAtUs = Number.NaN;
+  let startupUsMax = 0;
   const endUs = context.durationUs;
   venue.listener = (report) => { if (child && child.connected) child.send({ type: 'report', report }); };
 
   const spawnLife = () => {
     life += 1;
+    spawnedAtUs = scheduler.nowUs();
     const config: RunnerProcessConfig = {
       variant: context.variant as OcoVariant, life, journalPath, originAbsoluteMs, timeScale, pending, endUs,
       snapshot: { orders: [...venue.orders.values()].map((order) => ({ ...order })), position: venue.position, priceTicks: venue.priceTicks },
@@ -40,8 +48,12 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
     const current = fork(ENTRY, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const currentLife = life;
     child = current;
-    current.on('message', (message: { type: string; entry?: HistoryEntry; order?: any; clientOrderId?: string; fault?: Fault }) => {
-      if (message.type === 'history') entries.set(`${currentLife}:${message.entry!.id}`, message.entry!);
+    current.on('message', (message: { type: string; entry?: HistoryEntry; order?: any; clientOrderId?: string; fault?: Fault; life?: number }) => {
+      if (message.type === 'started') {
+        startedLife = message.life!;
+        startedAtUs = scheduler.nowUs();
+        if (startedLife > 1) startupUsMax = Math.max(startupUsMax, startedAtUs - spawnedAtUs);
+      } else if (message.type === 'history') entries.set(`${currentLife}:${message.entry!.id}`, message.entry!);
       else if (message.type === 'submit') venue.submit(message.order);
       else if (message.type === 'cancel') venue.cancel(message.clientOrderId!);
       else if (message.type === 'crash') {
@@ -50,7 +62,8 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
         child = null;
         const fault = message.fault!;
         pending = pending.filter((other) => !(other.atUs === fault.atUs && other.kind === fault.kind));
-        scheduler.after(fault.durationUs, spawnLife);
+        restartPending = true;
+        scheduler.after(fault.durationUs, () => { restartPending = false; spawnLife(); });
       }
     });
   };
@@ -63,6 +76,12 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
     priceStep(PRICE_TICK_US);
     spawnLife();
     await scheduler.runUntil(endUs + 5_000_000);
+    // A life that crashed near the end (or, on a loaded machine, one still starting) gets to restore before the
+    // end state is judged, as in sim mode: a verdict about a runner that never got to act says nothing of the
+    // variant. Bounded by the wall clock, for a life that never starts.
+    const deadlineMs = performance.now() + FINISH_TIMEOUT_MS;
+    while ((restartPending || startedLife !== life) && performance.now() < deadlineMs) await scheduler.runUntil(scheduler.nowUs() + 100_000);
+    if (startedAtUs > endUs) await scheduler.runUntil(scheduler.nowUs() + RESTART_SETTLE_US);
     let runnerPosition = Number.NaN;
     const last = child as ChildProcess | null;
     if (last && last.connected) {
@@ -78,10 +97,10 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
       .sort((a, b) => (a.kind === 'operation' ? a.invokedUs : a.timeUs) - (b.kind === 'operation' ? b.invokedUs : b.timeUs))
       .map((entry, index) => ({ ...entry, id: index + 1, ...(entry.kind === 'operation' && entry.outcome === null ? { outcome: 'unknown' as const } : {}) }));
     const workingAtEnd = [...venue.orders.values()].filter((order) => order.status === 'working').map((order) => ({ clientOrderId: order.clientOrderId, bracket: order.bracket, leg: order.leg }));
-    const truth: OcoTruth = { received: venue.received, fills: venue.fills, exposure: venue.exposure, workingAtEnd, venuePosition: venue.position, runnerPosition, endUs };
+    const truth: OcoTruth = { received: venue.received, fills: venue.fills, exposure: venue.exposure, workingAtEnd, venuePosition: venue.position, runnerPosition, endUs, startupUsMax };
     return {
       history, truth,
-      metrics: { crashes, lives: life, brackets: venue.received.filter((order) => order.leg === 'entry').length, fills: venue.fills.length, venuePosition: venue.position, runnerPosition },
+      metrics: { crashes, lives: life, startupUsMax, brackets: venue.received.filter((order) => order.leg === 'entry').length, fills: venue.fills.length, venuePosition: venue.position, runnerPosition },
     };
   } finally {
     scheduler.dispose();

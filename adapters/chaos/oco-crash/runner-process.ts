@@ -62,13 +62,19 @@ export function runRunnerProcess(config: RunnerProcessConfig): void {
     armed.onCrash = () => send({ type: 'crash', fault });
   };
   const runner = new Runner(config.variant, scheduler, venue, { append: (record) => { journal.append(record); records.push(record); }, records: () => [...records] }, history, armed, config.life);
+  let finished = false;
   process.on('message', (message: { type: string; report?: VenueReport }) => {
+    // A report still on its way after 'finish' would write to a closed journal.
+    if (finished) return;
     if (message.type === 'report') venue.listener?.(message.report!);
     if (message.type === 'finish') {
+      finished = true;
       send({ type: 'position', position: runner.position });
       journal.close();
-      process.disconnect();
       scheduler.dispose();
+      // Not in this handler: a 'finish' that arrived before the listener is replayed by Node in a loop that
+      // touches the channel after each message, and a channel gone mid-loop throws inside Node.
+      setImmediate(() => process.disconnect());
     }
   });
   if (config.life > 1) runner.restore();
