@@ -3,10 +3,13 @@
 // timestamp, carried on and saved again without one), where the production migration holds. oco-crash
 // (reprotect: re-send the exits of the venue's open position on restart): it holds against crashes before the
 // exits were sent (and after an exit fill) and fails on a crash after they were sent, where it doubles them.
+// position-scale (by-symbol: orders grouped by symbol): it holds while each symbol carries about one position and
+// fails when positions pile up in a few symbols.
 import { describe, expect, it } from 'vitest';
 import { runSeed } from '../scenarios/framework/run-scenario.ts';
 import { legacyStateScenario } from '../scenarios/legacy-state/index.ts';
 import { ocoCrashScenario } from '../scenarios/oco-crash/index.ts';
+import { positionScaleScenario } from '../scenarios/position-scale/index.ts';
 
 const mutation = (kind: string) => ({ kind, atUs: 0, durationUs: 0 });
 const verdicts = async (mode: 'sim' | 'real', faults: ReturnType<typeof mutation>[]) => {
@@ -80,5 +83,32 @@ describe('oco-crash: reprotect, the incident fix', () => {
     expect(after.reprotect.violations['no-orphan-exit'] + after.reprotect.violations['never-both-exits-filled']).toBeGreaterThan(0);
     expect(after.reprotect.violations['protected-within-bound']).toBe(0);
     expect(after.reprotect.violations['no-duplicate-order']).toBe(0);
+  }, 60_000);
+});
+
+describe('position-scale: by-symbol, the incident fix', () => {
+  const run = async (mode: 'sim' | 'real', symbols: number) => {
+    const result = await runSeed(positionScaleScenario, { scenario: 'position-scale', mode, seed: 1, variants: ['by-symbol'], options: { ticks: mode === 'sim' ? 50_000 : 100_000, symbols }, short: true });
+    return result.variants[0];
+  };
+
+  it('sim: holds with a position or so per symbol, fails with ten per symbol (the default 50 symbols)', async () => {
+    const spread = await run('sim', 5_000);
+    expect(spread.verdict).toBe('holds');
+    expect(spread.metrics.costRatio500To45).toBeLessThan(1.2);
+    const piled = await run('sim', 50);
+    expect(piled.verdict).toBe('fails');
+    expect(piled.violations['update-cost-within-2x']).toBe(1);
+    expect(piled.violations['stops-correct']).toBe(0);
+    // About (10 + 1) / 2 records scanned per update at 500 positions against about 1.4 at 45.
+    expect(piled.metrics.costRatio500To45).toBeGreaterThan(3);
+  });
+
+  it('real (wall time per lookup): holds with positions spread, fails with every position in one symbol', async () => {
+    const spread = await run('real', 5_000);
+    expect(spread.verdict).toBe('holds');
+    const piled = await run('real', 1);
+    expect(piled.verdict).toBe('fails');
+    expect(piled.metrics.costRatio500To45).toBeGreaterThan(3);
   }, 60_000);
 });

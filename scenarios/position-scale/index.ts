@@ -2,7 +2,7 @@
 // positions (no scan over all positions per update).
 import type { Invariant } from '../framework/scenario.ts';
 import type { Scenario } from '../framework/scenario.ts';
-import { runPositionScale, type CostMeter, type ScaleTruth } from './model.ts';
+import { SYMBOLS, runPositionScale, type CostMeter, type ScaleTruth } from './model.ts';
 
 /** Sim mode: the cost is the number of order records an update touched. */
 function operationMeter(): CostMeter {
@@ -38,10 +38,14 @@ export const positionScaleScenario: Scenario<ScaleTruth> = {
   describe: 'trailing-stop updates with 1, 45 and 500 open positions',
   variants: [
     { name: 'scan', role: 'unfixed', describe: 'finds the stop order by scanning the list of all orders' },
+    { name: 'by-symbol', role: 'fix', describe: "groups the orders by symbol and scans the position's symbol: cheap while each symbol has a position or two, a scan again when they pile up" },
     { name: 'indexed', role: 'robust-fix', describe: 'finds the stop order in a map by position' },
   ],
   modes: ['sim', 'real'],
-  optionSpecs: [{ name: 'ticks', describe: 'ticks per position count', defaultValue: 200_000, range: [1_000, 10_000_000], integer: true }],
+  optionSpecs: [
+    { name: 'ticks', describe: 'ticks per position count', defaultValue: 200_000, range: [1_000, 10_000_000], integer: true },
+    { name: 'symbols', describe: 'symbols the positions are spread over (500 positions over 50: ten a symbol)', defaultValue: SYMBOLS, range: [1, 100_000], integer: true },
+  ],
   // No faults and no scenario time: the workload is a count of ticks per position count.
   faultKinds: [],
   faultModes: [],

@@ -1,13 +1,17 @@
 // The position-scale workload: the same trailing-stop workload with 1, 45 and 500 open positions. Each tick
 // moves one symbol; every position in it whose best price improves gets its trailing stop raised, which
 // means finding that position's stop order and changing it. `scan` finds the order by searching the list of
-// all orders (the unfixed code); `indexed` keeps orders in a map by position. Sim mode counts the records
-// each update touches (deterministic); real mode measures wall time per update.
+// all orders (the unfixed code); `by-symbol` (the incident's fix) groups the orders by symbol and searches
+// only the position's symbol, which is cheap while each symbol carries a position or two and a scan again
+// once positions pile up in a few symbols (averaging down, pyramiding); `indexed` keeps orders in a map by
+// position. Sim mode counts the records each update touches (deterministic); real mode measures wall time
+// per update.
 import { History } from '../framework/history.ts';
 import type { RunContext, RunRecord } from '../framework/scenario.ts';
 
-export type ScaleVariant = 'scan' | 'indexed';
+export type ScaleVariant = 'scan' | 'by-symbol' | 'indexed';
 export const POSITION_COUNTS = [1, 45, 500] as const;
+/** Symbols the positions are spread over, unless the `symbols` option says otherwise. */
 export const SYMBOLS = 50;
 export const TRAIL_TICKS = 20;
 
@@ -40,28 +44,31 @@ export function runPositionScale(context: RunContext, meterFor: () => CostMeter,
   const variant = context.variant as ScaleVariant;
   const history = new History(() => 0);
   const ticks = Number(context.options.ticks);
+  const symbols = Number(context.options.symbols ?? SYMBOLS);
   const costPerUpdate: Record<number, number> = {};
   const wrongStops: Record<number, number> = {};
   const metrics: Record<string, number> = {};
   for (const count of POSITION_COUNTS) {
     const rng = context.rng.child(`positions-${count}`);
-    const prices = Array.from({ length: SYMBOLS }, () => 10_000);
+    const prices = Array.from({ length: symbols }, () => 10_000);
     const positions: Position[] = [];
-    const bySymbol: Position[][] = Array.from({ length: SYMBOLS }, () => []);
+    const bySymbol: Position[][] = Array.from({ length: symbols }, () => []);
     const orderList: StopOrder[] = [];
     const orderMap = new Map<number, StopOrder>();
     for (let id = 0; id < count; id += 1) {
-      const position: Position = { id, symbol: rng.int(SYMBOLS), bestTicks: 10_000 };
+      const position: Position = { id, symbol: rng.int(symbols), bestTicks: 10_000 };
       positions.push(position);
       bySymbol[position.symbol].push(position);
       const order: StopOrder = { positionId: id, stopTicks: 10_000 - TRAIL_TICKS };
       orderList.push(order);
       orderMap.set(id, order);
     }
+    // The orders of each symbol, in the order of the (shuffled) list of all orders.
+    const ordersBySymbol: StopOrder[][] = Array.from({ length: symbols }, () => []);
     const lookup = (positionId: number): { order: StopOrder | undefined; operations: number } => {
       if (variant === 'indexed') return { order: orderMap.get(positionId), operations: 1 };
       let operations = 0;
-      for (const candidate of orderList) {
+      for (const candidate of variant === 'by-symbol' ? ordersBySymbol[positions[positionId].symbol] : orderList) {
         operations += 1;
         if (candidate.positionId === positionId) return { order: candidate, operations };
       }
@@ -72,10 +79,11 @@ export function runPositionScale(context: RunContext, meterFor: () => CostMeter,
       const other = rng.int(index + 1);
       [orderList[index], orderList[other]] = [orderList[other], orderList[index]];
     }
+    for (const order of orderList) ordersBySymbol[positions[order.positionId].symbol].push(order);
     const meter = meterFor();
     let updates = 0;
     for (let tick = 0; tick < ticks; tick += 1) {
-      const symbol = rng.int(SYMBOLS);
+      const symbol = rng.int(symbols);
       prices[symbol] += rng.int(5) - 2;
       const price = prices[symbol];
       for (const position of bySymbol[symbol]) {
