@@ -1369,11 +1369,8 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     if (count === 0) return;
     // In sending order.
     const stranded = this.stranded.slice(0, count).sort();
-    const flat = this.strings.intern('flat');
-    for (const h of stranded) {
-      this.logCancelRequested(h, flat);
-      this.cancelAtVenue(h);
-    }
+    // The simulated venue reports them cancelled for 'flat' too (another venue with its own reason).
+    for (const h of stranded) this.requestCancel(h, 'flat');
   }
 
   /**
