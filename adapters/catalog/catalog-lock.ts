@@ -2,11 +2,13 @@
 // writer's pid and a token of this hold. The file is created atomically with its content already in it (a
 // temporary file, fsynced, then hard-linked into place, which fails if the lock exists), so no reader ever
 // sees a lock without its holder. A lock whose holder no longer exists (killed mid-import), or that names this
-// process's pid but that this process does not hold (a pid reused after a restart), is taken over; an empty or
+// process's pid but that this process does not hold (a pid reused after a restart), is taken over (removed under
+// a second lock, `<catalog>.lock.break`, so that writers racing for it get one holder at a time); an empty or
 // unreadable lock (an older writer killed between creating and writing it) counts as held until it is
 // EMPTY_LOCK_STALE_MS old. Within one process a second lockCatalog on a held catalog is refused; withCatalogLock
 // queues writers of one process instead, one after the other.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
@@ -14,6 +16,10 @@ import { fsyncPath } from './manifest.ts';
 
 /** An empty lock file older than this is a writer that died between creating and writing it. */
 export const EMPTY_LOCK_STALE_MS = 10_000;
+/** A break lock older than this is a writer that died while removing a stale lock (which takes milliseconds). */
+export const BREAK_LOCK_STALE_MS = 10_000;
+/** How long a writer waits for another one breaking a stale lock before it reads the lock again. */
+const BREAK_WAIT_MS = 20;
 
 /** Lock files this process holds (resolved paths) and the exact text written in each. */
 const heldHere = new Map<string, string>();
@@ -57,22 +63,30 @@ async function createExclusive(file: string, text: string): Promise<boolean> {
 }
 
 /**
- * Removes a stale lock whose text was `staleText`: moved aside first, so that when another writer replaced it
- * in the meantime, its (live) lock is put back rather than deleted.
+ * Removes a stale lock whose text was `staleText`, serialized by a second lock, `<lock>.break`: only its holder
+ * removes, and only after reading the stale text again under it. Without it, a writer that read the stale text
+ * could remove the lock another writer had just taken over (moving a lock aside and putting it back left a
+ * moment without one, in which a third writer took it: two holders). A lock is created only where none is and
+ * removed only by its holder or under the break lock, so between that read and the removal it cannot change.
+ * A break lock left by a writer killed while breaking is itself removed once BREAK_LOCK_STALE_MS old.
  */
 async function removeStale(file: string, staleText: string): Promise<void> {
-  const aside = `${file}.stale-${process.pid}-${++sequence}`;
-  try {
-    await fs.rename(file, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new SimError('DATA_CATALOG_LOCK_FAILED', `expected to remove the stale lock ${file}, found ${errorCode(error)}`);
+  const breakFile = `${file}.break`;
+  if (!(await createExclusive(breakFile, `${process.pid}\n`))) {
+    // Another writer is breaking the lock (the caller reads the lock again), or one died breaking it.
+    const ageMs = await fs.stat(breakFile).then((stat) => Date.now() - stat.mtimeMs, () => 0);
+    if (ageMs > BREAK_LOCK_STALE_MS) await fs.rm(breakFile, { force: true });
+    else await delay(BREAK_WAIT_MS);
+    return;
   }
   try {
-    const moved = await fs.readFile(aside, 'utf8').catch(() => staleText);
-    if (moved !== staleText) await fs.link(aside, file).catch(() => undefined);
+    const current = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (current === staleText) {
+      await fs.rm(file, { force: true });
+      await fsyncPath(path.dirname(file));
+    }
   } finally {
-    await fs.rm(aside, { force: true });
+    await fs.rm(breakFile, { force: true });
   }
 }
 
@@ -80,7 +94,7 @@ async function removeStale(file: string, staleText: string): Promise<void> {
 async function removeDeadTemporaries(file: string): Promise<void> {
   const prefix = `${path.basename(file)}.`;
   for (const entry of await fs.readdir(path.dirname(file)).catch(() => [] as string[])) {
-    const match = entry.startsWith(prefix) ? /^(?:tmp|stale)-(\d+)-\d+$/.exec(entry.slice(prefix.length)) : null;
+    const match = entry.startsWith(prefix) ? /^(?:break\.)?(?:tmp|stale)-(\d+)-\d+$/.exec(entry.slice(prefix.length)) : null;
     if (match && Number(match[1]) !== process.pid && !processExists(Number(match[1]))) await fs.rm(path.join(path.dirname(file), entry), { force: true });
   }
 }
@@ -92,9 +106,20 @@ export async function lockCatalog(dir: string): Promise<() => Promise<void>> {
     throw new SimError('DATA_CATALOG_LOCKED', `expected no other writer on ${dir}, found this process (${process.pid}) already holding ${file}`);
   }
   const text = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  // Marked before the lock exists: a concurrent lockCatalog of this process is refused above, instead of reading
+  // this pid in the new lock as a pid reused from an earlier life and taking it over.
+  heldHere.set(file, text);
+  try {
+    return await acquire(dir, file, text);
+  } catch (error) {
+    heldHere.delete(file);
+    throw error;
+  }
+}
+
+async function acquire(dir: string, file: string, text: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; attempt < 5; attempt++) {
     if (await createExclusive(file, text)) {
-      heldHere.set(file, text);
       await removeDeadTemporaries(file);
       let released = false;
       return async () => {
