@@ -15,7 +15,10 @@ export { SeededRng, hashString32 } from './core/rng.ts';
 export { SequentialIdSource } from './core/ids.ts';
 export { EventQueue, type TaskRunner } from './core/event-queue.ts';
 export { scalesOf, toTicks, fromTicks, formatScaled, formatCash, cashToCurrency, CASH_UNITS_PER_CURRENCY, type InstrumentScales } from './core/instruments.ts';
-export { parseDate, formatDays, formatTimeUs, daysFromCivil, civilFromDays, calendarFor, newYorkOffsetMinutes, localMinuteOfDay, localDay, type TradingCalendar } from './core/time.ts';
+export {
+  parseDate, formatDays, formatTimeUs, daysFromCivil, civilFromDays, weekdayOfDays, calendarFor, newYorkOffsetMinutes, localMinuteOfDay, localDay, usEquityCloseMinute,
+  sessionCloseMinute, US_EQUITY_OPEN_MINUTE, US_EQUITY_CLOSE_MINUTE, US_EQUITY_EARLY_CLOSE_MINUTE, type TradingCalendar,
+} from './core/time.ts';
 export * from './strategy/strategy.ts';
 export * from './strategy/params.ts';
 export * from './indicators/index.ts';

@@ -2,13 +2,14 @@
 // 09:30 open (exchange time) form the range. The first close above the range buys (below it sells, when
 // `allowShort`), with a stop-loss at the other side of the range and a take-profit at `targetMultiple` times the
 // risk. Size: `riskFraction` of equity at risk between entry and stop (at least one unit). One entry per symbol
-// per session; everything is flattened `exitMinutesBeforeClose` before the 16:00 close.
+// per session; everything is flattened `exitMinutesBeforeClose` before the close: NYSE's for us-equity (16:00,
+// 13:00 on its early-close days), 16:00 of the calendar's day otherwise.
 import {
-  Strategy, localDay, localMinuteOfDay, type BarView, type StrategyContext, type StrategyDefinition,
+  Strategy, US_EQUITY_CLOSE_MINUTE, US_EQUITY_OPEN_MINUTE, localDay, localMinuteOfDay, usEquityCloseMinute, type BarView, type StrategyContext, type StrategyDefinition,
 } from '../engine/index.ts';
 
-const OPEN_MINUTE = 9 * 60 + 30;
-const CLOSE_MINUTE = 16 * 60;
+const OPEN_MINUTE = US_EQUITY_OPEN_MINUTE;
+const CLOSE_MINUTE = US_EQUITY_CLOSE_MINUTE;
 
 export interface OrbParams {
   readonly rangeMinutes: number;
@@ -24,6 +25,8 @@ export class OpeningRangeBreakout extends Strategy {
   private rangeLow: Float64Array = new Float64Array(0);
   private traded: Uint8Array = new Uint8Array(0);
   private flattened: Uint8Array = new Uint8Array(0);
+  /** The session's close, in minutes of the local day (-1: no session that day). */
+  private closeMinute: Float64Array = new Float64Array(0);
 
   constructor(readonly params: OrbParams) {
     super();
@@ -36,6 +39,7 @@ export class OpeningRangeBreakout extends Strategy {
     this.rangeLow = new Float64Array(n);
     this.traded = new Uint8Array(n);
     this.flattened = new Uint8Array(n);
+    this.closeMinute = new Float64Array(n);
   }
 
   override onBar(ctx: StrategyContext, bar: BarView): void {
@@ -46,18 +50,21 @@ export class OpeningRangeBreakout extends Strategy {
     const day = localDay(bar.startUs, calendar);
     if (day !== this.day[s]) {
       this.day[s] = day;
+      this.closeMinute[s] = calendar === 'us-equity' ? usEquityCloseMinute(day) : CLOSE_MINUTE;
       this.rangeHigh[s] = -Infinity;
       this.rangeLow[s] = Infinity;
       this.traded[s] = 0;
       this.flattened[s] = 0;
     }
+    const closeMinute = this.closeMinute[s];
+    if (minute >= closeMinute) return;
     const { rangeMinutes, exitMinutesBeforeClose } = this.params;
     if (minute < OPEN_MINUTE + rangeMinutes) {
       if (bar.high > this.rangeHigh[s]) this.rangeHigh[s] = bar.high;
       if (bar.low < this.rangeLow[s]) this.rangeLow[s] = bar.low;
       return;
     }
-    if (minute + 1 >= CLOSE_MINUTE - exitMinutesBeforeClose) {
+    if (minute + 1 >= closeMinute - exitMinutesBeforeClose) {
       if (!this.flattened[s]) {
         this.flattened[s] = 1;
         ctx.cancelAll(bar.symbol);

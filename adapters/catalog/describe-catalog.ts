@@ -1,13 +1,14 @@
 // What a catalog holds: per kind and interval, per symbol the rows, dates and time range, and for us-equity
-// instruments a gap report against the regular session (09:30-16:00 America/New_York, through DuckDB's ICU
-// time zones): minutes missing inside sessions and weekdays with no data. Exchange holidays and half days are
-// not known here, so they appear as missing days and missing minutes; the report says how many of each.
+// instruments a gap report against NYSE's regular sessions (09:30-16:00 America/New_York, 13:00 on early-close
+// days, none on exchange holidays: the engine's calendar; local times through DuckDB's ICU time zones): minutes
+// missing inside sessions, bars outside them, and sessions with no data at all.
 import path from 'node:path';
 import type { Catalog } from './open-catalog.ts';
 import { isoOfUs } from './open-catalog.ts';
 import { sqlString } from './duckdb-columns.ts';
 import { parquetSource } from './write-partitions.ts';
 import type { DataKind } from './manifest.ts';
+import { US_EQUITY_CLOSE_MINUTE, US_EQUITY_EARLY_CLOSE_MINUTE, US_EQUITY_OPEN_MINUTE, formatDays, parseDate, usEquityCloseMinute, weekdayOfDays } from '../../engine/index.ts';
 
 export interface SymbolSummary {
   readonly symbol: string;
@@ -24,15 +25,17 @@ export interface SymbolSummary {
 }
 
 export interface GapReport {
-  /** Regular-session minutes (bar starts 09:30..15:59 New York) with no bar, summed over the days with data. */
+  /** Regular-session minutes (bar starts 09:30 to the close, New York) with no bar, summed over the days with data. */
   readonly missingSessionMinutes: number;
-  /** Days with data but fewer than 390 session bars, and the worst few. */
+  /** Days with data but fewer session bars than the session has minutes (390, or 210 on an early close), and the worst few. */
   readonly daysWithMissingMinutes: number;
-  readonly worstDays: readonly { readonly date: string; readonly sessionBars: number }[];
-  /** Bars outside the regular session. */
+  readonly worstDays: readonly { readonly date: string; readonly sessionBars: number; readonly sessionMinutes: number }[];
+  /** Bars outside the regular session (after an early close, and on exchange holidays, included). */
   readonly outsideSessionBars: number;
-  /** Weekdays between the first and last date with no data at all (includes exchange holidays). */
-  readonly missingWeekdays: readonly string[];
+  /** Sessions between the first and last date with no data at all (exchange holidays are not sessions). */
+  readonly missingSessions: readonly string[];
+  /** Exchange holidays between the first and last date (weekdays without a session). */
+  readonly holidays: number;
 }
 
 export interface DatasetSummary {
@@ -52,16 +55,23 @@ export interface CatalogSummary {
   readonly datasets: readonly DatasetSummary[];
 }
 
-const SESSION_MINUTES = 390;
+/** Minutes of the session on a New York date (0 when the exchange is closed). */
+function sessionMinutes(date: string): number {
+  const close = usEquityCloseMinute(parseDate(date));
+  return close < 0 ? 0 : close - US_EQUITY_OPEN_MINUTE;
+}
 
-function weekdaysBetween(first: string, last: string): string[] {
-  const out: string[] = [];
-  const lastMs = Date.parse(`${last}T00:00:00Z`);
-  for (let ms = Date.parse(`${first}T00:00:00Z`); ms <= lastMs; ms += 86_400_000) {
-    const weekday = new Date(ms).getUTCDay();
-    if (weekday !== 0 && weekday !== 6) out.push(new Date(ms).toISOString().slice(0, 10));
+/** The sessions and the count of holidays (weekdays without one) from `first` to `last`. */
+function sessionsBetween(first: string, last: string): { sessions: string[]; holidays: number } {
+  const sessions: string[] = [];
+  let holidays = 0;
+  for (let day = parseDate(first); day <= parseDate(last); day++) {
+    const weekday = weekdayOfDays(day);
+    if (weekday === 0 || weekday === 6) continue;
+    if (usEquityCloseMinute(day) < 0) holidays++;
+    else sessions.push(formatDays(day));
   }
-  return out;
+  return { sessions, holidays };
 }
 
 export async function describeCatalog(catalog: Catalog, options: { gaps?: boolean } = {}): Promise<CatalogSummary> {
@@ -89,21 +99,32 @@ export async function describeCatalog(catalog: Catalog, options: { gaps?: boolea
       const instrument = catalog.instrument(row.symbol);
       let gaps: GapReport | undefined;
       if (options.gaps && instrument.calendar === 'us-equity' && group.kind === 'bars' && group.interval === '1m') {
-        const days = (await connection.runAndReadAll(`SELECT ts::DATE::VARCHAR AS date,
-            count(*) FILTER (WHERE local_minute >= 570 AND local_minute < 960)::DOUBLE AS session_bars,
-            count(*) FILTER (WHERE local_minute < 570 OR local_minute >= 960)::DOUBLE AS outside_bars
-          FROM (SELECT ts, (hour(local) * 60 + minute(local)) AS local_minute FROM (
-            SELECT ts, timezone('America/New_York', ts::TIMESTAMPTZ) AS local FROM ${source} WHERE symbol = ${sqlString(row.symbol)}))
-          GROUP BY date ORDER BY date`)).getRowObjectsJson() as { date: string; session_bars: number; outside_bars: number }[];
+        // Bars per local date before 13:00, from 13:00 to 16:00 and outside 09:30-16:00: the date's own close
+        // (the engine's NYSE calendar) decides which of them are in its session.
+        const counted = (await connection.runAndReadAll(`SELECT local::DATE::VARCHAR AS date,
+            count(*) FILTER (WHERE local_minute >= ${US_EQUITY_OPEN_MINUTE} AND local_minute < ${US_EQUITY_EARLY_CLOSE_MINUTE})::DOUBLE AS early_bars,
+            count(*) FILTER (WHERE local_minute >= ${US_EQUITY_EARLY_CLOSE_MINUTE} AND local_minute < ${US_EQUITY_CLOSE_MINUTE})::DOUBLE AS late_bars,
+            count(*) FILTER (WHERE local_minute < ${US_EQUITY_OPEN_MINUTE} OR local_minute >= ${US_EQUITY_CLOSE_MINUTE})::DOUBLE AS outside_bars
+          FROM (SELECT local, (hour(local) * 60 + minute(local)) AS local_minute FROM (
+            SELECT timezone('America/New_York', ts::TIMESTAMPTZ) AS local FROM ${source} WHERE symbol = ${sqlString(row.symbol)}))
+          GROUP BY date ORDER BY date`)).getRowObjectsJson() as { date: string; early_bars: number; late_bars: number; outside_bars: number }[];
+        const days = counted.map((day) => {
+          const minutes = sessionMinutes(day.date);
+          const full = minutes > US_EQUITY_EARLY_CLOSE_MINUTE - US_EQUITY_OPEN_MINUTE;
+          const sessionBars = minutes === 0 ? 0 : full ? day.early_bars + day.late_bars : day.early_bars;
+          return { date: day.date, sessionMinutes: minutes, sessionBars, outsideBars: day.early_bars + day.late_bars + day.outside_bars - sessionBars };
+        });
         const seen = new Set(days.map((day) => day.date));
-        const short = days.filter((day) => day.session_bars < SESSION_MINUTES);
+        const short = days.filter((day) => day.sessionMinutes > 0 && day.sessionBars < day.sessionMinutes);
+        const { sessions, holidays } = sessionsBetween(row.first_date, row.last_date);
         gaps = {
-          missingSessionMinutes: short.reduce((sum, day) => sum + SESSION_MINUTES - day.session_bars, 0),
+          missingSessionMinutes: short.reduce((sum, day) => sum + day.sessionMinutes - day.sessionBars, 0),
           daysWithMissingMinutes: short.length,
-          worstDays: [...short].sort((a, b) => a.session_bars - b.session_bars || (a.date < b.date ? -1 : 1)).slice(0, 5)
-            .map((day) => ({ date: day.date, sessionBars: day.session_bars })),
-          outsideSessionBars: days.reduce((sum, day) => sum + day.outside_bars, 0),
-          missingWeekdays: weekdaysBetween(row.first_date, row.last_date).filter((date) => !seen.has(date)),
+          worstDays: [...short].sort((a, b) => a.sessionBars / a.sessionMinutes - b.sessionBars / b.sessionMinutes || (a.date < b.date ? -1 : 1)).slice(0, 5)
+            .map((day) => ({ date: day.date, sessionBars: day.sessionBars, sessionMinutes: day.sessionMinutes })),
+          outsideSessionBars: days.reduce((sum, day) => sum + day.outsideBars, 0),
+          missingSessions: sessions.filter((date) => !seen.has(date)),
+          holidays,
         };
       }
       symbols.push({

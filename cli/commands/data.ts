@@ -48,8 +48,9 @@ function summaryText(summary: CatalogSummary, gaps: boolean): string {
       if (gaps && symbol.gaps) {
         const report = symbol.gaps;
         lines.push(`           gaps: ${report.missingSessionMinutes} session minutes missing on ${report.daysWithMissingMinutes} days` +
-          ` (worst ${report.worstDays.map((day) => `${day.date}: ${day.sessionBars} bars`).join(', ')}); ${report.outsideSessionBars} bars outside 09:30-16:00 New York;` +
-          ` ${report.missingWeekdays.length} weekdays without data (holidays included)${report.missingWeekdays.length > 0 ? `: ${report.missingWeekdays.slice(0, 12).join(', ')}${report.missingWeekdays.length > 12 ? ', ...' : ''}` : ''}`);
+          ` (worst ${report.worstDays.map((day) => `${day.date}: ${day.sessionBars} of ${day.sessionMinutes}`).join(', ')}); ${report.outsideSessionBars} bars outside NYSE sessions;` +
+          ` ${report.missingSessions.length} sessions without data${report.missingSessions.length > 0 ? `: ${report.missingSessions.slice(0, 12).join(', ')}${report.missingSessions.length > 12 ? ', ...' : ''}` : ''}` +
+          ` (${report.holidays} exchange holidays skipped)`);
       }
     }
   }

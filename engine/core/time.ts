@@ -88,11 +88,122 @@ export function newYorkOffsetMinutes(timeUs: number): number {
   return timeUs >= dstStartUs && timeUs < dstEndUs ? -240 : -300;
 }
 
+// NYSE's regular sessions: 09:30-16:00 New York on weekdays, closed on the exchange holidays, 09:30-13:00 on its
+// early-close days. The holiday rules are those in force since 1998 (Martin Luther King Jr. Day from 1998,
+// Juneteenth from 2022), with Saturday holidays observed the Friday before (except New Year's Day: no close on
+// December 31) and Sunday ones the Monday after; early closes are the day before Independence Day (when that is a
+// weekday session), the day after Thanksgiving and Christmas Eve (a weekday session). Unscheduled closures since
+// 2001 are listed.
+
+export const US_EQUITY_OPEN_MINUTE = 9 * 60 + 30;
+export const US_EQUITY_CLOSE_MINUTE = 16 * 60;
+export const US_EQUITY_EARLY_CLOSE_MINUTE = 13 * 60;
+
+const UNSCHEDULED_CLOSURES = [
+  '2001-09-11', '2001-09-12', '2001-09-13', '2001-09-14', // the September 11 attacks
+  '2004-06-11', // national day of mourning, Ronald Reagan
+  '2007-01-02', // national day of mourning, Gerald Ford
+  '2012-10-29', '2012-10-30', // Hurricane Sandy
+  '2018-12-05', // national day of mourning, George H. W. Bush
+  '2025-01-09', // national day of mourning, Jimmy Carter
+];
+
+/** Easter Sunday of a Gregorian year (the anonymous Gregorian algorithm), as days since the epoch. */
+export function easterDays(year: number): number {
+  const a = year % 19;
+  const b = Math.floor(year / 100);
+  const c = year % 100;
+  const d = Math.floor(b / 4);
+  const e = b % 4;
+  const f = Math.floor((b + 8) / 25);
+  const g = Math.floor((b - f + 1) / 3);
+  const h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4);
+  const k = c % 4;
+  const l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31);
+  const day = ((h + l - 7 * m + 114) % 31) + 1;
+  return daysFromCivil(year, month, day);
+}
+
+/** The last given weekday of a month, as days since the epoch. */
+function lastWeekday(year: number, month: number, weekday: number): number {
+  const last = daysFromCivil(year, month + 1, 1) - 1;
+  return last - ((weekdayOfDays(last) - weekday + 7) % 7);
+}
+
+/** A fixed-date holiday's observed day: Saturday to the Friday before, Sunday to the Monday after. */
+function observed(days: number): number {
+  const weekday = weekdayOfDays(days);
+  return weekday === 6 ? days - 1 : weekday === 0 ? days + 1 : days;
+}
+
+interface YearSessions {
+  readonly closed: ReadonlySet<number>;
+  readonly early: ReadonlySet<number>;
+}
+
+const sessionsByYear = new Map<number, YearSessions>();
+
+function yearSessions(year: number): YearSessions {
+  const known = sessionsByYear.get(year);
+  if (known !== undefined) return known;
+  const closed = new Set<number>();
+  const newYear = daysFromCivil(year, 1, 1);
+  // On a Saturday New Year's Day is not observed (the exchange stays open on December 31).
+  if (weekdayOfDays(newYear) !== 6) closed.add(observed(newYear));
+  if (year >= 1998) closed.add(nthWeekday(year, 1, 1, 3));
+  closed.add(nthWeekday(year, 2, 1, 3));
+  closed.add(easterDays(year) - 2);
+  closed.add(lastWeekday(year, 5, 1));
+  if (year >= 2022) closed.add(observed(daysFromCivil(year, 6, 19)));
+  const independence = observed(daysFromCivil(year, 7, 4));
+  closed.add(independence);
+  closed.add(nthWeekday(year, 9, 1, 1));
+  const thanksgiving = nthWeekday(year, 11, 4, 4);
+  closed.add(thanksgiving);
+  const christmas = observed(daysFromCivil(year, 12, 25));
+  closed.add(christmas);
+  for (const date of UNSCHEDULED_CLOSURES) if (date.startsWith(`${year}-`)) closed.add(parseDate(date));
+  const early = new Set<number>();
+  const isSession = (days: number) => weekdayOfDays(days) !== 0 && weekdayOfDays(days) !== 6 && !closed.has(days);
+  // The day before Independence Day only when the holiday is July 4 itself (not an observed Friday or Monday).
+  const july3 = daysFromCivil(year, 7, 3);
+  if (independence === july3 + 1 && isSession(july3)) early.add(july3);
+  early.add(thanksgiving + 1);
+  const christmasEve = daysFromCivil(year, 12, 24);
+  if (christmas === christmasEve + 1 && isSession(christmasEve)) early.add(christmasEve);
+  const sessions = { closed, early };
+  sessionsByYear.set(year, sessions);
+  return sessions;
+}
+
+/**
+ * The close of NYSE's regular session on a New York date (days since the epoch), in minutes of the local day:
+ * 960 (16:00), 780 (13:00) on an early-close day, or -1 when the exchange is closed (weekend, holiday).
+ */
+export function usEquityCloseMinute(day: number): number {
+  const weekday = weekdayOfDays(day);
+  if (weekday === 0 || weekday === 6) return -1;
+  const sessions = yearSessions(civilFromDays(day).year);
+  if (sessions.closed.has(day)) return -1;
+  return sessions.early.has(day) ? US_EQUITY_EARLY_CLOSE_MINUTE : US_EQUITY_CLOSE_MINUTE;
+}
+
+/**
+ * The close of the regular session on the local date of an instant, in minutes of the exchange's day: NYSE's
+ * (see usEquityCloseMinute) for us-equity, 1440 (midnight UTC) for always-open. -1 when closed that day.
+ */
+export function sessionCloseMinute(timeUs: number, calendar: CalendarName): number {
+  return calendar === 'us-equity' ? usEquityCloseMinute(localDay(timeUs, calendar)) : 1440;
+}
+
 /**
  * A trading calendar. A trading day is the exchange's local calendar date (New York for us-equity, UTC for
  * always-open): daily statistics and the daily loss limit roll at local midnight. DAY orders live until the
- * next session close: 16:00 New York on a weekday for us-equity (an order sent after the close waits for the
- * next weekday's close; exchange holidays are not modelled), midnight UTC for always-open.
+ * next session close: NYSE's for us-equity (16:00 New York, 13:00 on an early-close day; an order sent after
+ * the close, or on a holiday, waits for the next session's close), midnight UTC for always-open.
  */
 export interface TradingCalendar {
   /** Trading day (local date as days since the epoch) of an instant. */
@@ -119,13 +230,14 @@ const usEquity: TradingCalendar = {
   },
   nextSessionCloseUs(timeUs) {
     let day = usEquity.tradingDay(timeUs);
-    for (let i = 0; i < 8; i++, day++) {
-      const weekday = weekdayOfDays(day);
-      if (weekday === 0 || weekday === 6) continue;
-      const closeUs = newYorkLocalToUtcUs(day, 16 * 60);
+    // The longest run of days without a session is four (September 11-14, 2001, after a weekend).
+    for (let i = 0; i < 10; i++, day++) {
+      const closeMinute = usEquityCloseMinute(day);
+      if (closeMinute < 0) continue;
+      const closeUs = newYorkLocalToUtcUs(day, closeMinute);
       if (closeUs >= timeUs) return closeUs;
     }
-    throw new SimError('CALENDAR', `expected a session close within a week of ${timeUs}, found none`);
+    throw new SimError('CALENDAR', `expected a session close within ten days of ${timeUs}, found none`);
   },
 };
 

@@ -200,6 +200,15 @@ describe('resting orders', () => {
     expect(expired?.timeUs).toBe(Date.UTC(2024, 2, 15, 20, 0) * 1000);
   });
 
+  it('expire a DAY order at the 13:00 close of an early-close day (the day before Independence Day)', () => {
+    // 2024-07-03 16:58 UTC is 12:58 in New York; the exchange closes at 13:00 that day.
+    const start = Date.UTC(2024, 6, 3, 16, 58) * 1000;
+    const built = run([[100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 100, 100], [100, 100, 100, 100]], (ctx, _bar, i) => {
+      if (i === 0) ctx.limit('TEST', 'buy', 1, 50, { timeInForce: 'day' });
+    }, { startUs: start });
+    expect(built.engine.log.events.find((e) => e.type === 'order.expired')?.timeUs).toBe(Date.UTC(2024, 6, 3, 17, 0) * 1000);
+  });
+
   it('cancel a reduce-only order that finds no position to reduce', () => {
     const { engine } = run([[100, 100, 100, 100], [100, 100, 100, 100]], (ctx, _bar, i) => { if (i === 0) ctx.market('TEST', 'sell', 1, { reduceOnly: true }); });
     expect(fillsOf(engine)).toEqual([]);
