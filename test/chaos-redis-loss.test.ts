@@ -7,7 +7,7 @@ import { redisInvariants, type RedisTruth } from '../scenarios/redis-loss/invari
 import { redisLossScenario } from '../scenarios/redis-loss/index.ts';
 import { runSeedsInPool } from '../adapters/chaos/seed-pool.ts';
 import { summarize } from '../scenarios/framework/run-scenario.ts';
-import { RedisServerProcess } from '../adapters/chaos/redis-loss/redis-server-process.ts';
+import { RedisServerProcess } from '../adapters/leader-lock/redis-server-process.ts';
 import { withTimeout } from '../adapters/chaos/redis-loss/real-redis-run.ts';
 import { isSimError } from '../engine/errors.ts';
 
@@ -109,7 +109,7 @@ describe('redis-loss real-mode plumbing', () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent-sim-chaos';
     try {
-      const error = await RedisServerProcess.start().then(() => null, (failure: unknown) => failure);
+      const error = await new RedisServerProcess().start().then(() => null, (failure: unknown) => failure);
       expect(isSimError(error) && error.code).toBe('REDIS_NOT_FOUND');
       expect((error as Error).message).toBe('expected redis-server on PATH, found none');
     } finally {

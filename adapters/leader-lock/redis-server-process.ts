@@ -1,5 +1,5 @@
-// A redis-server child process on a free loopback port, for tests and chaos drills that pause (SIGSTOP),
-// resume or restart Redis and so must never touch a shared server.
+// A redis-server child process on a free loopback port, for tests and chaos drills (redis-loss's real mode) that
+// pause (SIGSTOP), resume, kill or restart Redis and so must never touch a shared server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
@@ -13,8 +13,9 @@ export class RedisServerProcess {
 
   /**
    * Starts (or restarts, on the same port) an empty, non-persistent server and waits for PING (bounded). A
-   * server that does not answer in time is killed before REDIS_START_TIMEOUT is thrown; one that cannot be
-   * spawned (REDIS_SPAWN_FAILED) or exits while starting (REDIS_EXITED) is reported at once.
+   * server that does not answer in time is killed before REDIS_START_TIMEOUT is thrown; no redis-server on PATH
+   * (REDIS_NOT_FOUND), one that cannot be spawned (REDIS_SPAWN_FAILED) or exits while starting (REDIS_EXITED) is
+   * reported at once.
    */
   async start(readyWithinMs = 5_000): Promise<void> {
     if (this.port === 0) this.port = await freePort();
@@ -22,8 +23,10 @@ export class RedisServerProcess {
     this.child = child;
     // An 'error' event (redis-server missing, spawn refused) with no listener would crash the process.
     let failure: SimError | undefined;
-    child.once('error', (error) => {
-      failure ??= new SimError('REDIS_SPAWN_FAILED', `expected to start redis-server on port ${this.port}, found ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      failure ??= error.code === 'ENOENT'
+        ? new SimError('REDIS_NOT_FOUND', 'expected redis-server on PATH, found none')
+        : new SimError('REDIS_SPAWN_FAILED', `expected to start redis-server on port ${this.port}, found ${error.code ?? error.message}`);
     });
     child.once('exit', (code, signal) => {
       failure ??= new SimError('REDIS_EXITED', `expected redis-server on port ${this.port} to keep running, found it exited with ${signal ?? `code ${code}`} while starting`);

@@ -11,7 +11,7 @@ import type { RunContext, RunRecord } from '../../../scenarios/framework/scenari
 import { SimError } from '../../../engine/errors.ts';
 import { redisMetrics, type RedisTruth } from '../../../scenarios/redis-loss/invariants.ts';
 import { LOCK_KEY, PaperBroker, REAL_TIMING, resumeBoundMs, runnerOfToken, type BrokerRequest, type RedisVariant } from '../../../scenarios/redis-loss/workload.ts';
-import { RedisServerProcess } from './redis-server-process.ts';
+import { RedisServerProcess } from '../../leader-lock/redis-server-process.ts';
 
 const ENTRY = new URL('./runner-entry.mjs', import.meta.url);
 const POLL_EVERY_MS = 20;
@@ -29,7 +29,8 @@ export function withTimeout<T>(promise: Promise<T>, milliseconds: number, what: 
 
 export async function runRedisLossReal(context: RunContext): Promise<RunRecord<RedisTruth>> {
   const variant = context.variant as RedisVariant;
-  const server = await RedisServerProcess.start();
+  const server = new RedisServerProcess();
+  await server.start();
   const startAbsoluteMs = performance.timeOrigin + performance.now() + 300;
   const nowUs = () => Math.round((performance.timeOrigin + performance.now() - startAbsoluteMs) * 1000);
   const broker = new PaperBroker(variant === 'fenced');
@@ -77,9 +78,9 @@ export async function runRedisLossReal(context: RunContext): Promise<RunRecord<R
       if (fault.kind === 'leader-pause') {
         for (const worker of workers) worker.postMessage({ type: 'arm-pause', durationMs });
       } else if (fault.kind === 'redis-kill') {
-        await server.kill();
+        await server.stop();
         await sleep(durationMs);
-        await server.restart();
+        await server.start();
         recoveriesUs.push(nowUs());
         note('redis-restarted-empty', null);
       } else if (fault.kind === 'redis-pause') {
