@@ -1,5 +1,6 @@
 // Proves the stale-data feed faults: a stall holds the ticks and replays them late as one burst of old data
-// (which an arrival-time gate takes for fresh data and an exchange-time gate does not), a gap drops them.
+// (which an arrival-time gate takes for fresh data and an exchange-time gate does not), a gap drops them; in
+// real mode every tick crosses a WebSocket on loopback.
 import { describe, expect, it } from 'vitest';
 import { runSeed } from '../scenarios/framework/run-scenario.ts';
 import { staleDataScenario } from '../scenarios/stale-data/index.ts';
@@ -55,5 +56,19 @@ describe('stale-data stall vs gap', () => {
     expect(naive.seedsViolating.length).toBe(40);
     expect(arrivalGate.verdict).toBe('fails');
     expect(exchangeGate.seedsViolating).toEqual([]);
+  }, 60_000);
+});
+
+describe('stale-data real mode over a WebSocket', () => {
+  // (test/chaos-scenarios.test.ts runs naive and exchange-gate in real mode on the seeded schedule.)
+  it('sends every tick through the loopback socket, and the stall burst that arrives there fools the arrival gate', async () => {
+    const result = await runSeed(staleDataScenario, { scenario: 'stale-data', mode: 'real', seed: 1, variants: ['arrival-gate'], options, short: true, faults: [STALL] });
+    const [arrivalGate] = result.variants;
+    expect(arrivalGate.metrics.ticksSent).toBeGreaterThan(1_000);
+    expect(arrivalGate.metrics.ticksReceived).toBe(arrivalGate.metrics.ticksSent);
+    expect(arrivalGate.metrics.ticksDelivered).toBe(arrivalGate.metrics.ticksReceived);
+    expect(arrivalGate.verdict).toBe('fails');
+    expect(arrivalGate.violations['no-entry-on-stale-data']).toBeGreaterThan(0);
+    expect(arrivalGate.examples.join('\n')).toMatch(/on data \d+ ms old/);
   }, 60_000);
 });

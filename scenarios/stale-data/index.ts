@@ -23,14 +23,22 @@ export const staleDataScenario: Scenario<StaleTruth> = {
   runSim: (context) => runStaleData(context, new VirtualScheduler(0)),
   async runReal(context) {
     const { WallClockScheduler } = await import('../../adapters/chaos/wall-clock-scheduler.ts');
+    const { openWebSocketFeed } = await import('../../adapters/chaos/stale-data/websocket-feed.ts');
     const scheduler = new WallClockScheduler(Number(context.options['time-scale']));
+    // The ticks cross a real WebSocket on loopback, the faults applied on the feed's side of it.
+    const feed = await openWebSocketFeed(scheduler);
     try {
-      const record = await runStaleData(context, scheduler);
+      const record = await runStaleData(context, scheduler, feed);
       // The readiness checker widens its slack by the timers' measured lateness: a loaded machine delays the
       // runner's checks by real milliseconds, which are seconds of compressed scenario time.
-      return { ...record, truth: { ...record.truth, timerLatenessUsMax: scheduler.latenessUsMax } };
+      return {
+        ...record,
+        truth: { ...record.truth, timerLatenessUsMax: scheduler.latenessUsMax },
+        metrics: { ...record.metrics, ticksSent: feed.counts.sent, ticksReceived: feed.counts.received },
+      };
     } finally {
       scheduler.dispose();
+      await feed.close();
     }
   },
   invariants: staleInvariants,

@@ -29,9 +29,34 @@ export interface StaleTruth {
   readonly timerLatenessUsMax?: number;
 }
 
-interface Tick { sequence: number; trueUs: number; exchangeUs: number; priceTicks: number }
+export interface Tick { sequence: number; trueUs: number; exchangeUs: number; priceTicks: number }
 
-export async function runStaleData(context: RunContext, scheduler: EventScheduler): Promise<RunRecord<StaleTruth>> {
+/**
+ * How ticks travel from the feed to the runner. `send` hands a tick to the network `delayUs` of scenario time from
+ * now (0: at once), NETWORK_US of it being the network's own latency; the transport calls the runner's receiver
+ * when the tick arrives. Sim mode: a timer on the scheduler. Real mode: a WebSocket on loopback
+ * (adapters/chaos/stale-data), where the network's latency is the socket's.
+ */
+export interface FeedTransport {
+  connect(receive: (tick: Tick) => void): void;
+  send(tick: Tick, delayUs: number): void;
+  /** Facts about the transport for the report. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Ticks delivered by the scheduler's timers after their delay. */
+export function timerTransport(scheduler: EventScheduler): FeedTransport {
+  let receiver: (tick: Tick) => void = () => undefined;
+  return {
+    connect: (receive) => { receiver = receive; },
+    send: (tick, delayUs) => {
+      if (delayUs === 0) receiver(tick);
+      else scheduler.after(delayUs, () => receiver(tick));
+    },
+  };
+}
+
+export async function runStaleData(context: RunContext, scheduler: EventScheduler, transport: FeedTransport = timerTransport(scheduler)): Promise<RunRecord<StaleTruth>> {
   const variant = context.variant as StaleVariant;
   const history = new History(() => scheduler.nowUs());
   const walk = context.rng.child('prices');
@@ -68,6 +93,7 @@ export async function runStaleData(context: RunContext, scheduler: EventSchedule
       position = null;
     }
   };
+  transport.connect(receive);
 
   // --- Feed.
   let sequence = 0;
@@ -86,7 +112,7 @@ export async function runStaleData(context: RunContext, scheduler: EventSchedule
     const stalled = active('stall', scheduler.nowUs());
     if (stalled) { startDrain(stalled.atUs + stalled.durationUs + NETWORK_US); return; }
     while (backlog.length > 0 && drainStartUs + drained * BACKLOG_DRAIN_EVERY_US <= scheduler.nowUs()) {
-      receive(backlog.shift()!);
+      transport.send(backlog.shift()!, 0);
       drained += 1;
     }
     if (backlog.length === 0) { draining = false; return; }
@@ -115,8 +141,8 @@ export async function runStaleData(context: RunContext, scheduler: EventSchedule
         const delay = active('delay', trueUs);
         const reorder = active('out-of-order', trueUs);
         const latencyUs = NETWORK_US + (delay ? 4 * US_PER_SECOND : 0) + (reorder ? shuffle.int(800_000) : 0);
-        scheduler.after(latencyUs, () => receive(tick));
-        if (active('duplicate', trueUs)) scheduler.after(latencyUs + 50_000, () => receive(tick));
+        transport.send(tick, latencyUs);
+        if (active('duplicate', trueUs)) transport.send(tick, latencyUs + 50_000);
       }
       produce(trueUs + TICK_EVERY_US);
     });
@@ -149,6 +175,7 @@ export async function runStaleData(context: RunContext, scheduler: EventSchedule
   history.closeOpenOperations();
   return {
     history: history.entries,
+    ...(transport.details ? { details: transport.details } : {}),
     truth: { delivered, faults: context.faults, endUs },
     metrics: {
       entries: history.entries.filter((entry) => entry.kind === 'operation' && entry.operation === 'entry').length,
