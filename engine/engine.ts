@@ -572,6 +572,8 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
     const queue = this.queue;
     const equity = this.equity;
     const dailyLossLimitCash = this.dailyLossLimitCash;
+    // The bar's volume is kept for a market order filled on arrival at the close ('close' fill mode) only.
+    const keepBarVolume = matcher !== null && matcher.fillsOnArrival;
     cursor.chunk = chunk;
     let i = 0;
     while (i < n) {
@@ -590,9 +592,10 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
         if (matcher !== null) {
           if (matcher.bookSize[s] === 0) {
             matcher.lastPriceTicks[s] = c;
-            // The bar's volume, for a market order filled on arrival in the 'close' fill mode.
-            matcher.barVolume[s] = volume[i];
-            matcher.barTaken[s] = 0;
+            if (keepBarVolume) {
+              matcher.barVolume[s] = volume[i];
+              matcher.barTaken[s] = 0;
+            }
           } else matcher.matchBarRow(chunk, i);
         }
         if (queue.nextTimeUs <= closeUs) this.advanceTo(closeUs);
@@ -614,8 +617,10 @@ export class Engine implements ExecutionSink, VenueListener, TaskRunner {
             const s = symbolIndex[k];
             if (bookSize[s] === 0) {
               lastPrice[s] = close[k];
-              barVolume[s] = volume[k];
-              barTaken[s] = 0;
+              if (keepBarVolume) {
+                barVolume[s] = volume[k];
+                barTaken[s] = 0;
+              }
             } else matcher.matchBarRow(chunk, k);
           }
         }

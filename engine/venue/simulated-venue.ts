@@ -204,6 +204,8 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
    */
   readonly barVolume: Float64Array;
   readonly barTaken: Float64Array;
+  /** Market orders fill on arrival at the last bar's close ('close' fill mode): only then are barVolume and barTaken read between bars. */
+  readonly fillsOnArrival: boolean;
   // Per-slot columns.
   private keyOf = new Int32Array(0);
   private symbolIndex = new Int32Array(0);
@@ -258,6 +260,7 @@ export class SimulatedVenue implements ExecutionPort, TaskRunner {
     this.bookSize = new Int32Array(n);
     this.barVolume = new Float64Array(n);
     this.barTaken = new Float64Array(n);
+    this.fillsOnArrival = this.options.fillMode === 'close';
     this.books = scales.map(() => new Book());
     this.calendars = scales.map((s) => calendarFor(s.instrument.calendar));
     scales.forEach((s, i) => this.symbolIndexBySymbol.set(s.instrument.symbol, i));
