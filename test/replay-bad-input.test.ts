@@ -65,8 +65,10 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('sim replay refuses bad input', () => {
-  it('an unknown date says which dates exist', async () => {
-    expectOneLineError(await sim('replay', '--date', '2024-03-16'), /DATA_UNKNOWN_DATE.*2024-03-15.*2024-03-18/);
+  it('an unknown date says which dates exist, and why the exchange had none', async () => {
+    expectOneLineError(await sim('replay', '--date', '2024-03-16'), /DATA_UNKNOWN_DATE.*found 2024-03-16 \(a Saturday\);.*2024-03-15.*2024-03-18/);
+    expectOneLineError(await sim('replay', '--date', '2024-03-29'), /DATA_UNKNOWN_DATE.*found 2024-03-29 \(an NYSE holiday\);.*nearest 2024-03-28 and 2024-04-01/);
+    expectOneLineError(await sim('replay', '--date', '2025-03-14'), /DATA_UNKNOWN_DATE.*found 2025-03-14; there are 252 dates from 2024-01-02 to 2024-12-31/);
   });
 
   it('a malformed date and an inverted range', async () => {

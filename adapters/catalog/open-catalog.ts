@@ -7,6 +7,7 @@ import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
 import type { BarColumns, Instrument, TickColumns } from '../../engine/types.ts';
 import { US_PER_DAY, US_PER_MINUTE } from '../../engine/types.ts';
+import { parseDate, usEquityCloseMinute, weekdayOfDays } from '../../engine/index.ts';
 import { copyNumberColumn, openDuckDB, sqlStringList, type DuckDBSession } from './duckdb-columns.ts';
 import { readManifest, type DataKind, type Manifest, type ManifestFile } from './manifest.ts';
 import { fileMatches, parquetSource } from './write-partitions.ts';
@@ -144,8 +145,10 @@ class ParquetCatalog implements Catalog {
     const what = kind === 'bars' ? `${interval} bars` : 'ticks';
     if (query.fromDate === query.toDate && !all.includes(query.fromDate)) {
       const near = nearestDates(all, query.fromDate);
+      // Why a US equity catalog has no data that day, when the exchange was closed.
+      const closed = symbols.every((symbol) => this.instrument(symbol).calendar === 'us-equity') ? closedReason(query.fromDate) : '';
       throw new SimError('DATA_UNKNOWN_DATE',
-        `expected a date with ${what} in ${this.dir}, found ${query.fromDate}; there are ${describeDates(all)}${near.length > 0 ? `, nearest ${near.join(' and ')}` : ''}`,
+        `expected a date with ${what} in ${this.dir}, found ${query.fromDate}${closed}; there are ${describeDates(all)}${near.length > 0 ? `, nearest ${near.join(' and ')}` : ''}`,
         { first: all[0], last: all[all.length - 1], count: all.length, nearest: near });
     }
     if (query.fromDate > query.toDate) {
@@ -393,4 +396,13 @@ export async function openCatalog(dir: string): Promise<Catalog> {
   const manifest = await readManifest(resolved);
   if (!manifest) throw new SimError('DATA_NO_CATALOG', `expected a catalog (manifest.json) in ${resolved}, found none; build one with: sim data import FILE... --catalog ${dir}`);
   return new ParquetCatalog(resolved, manifest);
+}
+
+/** ' (a Saturday)', ' (a Sunday)', ' (an NYSE holiday)', or '' for a date with a session. */
+function closedReason(date: string): string {
+  const day = parseDate(date);
+  const weekday = weekdayOfDays(day);
+  if (weekday === 6) return ' (a Saturday)';
+  if (weekday === 0) return ' (a Sunday)';
+  return usEquityCloseMinute(day) < 0 ? ' (an NYSE holiday)' : '';
 }
