@@ -2,6 +2,7 @@
 // with the simulated venue, stream the chunks through it, and summarize. Everything that decides the result
 // goes into the config hash; the run digest is the hash of the engine's ordered event log.
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import {
   Engine, SimulatedVenue, SeededRng, SimError, resolveParams, parseDate, formatScaled,
   CASH_UNITS_PER_CURRENCY, type FillMode, type IntrabarPolicy, type Instrument, type RiskLimits, type MarketDataChunk,
@@ -43,7 +44,14 @@ export interface ReplayOptions {
   readonly checkLedger?: boolean;
   /** The run id in client order ids (default: the config hash's first 8 hex digits). */
   readonly runId?: string;
+  /**
+   * Catalog chunks kept from an earlier run with the same data (a sweep runs many over one query): read once,
+   * then replayed from memory. The engine never writes to a chunk.
+   */
+  readonly dataCache?: ReplayDataCache;
 }
+
+export type ReplayDataCache = Map<string, { readonly chunks: readonly MarketDataChunk[]; readonly skipped: BadRowsReport | undefined }>;
 
 /** Risk limits in user units (currency, instrument units, fractions), converted for the engine. */
 export interface RiskOptions {
@@ -150,6 +158,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     let dates: string[];
     let dataDigest: string;
     let chunks: AsyncIterable<MarketDataChunk>;
+    let skippedFromCache: BadRowsReport | undefined;
     if (options.source) {
       instruments = options.source.instruments;
       dates = [...new Set([options.source.fromDate, options.source.toDate])];
@@ -163,7 +172,20 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       dataDigest = catalog!.dataDigest(query, kind);
       dates = catalog!.dates(kind).filter((d) => d >= options.fromDate && d <= options.toDate);
       instruments = symbols.map((symbol) => catalog!.instrument(symbol));
-      chunks = kind === 'bars' ? catalog!.readBars(query) : catalog!.readTicks(query);
+      const read = () => (kind === 'bars' ? catalog!.readBars(query) : catalog!.readTicks(query)) as AsyncIterable<MarketDataChunk>;
+      if (options.dataCache === undefined) chunks = read();
+      else {
+        const key = JSON.stringify([path.resolve(options.catalogDir), kind, dataDigest, query]);
+        let cached = options.dataCache.get(key);
+        if (cached === undefined) {
+          const list: MarketDataChunk[] = [];
+          for await (const chunk of read()) list.push(chunk);
+          cached = { chunks: list, skipped: catalog!.skipped };
+          options.dataCache.set(key, cached);
+        }
+        chunks = toAsync(cached.chunks);
+        skippedFromCache = cached.skipped;
+      }
     }
 
     const config = {
@@ -232,9 +254,13 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       runDigest: engine.log.digest(), configHash, dataDigest, codeVersion: await codeVersion(), runId, config, instruments,
       dates, bars, ticks, summary, trades: portfolio.closedTrades, realizedPnl,
       totalPnl: Number(formatScaled(portfolio.equityCashValue() - portfolio.initialCash, 6)),
-      fees: Number(formatScaled(portfolio.feesCash, 6)), riskDenials, skipped: catalog?.skipped, engine, curve,
+      fees: Number(formatScaled(portfolio.feesCash, 6)), riskDenials, skipped: skippedFromCache ?? catalog?.skipped, engine, curve,
     };
   } finally {
     await catalog?.close();
   }
+}
+
+async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }

@@ -6,6 +6,7 @@ type Loader = () => Promise<CommandModule<any, any>>;
 
 export const commandLoaders: Readonly<Record<string, Loader>> = {
   replay: async () => (await import('./replay.ts')).replayCommand,
+  sweep: async () => (await import('./sweep.ts')).sweepCommand,
   data: async () => (await import('./data.ts')).dataCommand,
   tape: async () => (await import('./tape.ts')).tapeCommand,
   chaos: async () => (await import('./chaos.ts')).chaosCommand,

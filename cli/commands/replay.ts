@@ -11,7 +11,8 @@ import { replaySession } from '../../adapters/runtime/session-replay.ts';
 import { formatSummary } from '../format-summary.ts';
 import { STRATEGIES } from '../../strategies/index.ts';
 
-interface ReplayArguments {
+/** The arguments withRunOptions defines. */
+export interface RunArguments {
   date?: string;
   from?: string;
   to?: string;
@@ -30,15 +31,18 @@ interface ReplayArguments {
   'max-volume-share': number;
   cash: number;
   catalog: string;
-  out?: string;
-  json: boolean;
   'skip-bad': boolean;
   risk: boolean;
   'max-position'?: number;
   'daily-loss-limit'?: number;
   'risk-per-trade'?: number;
-  tape?: string;
   data: string;
+}
+
+interface ReplayArguments extends RunArguments {
+  out?: string;
+  json: boolean;
+  tape?: string;
   session?: string;
   'run-id'?: string;
   artefacts: boolean;
@@ -51,10 +55,9 @@ export async function loadSource(args: { tape?: string }): Promise<ReplaySource 
   return source;
 }
 
-export const replayCommand: CommandModule<object, ReplayArguments> = {
-  command: 'replay',
-  describe: 'replay a strategy over historical bars (or a tape) and report',
-  builder: (yargs: Argv) => yargs
+/** The options a replay run and a sweep share: the data, the strategy, costs, fills and risk. */
+export function withRunOptions(yargs: Argv): Argv {
+  return yargs
     .option('date', { type: 'string', describe: 'one trading date, YYYY-MM-DD' })
     .option('from', { type: 'string', describe: 'first date of a continuous run' })
     .option('to', { type: 'string', describe: 'last date of a continuous run' })
@@ -78,13 +81,50 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
     .option('risk', { type: 'boolean', default: true, describe: 'apply the default risk limits (--no-risk to run without)' })
     .option('catalog', { type: 'string', default: DEFAULT_CATALOG_DIR, describe: 'catalog folder' })
     .option('data', { type: 'string', default: 'bars', choices: ['bars', 'ticks'], describe: 'catalog data to replay: 1-minute bars or trade ticks' })
+    .option('skip-bad', { type: 'boolean', default: false, describe: 'skip bad bars (NaN, non-positive, high < low) instead of refusing' });
+}
+
+/** The risk limits the arguments ask for (the defaults, overridden; none with --no-risk). */
+export function riskOf(args: RunArguments): ReplayOptions['risk'] {
+  return !args.risk ? {} : {
+    ...DEFAULT_RISK,
+    ...(args['max-position'] !== undefined ? { maxPosition: args['max-position'] } : {}),
+    ...(args['daily-loss-limit'] !== undefined ? { dailyLossLimit: args['daily-loss-limit'] } : {}),
+    ...(args['risk-per-trade'] !== undefined ? { riskPerTrade: args['risk-per-trade'] } : {}),
+  };
+}
+
+/** --date D or --from A --to B, as a range. */
+export function datesOf(args: RunArguments): { fromDate: string; toDate: string } {
+  if (args.date !== undefined) {
+    if (args.from !== undefined || args.to !== undefined) throw new SimError('BAD_OPTION', 'expected --date or --from/--to, found both');
+    return { fromDate: args.date, toDate: args.date };
+  }
+  if (args.from !== undefined && args.to !== undefined) return { fromDate: args.from, toDate: args.to };
+  throw new SimError('BAD_OPTION', 'expected --date D, --from A --to B, --tape FILE or --session FILE; found none');
+}
+
+/** The replay options of the shared arguments, for a range of dates. */
+export function runOptionsOf(args: RunArguments, fromDate: string, toDate: string): Omit<ReplayOptions, 'params' | 'source' | 'onProgress' | 'runId'> {
+  const symbols = (args.symbols ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return {
+    catalogDir: path.resolve(args.catalog), fromDate, toDate, symbols, strategy: args.strategy,
+    seed: args.seed, fill: args.fill as FillMode, intrabar: args.intrabar as IntrabarPolicy, feesBps: args['fees-bps'], feeMinimum: args['fee-minimum'],
+    slippageBps: args['slippage-bps'], slippageTicks: args['slippage-ticks'], latencyMs: args['latency-ms'], latencyJitterMs: args['latency-jitter-ms'], maxVolumeShare: args['max-volume-share'],
+    initialCash: args.cash, risk: riskOf(args), skipBad: args['skip-bad'], dataKind: args.data as 'bars' | 'ticks',
+  };
+}
+
+export const replayCommand: CommandModule<object, ReplayArguments> = {
+  command: 'replay',
+  describe: 'replay a strategy over historical bars (or a tape) and report',
+  builder: (yargs: Argv) => withRunOptions(yargs)
     .option('session', { type: 'string', describe: 'check a recorded paper/live session journal: replay it and compare the outgoing orders' })
     .option('run-id', { type: 'string', describe: 'run id in client order ids (default: the config hash)' })
     .option('tape', { type: 'string', describe: 'replay a recorded tick tape (Arrow IPC) instead of the catalog' })
     .option('out', { type: 'string', describe: 'artefact folder (default runs/<strategy>-<dates>-<run id>)' })
     .option('artefacts', { type: 'boolean', default: true, describe: 'write artefacts (--no-artefacts to skip)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' })
-    .option('skip-bad', { type: 'boolean', default: false, describe: 'skip bad bars (NaN, non-positive, high < low) instead of refusing' }) as unknown as Argv<ReplayArguments>,
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' }) as unknown as Argv<ReplayArguments>,
   handler: async (args) => {
     if (args.session) {
       const result = replaySession(path.resolve(args.session));
@@ -104,35 +144,12 @@ export const replayCommand: CommandModule<object, ReplayArguments> = {
       if (given.length > 0) throw new SimError('BAD_OPTION', `expected --tape alone (a tape replays the whole recorded session), found also ${given.join(' ')}`);
     }
     const source = await loadSource(args);
-    let fromDate: string;
-    let toDate: string;
-    if (source) {
-      fromDate = source.fromDate;
-      toDate = source.toDate;
-    } else if (args.date !== undefined) {
-      if (args.from !== undefined || args.to !== undefined) throw new SimError('BAD_OPTION', 'expected --date or --from/--to, found both');
-      fromDate = toDate = args.date;
-    } else if (args.from !== undefined && args.to !== undefined) {
-      fromDate = args.from;
-      toDate = args.to;
-    } else {
-      throw new SimError('BAD_OPTION', 'expected --date D, --from A --to B, --tape FILE or --session FILE; found none');
-    }
-    const symbols = (args.symbols ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-    const risk = !args.risk ? {} : {
-      ...DEFAULT_RISK,
-      ...(args['max-position'] !== undefined ? { maxPosition: args['max-position'] } : {}),
-      ...(args['daily-loss-limit'] !== undefined ? { dailyLossLimit: args['daily-loss-limit'] } : {}),
-      ...(args['risk-per-trade'] !== undefined ? { riskPerTrade: args['risk-per-trade'] } : {}),
-    };
+    const { fromDate, toDate } = source ? { fromDate: source.fromDate, toDate: source.toDate } : datesOf(args);
     const showProgress = process.stderr.isTTY === true;
     const bar = showProgress ? new cliProgress.SingleBar({ stream: process.stderr, format: 'replay [{bar}] {value}/{total} days', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     let barStarted = false;
     const options: ReplayOptions = {
-      catalogDir: path.resolve(args.catalog), fromDate, toDate, symbols, strategy: args.strategy, params: parseParamPairs(args.param ?? []),
-      seed: args.seed, fill: args.fill as FillMode, intrabar: args.intrabar as IntrabarPolicy, feesBps: args['fees-bps'], feeMinimum: args['fee-minimum'],
-      slippageBps: args['slippage-bps'], slippageTicks: args['slippage-ticks'], latencyMs: args['latency-ms'], latencyJitterMs: args['latency-jitter-ms'], maxVolumeShare: args['max-volume-share'],
-      initialCash: args.cash, risk, skipBad: args['skip-bad'], source, dataKind: args.data as 'bars' | 'ticks', runId: args['run-id'],
+      ...runOptionsOf(args, fromDate, toDate), params: parseParamPairs(args.param ?? []), source, runId: args['run-id'],
       onProgress: bar ? (done, total) => {
         if (total < 5) return;
         if (!barStarted) { bar.start(total, 0); barStarted = true; }

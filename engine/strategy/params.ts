@@ -29,6 +29,14 @@ function bounds(spec: { min?: number; max?: number }): string {
 
 /** Validate raw parameters (strings from the CLI, or typed values) against a definition. */
 export function resolveParams(definition: StrategyDefinition, raw: Readonly<Record<string, unknown>>): ParamValues {
+  const values = resolveParamValues(definition, raw);
+  const problem = definition.check?.(values);
+  if (problem) throw new SimError('STRATEGY_BAD_PARAM', `${definition.name}: ${problem}`);
+  return values;
+}
+
+/** resolveParams without the strategy's check of the values together: each value's type and range only. */
+export function resolveParamValues(definition: StrategyDefinition, raw: Readonly<Record<string, unknown>>): ParamValues {
   const values: ParamValues = {};
   for (const key of Object.keys(raw)) {
     if (!(key in definition.params)) {
@@ -68,8 +76,6 @@ export function resolveParams(definition: StrategyDefinition, raw: Readonly<Reco
       }
     }
   }
-  const problem = definition.check?.(values);
-  if (problem) throw new SimError('STRATEGY_BAD_PARAM', `${definition.name}: ${problem}`);
   return values;
 }
 
