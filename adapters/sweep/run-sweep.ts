@@ -3,7 +3,7 @@
 // the number of workers, and each row's run digest is the one `sim replay` prints for that combination, so the
 // sweep's digest (over the rows' parameters and digests) does not depend on the workers either.
 import { Piscina } from 'piscina';
-import { SimError, resolveParamValues } from '../../engine/index.ts';
+import { SimError, isSimError, resolveParamValues } from '../../engine/index.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { stableHash } from '../replay/run-replay.ts';
 import { runSweepTask, type SweepBase, type SweepRow, type SweepTask } from './sweep-task.ts';
@@ -67,7 +67,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     if (axis.name in fixed) throw new SimError('SWEEP_BAD_GRID', `expected ${axis.name} either in --grid or in --param, found it in both`);
     // Each value alone, the others at their fixed or default values: a value the parameter cannot take refuses
     // the sweep (a combination the strategy refuses only as a whole is a row marked refused).
-    for (const value of axis.values) resolveParamValues(definition, { ...fixed, [axis.name]: value });
+    for (const value of axis.values) {
+      try {
+        resolveParamValues(definition, { ...fixed, [axis.name]: value });
+      } catch (error) {
+        // Named as the user gave it: a swept value comes from --grid.
+        if (isSimError(error)) throw new SimError(error.code, error.message.replace(`--param ${axis.name}:`, `--grid ${axis.name}:`));
+        throw error;
+      }
+    }
   }
   const total = grid.reduce((product, axis) => product * axis.values.length, 1);
   if (total > SWEEP_COMBINATIONS_MAX) throw new SimError('SWEEP_TOO_LARGE', `expected at most ${SWEEP_COMBINATIONS_MAX} combinations, found ${total}`);
