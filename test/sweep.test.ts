@@ -60,6 +60,8 @@ describe('sim sweep', () => {
     expect(await refusal(() => runSweep({ base, fixed: { fast: '5' }, grid: parseGrid(['fast=5,10']), workers: 1 }))).toBe('SWEEP_BAD_GRID: expected fast either in --grid or in --param, found it in both');
     expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['fast=0,5']), workers: 1 }))).toBe("STRATEGY_BAD_PARAM: --grid fast: expected an integer >= 1, found '0'");
     expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['speed=1,2']), workers: 1 }))).toMatch(/^STRATEGY_BAD_PARAM: expected a parameter of sma-cross \(fast, slow, mode, quantity\), found 'speed'$/);
+    // An operating error of the runs crosses the worker threads with its code.
+    expect(await refusal(() => runSweep({ base: { ...base, fromDate: '2024-07-04', toDate: '2024-07-04' }, fixed: {}, grid: parseGrid(['fast=5,10']), workers: 2 }))).toMatch(/^DATA_UNKNOWN_DATE: .*found 2024-07-04 \(an NYSE holiday\)/);
     expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['fast=40,50']), workers: 1 }))).toBe('SWEEP_ALL_REFUSED: expected at least one combination sma-cross accepts, found all 2 refused (first: sma-cross: expected fast < slow, found fast 40, slow 30)');
   });
 

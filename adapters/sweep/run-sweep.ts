@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
 import { SimError, isSimError, resolveParamValues } from '../../engine/index.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { stableHash } from '../replay/run-replay.ts';
-import { runSweepTask, type SweepBase, type SweepRow, type SweepTask } from './sweep-task.ts';
+import { runSweepTask, type SweepBase, type SweepRow, type SweepTask, type SweepTaskOutcome } from './sweep-task.ts';
 
 export const SWEEP_COMBINATIONS_MAX = 10_000;
 
@@ -94,7 +94,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   } else {
     const pool = new Piscina({ filename: new URL('./sweep-worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1_000 });
     try {
-      rows = await Promise.all(tasks.map((task) => (pool.run(task) as Promise<SweepRow>).then(progress)));
+      rows = await Promise.all(tasks.map(async (task) => {
+        const outcome = (await pool.run(task)) as SweepTaskOutcome;
+        if ('error' in outcome) throw new SimError(outcome.error.code, outcome.error.message);
+        return progress(outcome.row);
+      }));
     } finally {
       await pool.destroy();
     }

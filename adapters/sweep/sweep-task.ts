@@ -38,6 +38,18 @@ export interface SweepRow {
 
 const cache: ReplayDataCache = new Map();
 
+/** What a worker thread sends back: a row, or the operating error of the run (a SimError loses its class crossing threads). */
+export type SweepTaskOutcome = { readonly row: SweepRow } | { readonly error: { readonly code: string; readonly message: string } };
+
+export async function runSweepTaskInWorker(task: SweepTask): Promise<SweepTaskOutcome> {
+  try {
+    return { row: await runSweepTask(task) };
+  } catch (error) {
+    if (isSimError(error)) return { error: { code: error.code, message: error.message } };
+    throw error;
+  }
+}
+
 export async function runSweepTask(task: SweepTask): Promise<SweepRow> {
   try {
     // The strategy's own check of the values together (a hole in the grid, not an error of the sweep).
