@@ -8,6 +8,8 @@ import { runStaleData, STALE_AFTER_US, type StaleTruth } from '../scenarios/stal
 import { VirtualScheduler } from '../scenarios/framework/virtual-scheduler.ts';
 import { SeededRandom } from '../scenarios/framework/seeded-random.ts';
 import { runSeedsInPool } from '../adapters/chaos/seed-pool.ts';
+import { WallClockScheduler } from '../adapters/chaos/wall-clock-scheduler.ts';
+import { openWebSocketFeed } from '../adapters/chaos/stale-data/websocket-feed.ts';
 import { summarize } from '../scenarios/framework/run-scenario.ts';
 
 const STALL = { kind: 'stall', atUs: 64_000_000, durationUs: 40_000_000 };
@@ -60,15 +62,27 @@ describe('stale-data stall vs gap', () => {
 });
 
 describe('stale-data real mode over a WebSocket', () => {
-  // (test/chaos-scenarios.test.ts runs naive and exchange-gate in real mode on the seeded schedule.)
-  it('sends every tick through the loopback socket, and the stall burst that arrives there fools the arrival gate', async () => {
-    const result = await runSeed(staleDataScenario, { scenario: 'stale-data', mode: 'real', seed: 1, variants: ['arrival-gate'], options, short: true, faults: [STALL] });
-    const [arrivalGate] = result.variants;
-    expect(arrivalGate.metrics.ticksSent).toBeGreaterThan(1_000);
-    expect(arrivalGate.metrics.ticksReceived).toBe(arrivalGate.metrics.ticksSent);
-    expect(arrivalGate.metrics.ticksDelivered).toBe(arrivalGate.metrics.ticksReceived);
-    expect(arrivalGate.verdict).toBe('fails');
-    expect(arrivalGate.violations['no-entry-on-stale-data']).toBeGreaterThan(0);
-    expect(arrivalGate.examples.join('\n')).toMatch(/on data \d+ ms old/);
+  // (test/chaos-scenarios.test.ts runs naive and exchange-gate in real mode on the seeded schedule; which entries
+  // a loaded machine's timers let the arrival gate make during the burst is not fixed, so this checks the feed.)
+  it('sends every tick through the loopback socket, and a stall arrives there as a burst of old ticks', async () => {
+    const scheduler = new WallClockScheduler(0.02);
+    const feed = await openWebSocketFeed(scheduler);
+    let truth: StaleTruth;
+    try {
+      const context = { seed: 1, variant: 'exchange-gate', mode: 'real' as const, faults: [STALL], durationUs: 150_000_000, options, rng: new SeededRandom(1).child('workload') };
+      truth = (await runStaleData(context, scheduler, feed)).truth;
+    } finally {
+      scheduler.dispose();
+      await feed.close();
+    }
+    expect(feed.counts.sent).toBe(150_000_000 / 250_000 - 1);
+    expect(feed.counts.received).toBe(feed.counts.sent);
+    expect(truth.delivered.length).toBe(feed.counts.received);
+    const endUs = STALL.atUs + STALL.durationUs;
+    const held = truth.delivered.filter((tick) => tick.trueUs >= STALL.atUs && tick.trueUs < endUs);
+    expect(held.length).toBe(STALL.durationUs / 250_000);
+    expect(held.every((tick) => tick.arrivalUs >= endUs)).toBe(true);
+    expect(held.map((tick) => tick.sequence)).toEqual([...held.map((tick) => tick.sequence)].sort((a, b) => a - b));
+    expect(held[0].arrivalUs - held[0].trueUs).toBeGreaterThan(STALL.durationUs - 1_000_000);
   }, 60_000);
 });
