@@ -57,6 +57,10 @@ describe('sim sweep', () => {
     expect(await refusal(async () => parseGrid(['fast']))).toBe("SWEEP_BAD_GRID: expected --grid name=value1,value2,..., found 'fast'");
     expect(await refusal(async () => parseGrid(['fast=5,,10']))).toBe("SWEEP_BAD_GRID: expected --grid name=value1,value2,..., found 'fast=5,,10'");
     expect(await refusal(async () => parseGrid(['fast=5', 'fast=10']))).toBe('SWEEP_BAD_GRID: expected each parameter once in --grid, found fast twice');
+    expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['fast=5,05']), workers: 1 }))).toBe('SWEEP_BAD_GRID: expected distinct values for fast, found 5 and 05 (both 5)');
+    expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['toString=1,2']), workers: 1 }))).toMatch(/^STRATEGY_BAD_PARAM: expected a parameter of sma-cross/);
+    // A run option is checked once, before any combination (also when every combination would be refused).
+    expect(await refusal(() => runSweep({ base: { ...base, seed: -1 }, fixed: {}, grid: parseGrid(['fast=40,50']), workers: 1 }))).toBe('BAD_OPTION: expected --seed to be a whole number >= 0, found -1');
     expect(await refusal(() => runSweep({ base, fixed: { fast: '5' }, grid: parseGrid(['fast=5,10']), workers: 1 }))).toBe('SWEEP_BAD_GRID: expected fast either in --grid or in --param, found it in both');
     expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['fast=0,5']), workers: 1 }))).toBe("STRATEGY_BAD_PARAM: --grid fast: expected an integer >= 1, found '0'");
     expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['speed=1,2']), workers: 1 }))).toMatch(/^STRATEGY_BAD_PARAM: expected a parameter of sma-cross \(fast, slow, mode, quantity\), found 'speed'$/);
@@ -64,6 +68,17 @@ describe('sim sweep', () => {
     expect(await refusal(() => runSweep({ base: { ...base, fromDate: '2024-07-04', toDate: '2024-07-04' }, fixed: {}, grid: parseGrid(['fast=5,10']), workers: 2 }))).toMatch(/^DATA_UNKNOWN_DATE: .*found 2024-07-04 \(an NYSE holiday\)/);
     expect(await refusal(() => runSweep({ base, fixed: {}, grid: parseGrid(['fast=40,50']), workers: 1 }))).toBe('SWEEP_ALL_REFUSED: expected at least one combination sma-cross accepts, found all 2 refused (first: sma-cross: expected fast < slow, found fast 40, slow 30)');
   });
+
+  it('stops at an operating error of a run, the first in grid order whatever the workers, with its code and exit 2', async () => {
+    // quantity 0.5 of a whole-share instrument is refused inside the run (BAD_QUANTITY), with runs in flight on
+    // other workers: they end before the pool goes (destroying it under DuckDB once aborted the process).
+    for (const workers of ['1', '4']) {
+      const failed = await promisify(execFile)(process.execPath, ['bin/sim.mjs', 'sweep', '--date', '2024-03-15', '--symbols', 'AZO', '--strategy', 'sma-cross', '--grid', 'quantity=1.5,0.5,2.5,3.5', '--grid', 'fast=5,8', '--workers', workers])
+        .then(() => null, (error: { code: number; stderr: string }) => error);
+      expect(failed?.code, `--workers ${workers}`).toBe(2);
+      expect(failed?.stderr).toBe('sim: error BAD_QUANTITY: expected a positive quantity in whole lots of 1, found 1.5\n');
+    }
+  }, 60_000);
 
   it('prints one JSON object and writes sweep.json from the command line', async () => {
     const out = path.join(work, 'out');

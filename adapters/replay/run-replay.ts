@@ -134,7 +134,7 @@ function stableJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
 }
 
-function validateOptions(options: ReplayOptions): void {
+export function validateOptions(options: Omit<ReplayOptions, 'params'>): void {
   const from = parseDate(options.fromDate, '--from date');
   const to = parseDate(options.toDate, '--to date');
   if (to < from) throw new SimError('BAD_DATE_RANGE', `expected --from on or before --to, found ${options.fromDate} after ${options.toDate}`);
@@ -175,7 +175,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       const read = () => (kind === 'bars' ? catalog!.readBars(query) : catalog!.readTicks(query)) as AsyncIterable<MarketDataChunk>;
       if (options.dataCache === undefined) chunks = read();
       else {
-        const key = JSON.stringify([path.resolve(options.catalogDir), kind, dataDigest, query]);
+        // The chunks hold prices and sizes already scaled by the instruments: a changed scale is other data.
+        const key = JSON.stringify([path.resolve(options.catalogDir), kind, dataDigest, query, instruments]);
         let cached = options.dataCache.get(key);
         if (cached === undefined) {
           const list: MarketDataChunk[] = [];
@@ -263,4 +264,21 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
 
 async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
+}
+
+/**
+ * The checks runReplay makes before it reads anything, once: the options, the strategy name, and (from the
+ * catalog) the dates and symbols. A sweep makes them before it spreads its runs.
+ */
+export async function checkReplayRun(options: Omit<ReplayOptions, 'params'>): Promise<void> {
+  validateOptions(options);
+  findStrategy(options.strategy);
+  if (options.source) return;
+  const catalog = await openCatalog(options.catalogDir);
+  try {
+    const symbols = options.symbols && options.symbols.length > 0 ? [...new Set(options.symbols)].sort() : catalog.symbols();
+    catalog.dataDigest({ symbols, fromDate: options.fromDate, toDate: options.toDate, skipBad: options.skipBad }, options.dataKind ?? 'bars');
+  } finally {
+    await catalog.close();
+  }
 }

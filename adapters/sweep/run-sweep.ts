@@ -5,7 +5,7 @@
 import { Piscina } from 'piscina';
 import { SimError, isSimError, resolveParamValues } from '../../engine/index.ts';
 import { findStrategy } from '../../strategies/index.ts';
-import { stableHash } from '../replay/run-replay.ts';
+import { checkReplayRun, stableHash, type ReplayDataCache } from '../replay/run-replay.ts';
 import { runSweepTask, type SweepBase, type SweepRow, type SweepTask, type SweepTaskOutcome } from './sweep-task.ts';
 
 export const SWEEP_COMBINATIONS_MAX = 10_000;
@@ -64,19 +64,26 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const definition = findStrategy(options.base.strategy);
   const { grid, fixed } = options;
   for (const axis of grid) {
-    if (axis.name in fixed) throw new SimError('SWEEP_BAD_GRID', `expected ${axis.name} either in --grid or in --param, found it in both`);
+    if (Object.hasOwn(fixed, axis.name)) throw new SimError('SWEEP_BAD_GRID', `expected ${axis.name} either in --grid or in --param, found it in both`);
     // Each value alone, the others at their fixed or default values: a value the parameter cannot take refuses
     // the sweep (a combination the strategy refuses only as a whole is a row marked refused).
+    const resolved = new Map<string, string>();
     for (const value of axis.values) {
+      let values;
       try {
-        resolveParamValues(definition, { ...fixed, [axis.name]: value });
+        values = resolveParamValues(definition, { ...fixed, [axis.name]: value });
       } catch (error) {
         // Named as the user gave it: a swept value comes from --grid.
         if (isSimError(error)) throw new SimError(error.code, error.message.replace(`--param ${axis.name}:`, `--grid ${axis.name}:`));
         throw error;
       }
+      const same = resolved.get(String(values[axis.name]));
+      if (same !== undefined) throw new SimError('SWEEP_BAD_GRID', `expected distinct values for ${axis.name}, found ${same} and ${value} (both ${values[axis.name]})`);
+      resolved.set(String(values[axis.name]), value);
     }
   }
+  // The checks every run would make, once: a bad option, date or symbol is the sweep's error, not each row's.
+  await checkReplayRun(options.base);
   const total = grid.reduce((product, axis) => product * axis.values.length, 1);
   if (total > SWEEP_COMBINATIONS_MAX) throw new SimError('SWEEP_TOO_LARGE', `expected at most ${SWEEP_COMBINATIONS_MAX} combinations, found ${total}`);
   if (!(Number.isInteger(options.workers) && options.workers >= 1)) throw new SimError('BAD_OPTION', `expected --workers to be a whole number >= 1, found ${options.workers}`);
@@ -90,18 +97,40 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const workers = Math.min(options.workers, tasks.length);
   if (workers <= 1) {
     rows = [];
-    for (const task of tasks) rows.push(progress(await runSweepTask(task)));
+    const cache: ReplayDataCache = new Map();
+    for (const task of tasks) rows.push(progress(await runSweepTask(task, cache)));
   } else {
     const pool = new Piscina({ filename: new URL('./sweep-worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1_000 });
+    const outcomes: SweepTaskOutcome[] = [];
+    let crash: unknown = null;
     try {
-      rows = await Promise.all(tasks.map(async (task) => {
-        const outcome = (await pool.run(task)) as SweepTaskOutcome;
-        if ('error' in outcome) throw new SimError(outcome.error.code, outcome.error.message);
-        return progress(outcome.row);
-      }));
+      // One lane per worker, taking the combinations in grid order; after a failure no lane starts another.
+      // Every run in flight ends before the pool goes: destroying the pool under a run inside DuckDB aborts the
+      // process. Runs start in grid order, so every combination before a failed one has run, and the first
+      // failure in grid order is the same for any number of workers.
+      let next = 0;
+      let failed = false;
+      const lane = async () => {
+        while (crash === null && !failed && next < tasks.length) {
+          const task = tasks[next++];
+          try {
+            const outcome = (await pool.run(task)) as SweepTaskOutcome;
+            outcomes[task.index] = outcome;
+            if ('error' in outcome) failed = true;
+            else progress(outcome.row);
+          } catch (error) {
+            crash ??= error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: workers }, lane));
     } finally {
       await pool.destroy();
     }
+    if (crash !== null) throw crash;
+    const failure = outcomes.find((outcome) => outcome !== undefined && 'error' in outcome);
+    if (failure !== undefined && 'error' in failure) throw new SimError(failure.error.code, failure.error.message);
+    rows = outcomes.map((outcome) => (outcome as { row: SweepRow }).row);
   }
   rows.sort((a, b) => a.index - b.index);
   if (rows.every((row) => row.status === 'refused')) {

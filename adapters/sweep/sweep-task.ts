@@ -34,23 +34,26 @@ export interface SweepRow {
   readonly sortino?: number | null;
   readonly exposure?: number;
   readonly riskDenials?: number;
+  /** Bad bars the run skipped (--skip-bad), by reason; the same for every row of a sweep. */
+  readonly skippedRows?: { readonly total: number; readonly counts: Readonly<Record<string, number>> } | null;
 }
 
-const cache: ReplayDataCache = new Map();
+/** The worker thread's chunks, kept for the runs it makes (the thread ends with its sweep's pool). */
+const workerCache: ReplayDataCache = new Map();
 
 /** What a worker thread sends back: a row, or the operating error of the run (a SimError loses its class crossing threads). */
 export type SweepTaskOutcome = { readonly row: SweepRow } | { readonly error: { readonly code: string; readonly message: string } };
 
 export async function runSweepTaskInWorker(task: SweepTask): Promise<SweepTaskOutcome> {
   try {
-    return { row: await runSweepTask(task) };
+    return { row: await runSweepTask(task, workerCache) };
   } catch (error) {
     if (isSimError(error)) return { error: { code: error.code, message: error.message } };
     throw error;
   }
 }
 
-export async function runSweepTask(task: SweepTask): Promise<SweepRow> {
+export async function runSweepTask(task: SweepTask, cache: ReplayDataCache): Promise<SweepRow> {
   try {
     // The strategy's own check of the values together (a hole in the grid, not an error of the sweep).
     resolveParams(findStrategy(task.base.strategy), task.params);
@@ -67,5 +70,6 @@ export async function runSweepTask(task: SweepTask): Promise<SweepRow> {
     trades: report.trades as number, winRate: report.winRate as number, realizedPnl: result.realizedPnl, totalPnl: result.totalPnl, fees: result.fees,
     returnFraction: report.returnFraction as number, maxDrawdown: report.maxDrawdown as number, sharpe: report.sharpe as number | null,
     sortino: report.sortino as number | null, exposure: report.exposure as number, riskDenials: denials,
+    skippedRows: result.skipped ? { total: result.skipped.total, counts: result.skipped.counts } : null,
   };
 }

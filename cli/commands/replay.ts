@@ -95,13 +95,13 @@ export function riskOf(args: RunArguments): ReplayOptions['risk'] {
 }
 
 /** --date D or --from A --to B, as a range. */
-export function datesOf(args: RunArguments): { fromDate: string; toDate: string } {
+export function datesOf(args: RunArguments, expected = 'expected --date D, --from A --to B, --tape FILE or --session FILE; found none'): { fromDate: string; toDate: string } {
   if (args.date !== undefined) {
     if (args.from !== undefined || args.to !== undefined) throw new SimError('BAD_OPTION', 'expected --date or --from/--to, found both');
     return { fromDate: args.date, toDate: args.date };
   }
   if (args.from !== undefined && args.to !== undefined) return { fromDate: args.from, toDate: args.to };
-  throw new SimError('BAD_OPTION', 'expected --date D, --from A --to B, --tape FILE or --session FILE; found none');
+  throw new SimError('BAD_OPTION', expected);
 }
 
 /** The replay options of the shared arguments, for a range of dates. */

@@ -42,7 +42,7 @@ function table(result: SweepResult, key: SortKey, top: number): string {
     : [...names.map((name) => row.params[name]), String(row.trades), fixed(row.winRate, 3), fixed(row.realizedPnl, 2), fixed(row.totalPnl, 2), fixed(row.maxDrawdown, 2),
       fixed(row.sharpe, 3), fixed(row.sortino, 3), row.runDigest!.slice(0, 12)]));
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (column < line.length && line.length === header.length ? line[column].length : 0))));
-  const format = (line: string[]) => (line.length === header.length ? line.map((cell, column) => cell.padEnd(widths[column])).join('  ') : line.join('  ')).trimEnd();
+  const format = (line: string[]) => line.map((cell, column) => (column < line.length - 1 || line.length === header.length ? cell.padEnd(widths[column]) : cell)).join('  ').trimEnd();
   const out = [
     `sweep ${result.strategy}: ${result.combinations} combinations (${result.refused} refused) of ${names.join(' x ')}, ranked by ${key}${shown.length < ranked.length ? `, best ${shown.length}` : ''}`,
     format(header), ...lines.map(format),
@@ -63,7 +63,7 @@ export const sweepCommand: CommandModule<object, SweepArguments> = {
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' }) as unknown as Argv<SweepArguments>,
   handler: async (args) => {
     const grid = parseGrid(args.grid ?? []);
-    const { fromDate, toDate } = datesOf(args);
+    const { fromDate, toDate } = datesOf(args, 'expected --date D or --from A --to B; found none');
     if (!(Number.isInteger(args.top) && args.top >= 1)) throw new SimError('BAD_OPTION', `expected --top to be a whole number >= 1, found ${args.top}`);
     const workers = args.workers ?? Math.max(1, availableParallelism());
     const showProgress = process.stderr.isTTY === true && !args.json;
@@ -80,6 +80,10 @@ export const sweepCommand: CommandModule<object, SweepArguments> = {
       });
     } finally {
       if (started) bar!.stop();
+    }
+    const skipped = result.rows.find((row) => row.skippedRows)?.skippedRows;
+    if (skipped && skipped.total > 0) {
+      process.stderr.write(`sim: skipped ${skipped.total} bad bars in every run (${Object.entries(skipped.counts).map(([k, v]) => `${k}: ${v}`).join(', ')})\n`);
     }
     const report = { ...result, from: fromDate, to: toDate, ranking: args.sort, ranked: rankRows(result.rows, args.sort as SortKey).map((row) => row.index) };
     if (args.out !== undefined) {

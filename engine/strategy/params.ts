@@ -39,7 +39,7 @@ export function resolveParams(definition: StrategyDefinition, raw: Readonly<Reco
 export function resolveParamValues(definition: StrategyDefinition, raw: Readonly<Record<string, unknown>>): ParamValues {
   const values: ParamValues = {};
   for (const key of Object.keys(raw)) {
-    if (!(key in definition.params)) {
+    if (!Object.hasOwn(definition.params, key)) {
       const known = Object.keys(definition.params).join(', ');
       throw new SimError('STRATEGY_BAD_PARAM', `expected a parameter of ${definition.name} (${known}), found '${key}'`);
     }
