@@ -53,7 +53,7 @@ it('reports rows, ranges and session gaps across daylight saving', async () => {
 it('counts an early close as a 210-minute session and a holiday as no session', async () => {
   const file = path.join(root, 'HALF.csv');
   // 2024-11-27 is a full session; 2024-11-28 (Thanksgiving) is a holiday; 2024-11-29 closes at 13:00 EST
-  // (18:00 UTC); 2024-12-02 has no data.
+  // (18:00 UTC); 2024-12-02 has no data. Run under any TZ: the timestamps are read as UTC.
   await fs.writeFile(file, [
     'time,open,high,low,close,volume',
     '2024-11-27T14:30:00Z,10,10,10,10,1',
@@ -62,6 +62,7 @@ it('counts an early close as a 210-minute session and a holiday as no session', 
     '2024-11-29T17:59:00Z,10,10,10,10,1', // 12:59 New York: the early close's last minute
     '2024-11-29T18:00:00Z,10,10,10,10,1', // 13:00 New York: after the early close
     '2024-12-03T14:30:00Z,10,10,10,10,1',
+    '2024-12-04T00:30:00Z,10,10,10,10,1', // 19:30 New York on the 3rd: the next UTC date, no session of the 4th missing
   ].join('\n'));
   await importFiles({ catalogDir: path.join(root, 'half-catalog'), files: [file] });
   const catalog = await openCatalog(path.join(root, 'half-catalog'));
@@ -71,7 +72,7 @@ it('counts an early close as a 210-minute session and a holiday as no session', 
       missingSessionMinutes: 389 + 208 + 389,
       daysWithMissingMinutes: 3,
       worstDays: [{ date: '2024-11-27', sessionBars: 1, sessionMinutes: 390 }, { date: '2024-12-03', sessionBars: 1, sessionMinutes: 390 }, { date: '2024-11-29', sessionBars: 2, sessionMinutes: 210 }],
-      outsideSessionBars: 2,
+      outsideSessionBars: 3,
       missingSessions: ['2024-12-02'],
       holidays: 1,
     });

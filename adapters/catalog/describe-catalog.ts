@@ -100,13 +100,14 @@ export async function describeCatalog(catalog: Catalog, options: { gaps?: boolea
       let gaps: GapReport | undefined;
       if (options.gaps && instrument.calendar === 'us-equity' && group.kind === 'bars' && group.interval === '1m') {
         // Bars per local date before 13:00, from 13:00 to 16:00 and outside 09:30-16:00: the date's own close
-        // (the engine's NYSE calendar) decides which of them are in its session.
+        // (the engine's NYSE calendar) decides which of them are in its session. Timestamps are UTC (read as such
+        // whatever DuckDB's session time zone, which follows the host's).
         const counted = (await connection.runAndReadAll(`SELECT local::DATE::VARCHAR AS date,
             count(*) FILTER (WHERE local_minute >= ${US_EQUITY_OPEN_MINUTE} AND local_minute < ${US_EQUITY_EARLY_CLOSE_MINUTE})::DOUBLE AS early_bars,
             count(*) FILTER (WHERE local_minute >= ${US_EQUITY_EARLY_CLOSE_MINUTE} AND local_minute < ${US_EQUITY_CLOSE_MINUTE})::DOUBLE AS late_bars,
             count(*) FILTER (WHERE local_minute < ${US_EQUITY_OPEN_MINUTE} OR local_minute >= ${US_EQUITY_CLOSE_MINUTE})::DOUBLE AS outside_bars
           FROM (SELECT local, (hour(local) * 60 + minute(local)) AS local_minute FROM (
-            SELECT timezone('America/New_York', ts::TIMESTAMPTZ) AS local FROM ${source} WHERE symbol = ${sqlString(row.symbol)}))
+            SELECT timezone('America/New_York', timezone('UTC', ts)) AS local FROM ${source} WHERE symbol = ${sqlString(row.symbol)}))
           GROUP BY date ORDER BY date`)).getRowObjectsJson() as { date: string; early_bars: number; late_bars: number; outside_bars: number }[];
         const days = counted.map((day) => {
           const minutes = sessionMinutes(day.date);
@@ -116,7 +117,8 @@ export async function describeCatalog(catalog: Catalog, options: { gaps?: boolea
         });
         const seen = new Set(days.map((day) => day.date));
         const short = days.filter((day) => day.sessionMinutes > 0 && day.sessionBars < day.sessionMinutes);
-        const { sessions, holidays } = sessionsBetween(row.first_date, row.last_date);
+        // Between the first and last New York dates with data (a bar after 19:00 New York has the next UTC date).
+        const { sessions, holidays } = days.length === 0 ? { sessions: [], holidays: 0 } : sessionsBetween(days[0].date, days[days.length - 1].date);
         gaps = {
           missingSessionMinutes: short.reduce((sum, day) => sum + day.sessionMinutes - day.sessionBars, 0),
           daysWithMissingMinutes: short.length,

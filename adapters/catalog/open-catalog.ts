@@ -400,7 +400,12 @@ export async function openCatalog(dir: string): Promise<Catalog> {
 
 /** ' (a Saturday)', ' (a Sunday)', ' (an NYSE holiday)', or '' for a date with a session. */
 function closedReason(date: string): string {
-  const day = parseDate(date);
+  let day: number;
+  try {
+    day = parseDate(date);
+  } catch {
+    return ''; // not a calendar date: the message says what exists
+  }
   const weekday = weekdayOfDays(day);
   if (weekday === 6) return ' (a Saturday)';
   if (weekday === 0) return ' (a Sunday)';

@@ -1,7 +1,7 @@
 // Proves the NYSE session calendar against the exchange's published holidays and early closes (2022-2026, and the
 // unscheduled closures), Easter dates, and the next session close that DAY orders expire at.
 import { describe, expect, it } from 'vitest';
-import { calendarFor, easterDays, formatDays, parseDate, sessionCloseMinute, usEquityCloseMinute, weekdayOfDays } from './time.ts';
+import { calendarFor, easterDays, formatDays, newYorkOffsetMinutes, parseDate, sessionCloseMinute, usEquityCloseMinute, weekdayOfDays } from './time.ts';
 
 function sessionsOf(year: number): { closed: string[]; early: string[] } {
   const closed: string[] = [];
@@ -30,6 +30,15 @@ describe('NYSE sessions', () => {
     [2021, ['2021-01-01', '2021-01-18', '2021-02-15', '2021-04-02', '2021-05-31', '2021-07-05', '2021-09-06', '2021-11-25', '2021-12-24'], ['2021-11-26']],
   ])('%i: holidays and early closes', (year, closed, early) => {
     expect(sessionsOf(year)).toEqual({ closed, early });
+  });
+
+  it('keeps the early closes of the rules before 2013 and the ad-hoc ones, and New York daylight saving before 2007', () => {
+    // July 4, 2002 was a Thursday: the early close was Friday the 5th, not Wednesday the 3rd (from 2013 it is the 3rd).
+    expect(['2002-07-03', '2002-07-05', '2013-07-03', '2003-12-26', '1997-12-26'].map((date) => usEquityCloseMinute(parseDate(date)))).toEqual([960, 780, 780, 780, 780]);
+    // 2005: daylight saving from Sunday April 3 to Sunday October 30 (the rule of 1987-2006).
+    const offsetAt = (date: string, hourUtc: number) => newYorkOffsetMinutes((parseDate(date) * 86_400 + hourUtc * 3_600) * 1_000_000);
+    expect([offsetAt('2005-03-14', 15), offsetAt('2005-04-03', 6), offsetAt('2005-04-03', 8), offsetAt('2005-10-30', 5), offsetAt('2005-10-30', 7), offsetAt('2005-11-01', 15)]).toEqual([-300, -300, -240, -240, -300, -300]);
+    expect(calendarFor('us-equity').nextSessionCloseUs(newYorkUs('2005-03-14', 10, 0, -5))).toBe(newYorkUs('2005-03-14', 16, 0, -5));
   });
 
   it('knows the unscheduled closures since 2001 and Easter', () => {

@@ -76,15 +76,18 @@ function nthWeekday(year: number, month: number, weekday: number, nth: number): 
 }
 
 /**
- * Offset of America/New_York from UTC in minutes at a UTC instant: -240 in daylight saving time (from the
- * second Sunday of March, 02:00 local, to the first Sunday of November, 02:00 local, the rule since 2007),
- * -300 otherwise.
+ * Offset of America/New_York from UTC in minutes at a UTC instant: -240 in daylight saving time, -300
+ * otherwise. Daylight saving runs from 02:00 local on the second Sunday of March to 02:00 local on the first
+ * Sunday of November since 2007, and from the first Sunday of April to the last Sunday of October from 1987
+ * to 2006.
  */
 export function newYorkOffsetMinutes(timeUs: number): number {
   const days = Math.floor(timeUs / US_PER_DAY);
   const { year } = civilFromDays(days);
-  const dstStartUs = nthWeekday(year, 3, 0, 2) * US_PER_DAY + 7 * 3_600_000_000; // 02:00 EST = 07:00 UTC
-  const dstEndUs = nthWeekday(year, 11, 0, 1) * US_PER_DAY + 6 * 3_600_000_000; // 02:00 EDT = 06:00 UTC
+  const startDay = year >= 2007 ? nthWeekday(year, 3, 0, 2) : nthWeekday(year, 4, 0, 1);
+  const endDay = year >= 2007 ? nthWeekday(year, 11, 0, 1) : lastWeekday(year, 10, 0);
+  const dstStartUs = startDay * US_PER_DAY + 7 * 3_600_000_000; // 02:00 EST = 07:00 UTC
+  const dstEndUs = endDay * US_PER_DAY + 6 * 3_600_000_000; // 02:00 EDT = 06:00 UTC
   return timeUs >= dstStartUs && timeUs < dstEndUs ? -240 : -300;
 }
 
@@ -92,8 +95,9 @@ export function newYorkOffsetMinutes(timeUs: number): number {
 // early-close days. The holiday rules are those in force since 1998 (Martin Luther King Jr. Day from 1998,
 // Juneteenth from 2022), with Saturday holidays observed the Friday before (except New Year's Day: no close on
 // December 31) and Sunday ones the Monday after; early closes are the day before Independence Day (when that is a
-// weekday session), the day after Thanksgiving and Christmas Eve (a weekday session). Unscheduled closures since
-// 2001 are listed.
+// Monday, Tuesday or Thursday session, a Wednesday one from 2013; from 1996 to 2012 the Friday after a
+// Thursday holiday instead), the day after Thanksgiving and Christmas Eve (a weekday session). Unscheduled
+// closures since 2001 and early closes outside the rules are listed.
 
 export const US_EQUITY_OPEN_MINUTE = 9 * 60 + 30;
 export const US_EQUITY_CLOSE_MINUTE = 16 * 60;
@@ -107,6 +111,9 @@ const UNSCHEDULED_CLOSURES = [
   '2018-12-05', // national day of mourning, George H. W. Bush
   '2025-01-09', // national day of mourning, Jimmy Carter
 ];
+
+/** Early closes outside the rules: the day after Christmas in 1997 and 2003. */
+const UNSCHEDULED_EARLY_CLOSES = ['1997-12-26', '2003-12-26'];
 
 /** Easter Sunday of a Gregorian year (the anonymous Gregorian algorithm), as days since the epoch. */
 export function easterDays(year: number): number {
@@ -168,9 +175,13 @@ function yearSessions(year: number): YearSessions {
   for (const date of UNSCHEDULED_CLOSURES) if (date.startsWith(`${year}-`)) closed.add(parseDate(date));
   const early = new Set<number>();
   const isSession = (days: number) => weekdayOfDays(days) !== 0 && weekdayOfDays(days) !== 6 && !closed.has(days);
-  // The day before Independence Day only when the holiday is July 4 itself (not an observed Friday or Monday).
+  // Around Independence Day: July 3 when it is a Monday, Tuesday or Thursday session (a Wednesday from 2013);
+  // from 1996 to 2012, Friday July 5 after a Thursday holiday instead.
   const july3 = daysFromCivil(year, 7, 3);
-  if (independence === july3 + 1 && isSession(july3)) early.add(july3);
+  const july3Weekday = weekdayOfDays(july3);
+  if (independence === july3 + 1 && isSession(july3) && (july3Weekday !== 3 || year >= 2013)) early.add(july3);
+  if (year >= 1996 && year <= 2012 && independence === july3 + 1 && weekdayOfDays(july3 + 2) === 5) early.add(july3 + 2);
+  for (const date of UNSCHEDULED_EARLY_CLOSES) if (date.startsWith(`${year}-`)) early.add(parseDate(date));
   early.add(thanksgiving + 1);
   const christmasEve = daysFromCivil(year, 12, 24);
   if (christmas === christmasEve + 1 && isSession(christmasEve)) early.add(christmasEve);
