@@ -130,4 +130,20 @@ describe('catalog writer lock', () => {
       expect((await fs.readdir(root)).filter((name) => name.startsWith(`race-${round}.lock`))).toEqual([]);
     }
   }, 60_000);
+
+  it('is one lock for two paths to one catalog (a symlink), and a lock that cannot be written is a typed error', async () => {
+    const dir = path.join(root, 'real-catalog');
+    await fs.mkdir(dir);
+    const alias = path.join(root, 'alias-catalog');
+    await fs.symlink(dir, alias);
+    const unlock = await lockCatalog(dir);
+    expect(await lockError(alias)).toBe(`DATA_CATALOG_LOCKED: expected no other writer on ${alias}, found this process (${process.pid}) already holding ${dir}.lock`);
+    await unlock();
+    expect(await lockError(alias)).toBe('granted');
+    // A catalog path under a file: the lock cannot be written, and says so with its code.
+    const blocked = path.join(root, 'not-a-folder');
+    await fs.writeFile(blocked, '');
+    expect(await lockError(path.join(blocked, 'catalog'))).toBe(`DATA_CATALOG_LOCK_FAILED: expected to write the lock ${blocked}/catalog.lock, found ENOTDIR`);
+    expect(await lockError(path.join(blocked, 'catalog'))).toMatch(/^DATA_CATALOG_LOCK_FAILED/); // and this process holds nothing
+  });
 });

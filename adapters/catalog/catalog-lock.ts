@@ -9,7 +9,7 @@
 // queues writers of one process instead, one after the other.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { promises as fs } from 'node:fs';
+import { promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { SimError } from '../../engine/errors.ts';
 import { fsyncPath } from './manifest.ts';
@@ -43,7 +43,9 @@ function errorCode(error: unknown): string {
 /** Creates `file` holding `text`, atomically; false when it already exists. */
 async function createExclusive(file: string, text: string): Promise<boolean> {
   const temporary = `${file}.tmp-${process.pid}-${++sequence}`;
-  const handle = await fs.open(temporary, 'wx');
+  const handle = await fs.open(temporary, 'wx').catch((error: unknown) => {
+    throw new SimError('DATA_CATALOG_LOCK_FAILED', `expected to write the lock ${file}, found ${errorCode(error)}`);
+  });
   try {
     await handle.writeFile(text, 'utf8');
     await handle.sync();
@@ -72,10 +74,15 @@ async function createExclusive(file: string, text: string): Promise<boolean> {
  */
 async function removeStale(file: string, staleText: string): Promise<void> {
   const breakFile = `${file}.break`;
-  if (!(await createExclusive(breakFile, `${process.pid}\n`))) {
-    // Another writer is breaking the lock (the caller reads the lock again), or one died breaking it.
+  const breakText = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
+  if (!(await createExclusive(breakFile, breakText))) {
+    // Another writer is breaking the lock (the caller reads the lock again), or one died breaking it: a break
+    // lock is taken over only when its writer is gone (a live one may only be slow) and it is old.
+    const holding = await fs.readFile(breakFile, 'utf8').catch(() => '');
+    const breaker = Number(holding.trim().split(/\s+/)[0]);
     const ageMs = await fs.stat(breakFile).then((stat) => Date.now() - stat.mtimeMs, () => 0);
-    if (ageMs > BREAK_LOCK_STALE_MS) await fs.rm(breakFile, { force: true });
+    const gone = !(Number.isInteger(breaker) && breaker > 0) || (breaker !== process.pid && !processExists(breaker));
+    if (gone && ageMs > BREAK_LOCK_STALE_MS && (await fs.readFile(breakFile, 'utf8').catch(() => '')) === holding) await fs.rm(breakFile, { force: true });
     else await delay(BREAK_WAIT_MS);
     return;
   }
@@ -86,8 +93,14 @@ async function removeStale(file: string, staleText: string): Promise<void> {
       await fsyncPath(path.dirname(file));
     }
   } finally {
-    await fs.rm(breakFile, { force: true });
+    // Only this writer's own break lock.
+    if ((await fs.readFile(breakFile, 'utf8').catch(() => '')) === breakText) await fs.rm(breakFile, { force: true });
   }
+}
+
+async function removeIfOurs(file: string, text: string): Promise<void> {
+  const current = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (current === text) await fs.rm(file, { force: true });
 }
 
 /** Removes this process's leftovers beside the lock (temporary files of a writer killed mid-acquire). */
@@ -99,9 +112,26 @@ async function removeDeadTemporaries(file: string): Promise<void> {
   }
 }
 
+/**
+ * The lock file of a catalog, through the real path of its parent folder: two paths to one catalog (a symlink,
+ * `a/../b`) name one lock, and one process's writers queue on it.
+ */
+function lockFileOf(dir: string): string {
+  const resolved = path.resolve(dir);
+  const real = (at: string): string => {
+    try {
+      return realpathSync(at);
+    } catch {
+      return at; // not there yet (a new catalog)
+    }
+  };
+  // A symlinked catalog folder itself is followed too.
+  return `${real(path.join(real(path.dirname(resolved)), path.basename(resolved)))}.lock`;
+}
+
 /** Takes the writer lock of the catalog at `dir`, or throws DATA_CATALOG_LOCKED; returns the release. */
 export async function lockCatalog(dir: string): Promise<() => Promise<void>> {
-  const file = `${path.resolve(dir)}.lock`;
+  const file = lockFileOf(dir);
   if (heldHere.has(file)) {
     throw new SimError('DATA_CATALOG_LOCKED', `expected no other writer on ${dir}, found this process (${process.pid}) already holding ${file}`);
   }
@@ -119,16 +149,28 @@ export async function lockCatalog(dir: string): Promise<() => Promise<void>> {
 
 async function acquire(dir: string, file: string, text: string): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await createExclusive(file, text)) {
-      await removeDeadTemporaries(file);
+    let created: boolean;
+    try {
+      created = await createExclusive(file, text);
+    } catch (error) {
+      // The link may have been made before what failed (the folder's fsync): the lock is not left behind.
+      await removeIfOurs(file, text);
+      throw error;
+    }
+    if (created) {
+      try {
+        await removeDeadTemporaries(file);
+      } catch (error) {
+        await removeIfOurs(file, text);
+        throw error;
+      }
       let released = false;
       return async () => {
         if (released) return;
         released = true;
+        // Remove the lock only while it is still ours; this process's mark goes after it.
+        await removeIfOurs(file, text);
         heldHere.delete(file);
-        // Remove the lock only while it is still ours.
-        const current = await fs.readFile(file, 'utf8').catch(() => undefined);
-        if (current === text) await fs.rm(file, { force: true });
       };
     }
     let current: string;
@@ -159,7 +201,7 @@ async function acquire(dir: string, file: string, text: string): Promise<() => P
  * (one after the other, in call order); a writer in another process makes it throw DATA_CATALOG_LOCKED.
  */
 export async function withCatalogLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
-  const key = `${path.resolve(dir)}.lock`;
+  const key = lockFileOf(dir);
   const previous = queues.get(key) ?? Promise.resolve();
   let done!: () => void;
   const mine = new Promise<void>((resolve) => { done = resolve; });
