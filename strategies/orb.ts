@@ -46,7 +46,7 @@ export class OpeningRangeBreakout extends Strategy {
     const s = bar.symbolIndex;
     const calendar = ctx.instruments[s].calendar;
     const minute = localMinuteOfDay(bar.startUs, calendar);
-    if (minute < OPEN_MINUTE || minute >= CLOSE_MINUTE) return;
+    if (minute < OPEN_MINUTE) return;
     const day = localDay(bar.startUs, calendar);
     if (day !== this.day[s]) {
       this.day[s] = day;
@@ -57,13 +57,14 @@ export class OpeningRangeBreakout extends Strategy {
       this.flattened[s] = 0;
     }
     const closeMinute = this.closeMinute[s];
-    if (minute >= closeMinute) return;
+    if (closeMinute < 0) return; // no session that day
     const { rangeMinutes, exitMinutesBeforeClose } = this.params;
     if (minute < OPEN_MINUTE + rangeMinutes) {
       if (bar.high > this.rangeHigh[s]) this.rangeHigh[s] = bar.high;
       if (bar.low < this.rangeLow[s]) this.rangeLow[s] = bar.low;
       return;
     }
+    // The exit window, or any bar after it (after the close too): a thin symbol may have no bar in the window.
     if (minute + 1 >= closeMinute - exitMinutesBeforeClose) {
       if (!this.flattened[s]) {
         this.flattened[s] = 1;
