@@ -22,10 +22,13 @@ export const BRACKET_EVERY_US = 20 * US_PER_SECOND;
 export const EXIT_DISTANCE_TICKS = 15;
 export const LATENCY_US = 20_000;
 /** A position may go without a working stop for at most this long: the longest restart delay (10 s), plus a
- * margin for latency and a real process's usual start-up at the real-mode time scale. A real run adds the
- * longest start-up it measured beyond that (`OcoTruth.startupUsMax`): on a loaded machine a process starts
+ * margin for latency and a real process's usual start-up at the real-mode time scale (STARTUP_ALLOWANCE_US).
+ * A real run adds the longest start-up it measured beyond that allowance (`OcoTruth.startupUsMax`, from the
+ * restart's due time to the process being up, before its restore): on a loaded machine a process starts
  * slower, which says nothing about the variant. */
 export const UNPROTECTED_US_MAX = 20 * US_PER_SECOND;
+/** The part of UNPROTECTED_US_MAX's margin meant for a runner process's start-up. */
+export const STARTUP_ALLOWANCE_US = 5 * US_PER_SECOND;
 /** After a restart past the end of the run, how long its restore's requests get to reach the venue. */
 export const RESTART_SETTLE_US = 1 * US_PER_SECOND;
 
@@ -59,8 +62,8 @@ export interface OcoTruth {
   readonly venuePosition: number;
   readonly runnerPosition: number;
   readonly endUs: number;
-  /** Real mode with runner processes: the longest a restarted runner took from its spawn to the end of its
-   * restore, in scenario time (absent: no process start-up to allow for). */
+  /** Real mode with runner processes: the longest a restarted runner took from its restart's due time to being
+   * up (before its restore), in scenario time (absent: no process start-up to allow for). */
   readonly startupUsMax?: number;
 }
 

@@ -33,14 +33,15 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
   let restartPending = false;
   let startedLife = 0;
   let startedAtUs = Number.NaN;
-  let spawnedAtUs = Number.NaN;
+  // When the pending restart is due (crash + delay): its start-up is counted from there, so that a restart
+  // timer firing late on a loaded machine counts too.
+  let restartDueUs = 0;
   let startupUsMax = 0;
   const endUs = context.durationUs;
   venue.listener = (report) => { if (child && child.connected) child.send({ type: 'report', report }); };
 
   const spawnLife = () => {
     life += 1;
-    spawnedAtUs = scheduler.nowUs();
     const config: RunnerProcessConfig = {
       variant: context.variant as OcoVariant, life, journalPath, originAbsoluteMs, timeScale, pending, endUs,
       snapshot: { orders: [...venue.orders.values()].map((order) => ({ ...order })), position: venue.position, priceTicks: venue.priceTicks },
@@ -49,10 +50,12 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
     const currentLife = life;
     child = current;
     current.on('message', (message: { type: string; entry?: HistoryEntry; order?: any; clientOrderId?: string; fault?: Fault; life?: number }) => {
-      if (message.type === 'started') {
+      if (message.type === 'booted') {
+        // Up and about to restore: the start-up ends here (the restore is the variant's own work).
+        if (message.life! > 1) startupUsMax = Math.max(startupUsMax, scheduler.nowUs() - restartDueUs);
+      } else if (message.type === 'started') {
         startedLife = message.life!;
         startedAtUs = scheduler.nowUs();
-        if (startedLife > 1) startupUsMax = Math.max(startupUsMax, startedAtUs - spawnedAtUs);
       } else if (message.type === 'history') entries.set(`${currentLife}:${message.entry!.id}`, message.entry!);
       else if (message.type === 'submit') venue.submit(message.order);
       else if (message.type === 'cancel') venue.cancel(message.clientOrderId!);
@@ -63,6 +66,7 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
         const fault = message.fault!;
         pending = pending.filter((other) => !(other.atUs === fault.atUs && other.kind === fault.kind));
         restartPending = true;
+        restartDueUs = scheduler.nowUs() + fault.durationUs;
         scheduler.after(fault.durationUs, () => { restartPending = false; spawnLife(); });
       }
     });
@@ -81,6 +85,8 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
     // variant. Bounded by the wall clock, for a life that never starts.
     const deadlineMs = performance.now() + FINISH_TIMEOUT_MS;
     while ((restartPending || startedLife !== life) && performance.now() < deadlineMs) await scheduler.runUntil(scheduler.nowUs() + 100_000);
+    // Whether the newest life got to restore (0: judged with it still down or starting, past the wait).
+    const restoredAtEnd = !restartPending && startedLife === life ? 1 : 0;
     if (startedAtUs > endUs) await scheduler.runUntil(scheduler.nowUs() + RESTART_SETTLE_US);
     let runnerPosition = Number.NaN;
     const last = child as ChildProcess | null;
@@ -100,7 +106,7 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
     const truth: OcoTruth = { received: venue.received, fills: venue.fills, exposure: venue.exposure, workingAtEnd, venuePosition: venue.position, runnerPosition, endUs, startupUsMax };
     return {
       history, truth,
-      metrics: { crashes, lives: life, startupUsMax, brackets: venue.received.filter((order) => order.leg === 'entry').length, fills: venue.fills.length, venuePosition: venue.position, runnerPosition },
+      metrics: { crashes, lives: life, startupUsMax, restoredAtEnd, brackets: venue.received.filter((order) => order.leg === 'entry').length, fills: venue.fills.length, venuePosition: venue.position, runnerPosition },
     };
   } finally {
     scheduler.dispose();

@@ -77,6 +77,7 @@ export function runRunnerProcess(config: RunnerProcessConfig): void {
       setImmediate(() => process.disconnect());
     }
   });
+  send({ type: 'booted', life: config.life });
   if (config.life > 1) runner.restore();
   arm();
   const first = Math.ceil((scheduler.nowUs() + 1) / BRACKET_EVERY_US) * BRACKET_EVERY_US;
