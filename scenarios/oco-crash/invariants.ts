@@ -45,10 +45,17 @@ const protectedWithinBound: Invariant<OcoTruth> = {
   describe: `a long position always gets a working stop within ${UNPROTECTED_US_MAX / 1e6} s (plus, in real mode, a runner's start-up beyond its allowance)`,
   check(_history, truth) {
     const violations: Violation[] = [];
-    const boundUs = UNPROTECTED_US_MAX + Math.max(0, (truth.startupUsMax ?? 0) - STARTUP_ALLOWANCE_US);
+    // The start-up of a restart due inside a stretch, beyond its allowance, widens that stretch's bound only.
+    const boundFor = (fromUs: number, untilUs: number): number => {
+      let extraUs = 0;
+      for (const startup of truth.startups ?? []) {
+        if (startup.dueUs >= fromUs && startup.dueUs <= untilUs) extraUs = Math.max(extraUs, startup.upUs - startup.dueUs - STARTUP_ALLOWANCE_US);
+      }
+      return UNPROTECTED_US_MAX + extraUs;
+    };
     let unprotectedSinceUs: number | null = null;
     const judge = (untilUs: number) => {
-      if (unprotectedSinceUs !== null && untilUs - unprotectedSinceUs > boundUs) {
+      if (unprotectedSinceUs !== null && untilUs - unprotectedSinceUs > boundFor(unprotectedSinceUs, untilUs)) {
         violations.push({ invariant: 'protected-within-bound', message: `position unprotected for ${Math.round((untilUs - unprotectedSinceUs) / 1000)} ms from ${unprotectedSinceUs} us` });
       }
     };

@@ -23,8 +23,8 @@ export const EXIT_DISTANCE_TICKS = 15;
 export const LATENCY_US = 20_000;
 /** A position may go without a working stop for at most this long: the longest restart delay (10 s), plus a
  * margin for latency and a real process's usual start-up at the real-mode time scale (STARTUP_ALLOWANCE_US).
- * A real run adds the longest start-up it measured beyond that allowance (`OcoTruth.startupUsMax`, from the
- * restart's due time to the process being up, before its restore): on a loaded machine a process starts
+ * A real run adds the start-up it measured beyond that allowance to the stretch that restart falls in (`OcoTruth.startups`,
+ * from the restart's due time to the process being up, before its restore): on a loaded machine a process starts
  * slower, which says nothing about the variant. */
 export const UNPROTECTED_US_MAX = 20 * US_PER_SECOND;
 /** The part of UNPROTECTED_US_MAX's margin meant for a runner process's start-up. */
@@ -62,9 +62,9 @@ export interface OcoTruth {
   readonly venuePosition: number;
   readonly runnerPosition: number;
   readonly endUs: number;
-  /** Real mode with runner processes: the longest a restarted runner took from its restart's due time to being
-   * up (before its restore), in scenario time (absent: no process start-up to allow for). */
-  readonly startupUsMax?: number;
+  /** Real mode with runner processes: each restart's due time and when its process was up (before its
+   * restore), in scenario time (absent: no process start-up to allow for). */
+  readonly startups?: readonly { readonly dueUs: number; readonly upUs: number }[];
 }
 
 export interface VenueReport { type: 'ack' | 'fill' | 'cancelled'; order: VenueOrder; priceTicks: number }

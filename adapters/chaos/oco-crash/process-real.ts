@@ -36,7 +36,7 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
   // When the pending restart is due (crash + delay): its start-up is counted from there, so that a restart
   // timer firing late on a loaded machine counts too.
   let restartDueUs = 0;
-  let startupUsMax = 0;
+  const startups: { dueUs: number; upUs: number }[] = [];
   const endUs = context.durationUs;
   venue.listener = (report) => { if (child && child.connected) child.send({ type: 'report', report }); };
 
@@ -52,7 +52,7 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
     current.on('message', (message: { type: string; entry?: HistoryEntry; order?: any; clientOrderId?: string; fault?: Fault; life?: number }) => {
       if (message.type === 'booted') {
         // Up and about to restore: the start-up ends here (the restore is the variant's own work).
-        if (message.life! > 1) startupUsMax = Math.max(startupUsMax, scheduler.nowUs() - restartDueUs);
+        if (message.life! > 1) startups.push({ dueUs: restartDueUs, upUs: scheduler.nowUs() });
       } else if (message.type === 'started') {
         startedLife = message.life!;
         startedAtUs = scheduler.nowUs();
@@ -103,10 +103,10 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
       .sort((a, b) => (a.kind === 'operation' ? a.invokedUs : a.timeUs) - (b.kind === 'operation' ? b.invokedUs : b.timeUs))
       .map((entry, index) => ({ ...entry, id: index + 1, ...(entry.kind === 'operation' && entry.outcome === null ? { outcome: 'unknown' as const } : {}) }));
     const workingAtEnd = [...venue.orders.values()].filter((order) => order.status === 'working').map((order) => ({ clientOrderId: order.clientOrderId, bracket: order.bracket, leg: order.leg }));
-    const truth: OcoTruth = { received: venue.received, fills: venue.fills, exposure: venue.exposure, workingAtEnd, venuePosition: venue.position, runnerPosition, endUs, startupUsMax };
+    const truth: OcoTruth = { received: venue.received, fills: venue.fills, exposure: venue.exposure, workingAtEnd, venuePosition: venue.position, runnerPosition, endUs, startups };
     return {
       history, truth,
-      metrics: { crashes, lives: life, startupUsMax, restoredAtEnd, brackets: venue.received.filter((order) => order.leg === 'entry').length, fills: venue.fills.length, venuePosition: venue.position, runnerPosition },
+      metrics: { crashes, lives: life, startupUsMax: Math.max(0, ...startups.map((startup) => startup.upUs - startup.dueUs)), restoredAtEnd, brackets: venue.received.filter((order) => order.leg === 'entry').length, fills: venue.fills.length, venuePosition: venue.position, runnerPosition },
     };
   } finally {
     scheduler.dispose();
