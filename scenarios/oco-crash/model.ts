@@ -353,6 +353,8 @@ export async function runOcoCrash(context: RunContext, driver: OcoDriver): Promi
   const armed: { boundary: Boundary | null; onCrash: () => void } = { boundary: null, onCrash: () => undefined };
   // When the runner that crashed last comes back (NaN: none is down).
   let restartDueUs = Number.NaN;
+  // When the latest restart restored (its requests take RESTART_SETTLE_US to reach the venue).
+  let restoredUs = Number.NEGATIVE_INFINITY;
   const arm = () => {
     const next = armedFault(pending, scheduler.nowUs());
     armed.boundary = next ? (next.kind as Boundary) : null;
@@ -367,6 +369,7 @@ export async function runOcoCrash(context: RunContext, driver: OcoDriver): Promi
         journal = driver.reopenJournal();
         runner = new Runner(variant, scheduler, venue, journal, history, armed, life);
         runner.restore();
+        restoredUs = scheduler.nowUs();
         arm();
       });
     };
@@ -387,6 +390,7 @@ export async function runOcoCrash(context: RunContext, driver: OcoDriver): Promi
   // A runner that crashed near the end restarts and restores before the end state is judged: otherwise the
   // verdict would be about a runner that never got the chance to act (an exit it would cancel on restart).
   if (restartDueUs > endUs + 5 * US_PER_SECOND) await scheduler.runUntil(restartDueUs + RESTART_SETTLE_US);
+  else if (restoredUs + RESTART_SETTLE_US > endUs + 5 * US_PER_SECOND) await scheduler.runUntil(restoredUs + RESTART_SETTLE_US);
   history.closeOpenOperations();
   const workingAtEnd = [...venue.orders.values()].filter((order) => order.status === 'working').map((order) => ({ clientOrderId: order.clientOrderId, bracket: order.bracket, leg: order.leg }));
   const truth: OcoTruth = {
