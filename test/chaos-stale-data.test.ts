@@ -22,17 +22,24 @@ async function truthOf(fault: typeof STALL): Promise<StaleTruth> {
   return (await runStaleData(context, new VirtualScheduler(0))).truth;
 }
 
+/** The held ticks of STALL arrive after it, all of them, in sequence order and old on arrival; returns them. */
+function expectBurst(truth: StaleTruth): StaleTruth['delivered'] {
+  const endUs = STALL.atUs + STALL.durationUs;
+  const held = truth.delivered.filter((tick) => tick.trueUs >= STALL.atUs && tick.trueUs < endUs);
+  expect(held.length).toBe(STALL.durationUs / 250_000);
+  expect(held.every((tick) => tick.arrivalUs >= endUs)).toBe(true);
+  // In sequence order, and old on arrival: the first of the burst is the whole stall old.
+  expect(held.map((tick) => tick.sequence)).toEqual([...held.map((tick) => tick.sequence)].sort((a, b) => a - b));
+  expect(held[0].arrivalUs - held[0].trueUs).toBeGreaterThan(STALL.durationUs - 1_000_000);
+  return held;
+}
+
 describe('stale-data stall vs gap', () => {
   it('a stall delivers every held tick after it ends, with its original time; a gap drops them', async () => {
     const stalled = await truthOf(STALL);
     const gapped = await truthOf(GAP);
     const endUs = STALL.atUs + STALL.durationUs;
-    const held = stalled.delivered.filter((tick) => tick.trueUs >= STALL.atUs && tick.trueUs < endUs);
-    expect(held.length).toBe(STALL.durationUs / 250_000);
-    expect(held.every((tick) => tick.arrivalUs >= endUs)).toBe(true);
-    // In sequence order, and old on arrival: the first of the burst is the whole stall old.
-    expect(held.map((tick) => tick.sequence)).toEqual([...held.map((tick) => tick.sequence)].sort((a, b) => a - b));
-    expect(held[0].arrivalUs - held[0].trueUs).toBeGreaterThan(STALL.durationUs - 1_000_000);
+    const held = expectBurst(stalled);
     expect(gapped.delivered.filter((tick) => tick.trueUs >= STALL.atUs && tick.trueUs < endUs)).toEqual([]);
     expect(stalled.delivered.length - gapped.delivered.length).toBe(held.length);
   });
@@ -78,11 +85,6 @@ describe('stale-data real mode over a WebSocket', () => {
     expect(feed.counts.sent).toBe(150_000_000 / 250_000 - 1);
     expect(feed.counts.received).toBe(feed.counts.sent);
     expect(truth.delivered.length).toBe(feed.counts.received);
-    const endUs = STALL.atUs + STALL.durationUs;
-    const held = truth.delivered.filter((tick) => tick.trueUs >= STALL.atUs && tick.trueUs < endUs);
-    expect(held.length).toBe(STALL.durationUs / 250_000);
-    expect(held.every((tick) => tick.arrivalUs >= endUs)).toBe(true);
-    expect(held.map((tick) => tick.sequence)).toEqual([...held.map((tick) => tick.sequence)].sort((a, b) => a - b));
-    expect(held[0].arrivalUs - held[0].trueUs).toBeGreaterThan(STALL.durationUs - 1_000_000);
+    expectBurst(truth);
   }, 60_000);
 });

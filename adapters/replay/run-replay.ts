@@ -165,8 +165,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       dataDigest = options.source.dataDigest;
       chunks = options.source.chunks;
     } else {
-      const symbols = options.symbols && options.symbols.length > 0 ? [...new Set(options.symbols)].sort() : catalog!.symbols();
-      const query = { symbols, fromDate: options.fromDate, toDate: options.toDate, skipBad: options.skipBad };
+      const query = catalogQuery(options, catalog!);
+      const { symbols } = query;
       // Asking for the digest first validates the dates and symbols with the catalog's own messages.
       const kind = options.dataKind ?? 'bars';
       dataDigest = catalog!.dataDigest(query, kind);
@@ -262,6 +262,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   }
 }
 
+/** The catalog query of a run: its symbols (all the catalog's by default, sorted) and dates. */
+function catalogQuery(options: Omit<ReplayOptions, 'params'>, catalog: { symbols(): string[] }): { symbols: string[]; fromDate: string; toDate: string; skipBad: boolean } {
+  const symbols = options.symbols && options.symbols.length > 0 ? [...new Set(options.symbols)].sort() : catalog.symbols();
+  return { symbols, fromDate: options.fromDate, toDate: options.toDate, skipBad: options.skipBad };
+}
+
 async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
 }
@@ -276,8 +282,7 @@ export async function checkReplayRun(options: Omit<ReplayOptions, 'params'>): Pr
   if (options.source) return;
   const catalog = await openCatalog(options.catalogDir);
   try {
-    const symbols = options.symbols && options.symbols.length > 0 ? [...new Set(options.symbols)].sort() : catalog.symbols();
-    catalog.dataDigest({ symbols, fromDate: options.fromDate, toDate: options.toDate, skipBad: options.skipBad }, options.dataKind ?? 'bars');
+    catalog.dataDigest(catalogQuery(options, catalog), options.dataKind ?? 'bars');
   } finally {
     await catalog.close();
   }

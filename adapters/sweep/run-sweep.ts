@@ -35,7 +35,7 @@ export interface SweepResult {
   readonly rows: readonly SweepRow[];
 }
 
-/** Parses `--grid name=v1,v2,...` values into axes, refusing malformed, empty or repeated ones. */
+/** Parses `--grid name=v1,v2,...` values into axes, refusing malformed, empty or repeated ones (values equal once resolved are refused by runSweep). */
 export function parseGrid(pairs: readonly string[]): SweepAxis[] {
   const axes: SweepAxis[] = [];
   for (const pair of pairs) {
@@ -46,7 +46,6 @@ export function parseGrid(pairs: readonly string[]): SweepAxis[] {
       throw new SimError('SWEEP_BAD_GRID', `expected --grid name=value1,value2,..., found '${pair}'`);
     }
     if (axes.some((axis) => axis.name === name)) throw new SimError('SWEEP_BAD_GRID', `expected each parameter once in --grid, found ${name} twice`);
-    if (new Set(values).size !== values.length) throw new SimError('SWEEP_BAD_GRID', `expected distinct values for ${name}, found ${values.join(',')}`);
     axes.push({ name, values });
   }
   if (axes.length === 0) throw new SimError('SWEEP_BAD_GRID', 'expected at least one --grid name=value1,value2,..., found none');
@@ -132,7 +131,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     if (failure !== undefined && 'error' in failure) throw new SimError(failure.error.code, failure.error.message);
     rows = outcomes.map((outcome) => (outcome as { row: SweepRow }).row);
   }
-  rows.sort((a, b) => a.index - b.index);
+  // Rows are in grid order: built in it with one worker, placed by index with several.
   if (rows.every((row) => row.status === 'refused')) {
     throw new SimError('SWEEP_ALL_REFUSED', `expected at least one combination ${definition.name} accepts, found all ${rows.length} refused (first: ${rows[0].reason})`);
   }

@@ -1,7 +1,7 @@
 // One run of a parameter sweep: a replay with one combination of the grid, summarized as a row. Runs in a
 // worker thread of the sweep's pool (or in the calling thread with one worker); the catalog's chunks are kept
 // per thread, so each worker reads the data once for all the combinations it runs.
-import { SimError, isSimError, resolveParams } from '../../engine/index.ts';
+import { isSimError, resolveParams } from '../../engine/index.ts';
 import { findStrategy } from '../../strategies/index.ts';
 import { runReplay, type ReplayDataCache, type ReplayOptions } from '../replay/run-replay.ts';
 import { buildReport } from '../replay/write-artefacts.ts';
@@ -62,9 +62,8 @@ export async function runSweepTask(task: SweepTask, cache: ReplayDataCache): Pro
     throw error;
   }
   const result = await runReplay({ ...task.base, params: task.params, dataCache: cache });
-  const report = buildReport(result, null) as Record<string, unknown>;
+  const report = buildReport(result, null);
   const denials = Object.values(result.riskDenials).reduce((sum, count) => sum + count, 0);
-  if (typeof report.runDigest !== 'string') throw new SimError('SWEEP_INTERNAL', `expected a run digest for combination ${task.index}, found ${String(report.runDigest)}`);
   return {
     index: task.index, params: task.params, status: 'ok', runDigest: result.runDigest, configHash: result.configHash,
     trades: report.trades as number, winRate: report.winRate as number, realizedPnl: result.realizedPnl, totalPnl: result.totalPnl, fees: result.fees,

@@ -28,9 +28,8 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
   let child: ChildProcess | null = null;
   let life = 0;
   let crashes = 0;
-  // A crashed life whose successor has not been spawned yet, and the newest life that finished its restore
-  // (it sends 'started' after the requests its restore made, so those have reached the venue by then).
-  let restartPending = false;
+  // The newest life that finished its restore (it sends 'started' after the requests its restore made, so those
+  // have reached the venue by then). Between a crash and the next spawn `child` is null.
   let startedLife = 0;
   let startedAtUs = Number.NaN;
   // When the pending restart is due (crash + delay): its start-up is counted from there, so that a restart
@@ -65,9 +64,8 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
         child = null;
         const fault = message.fault!;
         pending = pending.filter((other) => !(other.atUs === fault.atUs && other.kind === fault.kind));
-        restartPending = true;
         restartDueUs = scheduler.nowUs() + fault.durationUs;
-        scheduler.after(fault.durationUs, () => { restartPending = false; spawnLife(); });
+        scheduler.after(fault.durationUs, spawnLife);
       }
     });
   };
@@ -84,9 +82,10 @@ export async function runOcoCrashProcesses(context: RunContext): Promise<RunReco
     // end state is judged, as in sim mode: a verdict about a runner that never got to act says nothing of the
     // variant. Bounded by the wall clock, for a life that never starts.
     const deadlineMs = performance.now() + FINISH_TIMEOUT_MS;
-    while ((restartPending || startedLife !== life) && performance.now() < deadlineMs) await scheduler.runUntil(scheduler.nowUs() + 100_000);
+    const restored = () => (child as ChildProcess | null) !== null && startedLife === life;
+    while (!restored() && performance.now() < deadlineMs) await scheduler.runUntil(scheduler.nowUs() + 100_000);
     // Whether the newest life got to restore (0: judged with it still down or starting, past the wait).
-    const restoredAtEnd = !restartPending && startedLife === life ? 1 : 0;
+    const restoredAtEnd = restored() ? 1 : 0;
     if (startedAtUs > endUs) await scheduler.runUntil(scheduler.nowUs() + RESTART_SETTLE_US);
     let runnerPosition = Number.NaN;
     const last = child as ChildProcess | null;
